@@ -1,0 +1,108 @@
+"""Förderportal KommPräv: grant system for the Saxon RL KommPräv programme."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, has_request_context, request, session
+from flask_login import current_user
+
+from config import Config, ProductionConfig, config_from_env
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Application factory: configure, bind extensions, register blueprints and commands."""
+    config_class = config_class or config_from_env()
+    if issubclass(config_class, ProductionConfig):
+        config_class.validate()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    from app.common.logging import configure_logging
+
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_commands(app)
+
+    from app.common.errors import register_error_handlers
+    from app.common.security import register_security
+
+    register_error_handlers(app)
+    register_security(app)
+    return app
+
+
+def select_locale() -> str:
+    """The user's chosen language (session), else German."""
+    if not has_request_context():
+        return "de"
+    chosen = session.get("lang")
+    if chosen in ("de", "en"):
+        return str(chosen)
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
+        return str(current_user.locale)
+    return "de"
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to ``app``."""
+    from app import models  # noqa: F401  - every table known before migrate/metadata use
+    from app.common.db import install_sqlite_begin_immediate
+    from app.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        install_sqlite_begin_immediate(db.engine)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page explains itself
+    login_manager.session_protection = "basic"
+
+    from app.auth.services import load_user_from_session_id
+
+    login_manager.user_loader(load_user_from_session_id)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register feature blueprints with their URL prefixes."""
+    from app.auth import bp as auth_bp
+    from app.grants import bp as grants_bp
+    from app.main import bp as main_bp
+    from app.orgs import bp as orgs_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(grants_bp)
+    app.register_blueprint(orgs_bp, cli_group="reference")
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Jinja filters for German money and dates."""
+    from app.common import formatting
+
+    app.jinja_env.filters["eur"] = formatting.eur
+    app.jinja_env.filters["eur_plain"] = formatting.eur_plain
+    app.jinja_env.filters["date_de"] = formatting.date_de
+    app.jinja_env.filters["datetime_de"] = formatting.datetime_de
+    app.jinja_env.filters["permille"] = formatting.permille
+
+    @app.context_processor
+    def _inject() -> dict[str, object]:
+        path = request.path if has_request_context() else ""
+        return {"current_lang": select_locale(), "request_path": path}
+
+
+def register_commands(app: Flask) -> None:
+    """CLI groups: users, mail, grants (demo)."""
+    from app.auth.cli import mail_cli, users_cli
+    from app.grants.cli import demo_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(mail_cli)
+    app.cli.add_command(demo_command)

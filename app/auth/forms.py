@@ -1,0 +1,44 @@
+"""Forms of the auth blueprint."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Passwort"), validators=[DataRequired(), Length(max=1024)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Aktuelles Passwort"), validators=[DataRequired()])
+    new_password = PasswordField(_l("Neues Passwort"), validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField(
+        _l("Neues Passwort wiederholen"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("Die Passwörter stimmen nicht überein.")),
+        ],
+    )
+
+
+class AcceptInvitationForm(FlaskForm):
+    name = StringField(_l("Ihr Name"), validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(_l("Passwort"), validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField(
+        _l("Passwort wiederholen"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("Die Passwörter stimmen nicht überein.")),
+        ],
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Rolle"), choices=[])
+    organisation = SelectField(_l("Kommune"), choices=[], validate_choice=False)
+    is_org_manager = BooleanField(_l("Darf Kolleginnen und Kollegen der Kommune verwalten"))

@@ -1,0 +1,80 @@
+"""Password hashing (argon2id) and the password policy (ASVS 6.2)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from zxcvbn import zxcvbn
+
+MIN_LENGTH = 12
+MAX_LENGTH = 256
+#: Words that make a password guessable in this context (ASVS 6.2.11).
+CONTEXT_WORDS = [
+    "sachsen",
+    "saechsisch",
+    "sächsisch",
+    "kommpraev",
+    "kommpräv",
+    "praevention",
+    "prävention",
+    "ministerium",
+    "kommune",
+    "foerderung",
+    "förderung",
+    "landespraeventionsrat",
+    "asskomm",
+    "dresden",
+    "leipzig",
+    "chemnitz",
+    "passwort",
+    "password",
+]
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"],
+        memory_cost=cfg["ARGON2_MEMORY_COST"],
+        parallelism=cfg["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    """argon2id hash of ``password`` with the configured parameters."""
+    return _hasher().hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    """True if ``password`` matches; never raises for a wrong or malformed hash."""
+    try:
+        return _hasher().verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """True when the stored hash uses weaker parameters than configured."""
+    return _hasher().check_needs_rehash(stored_hash)
+
+
+def password_problems(password: str, *, user_inputs: list[str] | None = None) -> list[str]:
+    """Reasons (German, for the form) why ``password`` is not acceptable; empty if it is.
+
+    Length 12–256, no composition rules; guessable passwords (common lists, context words, the
+    user's own name or e-mail) are refused via zxcvbn.
+    """
+    if len(password) < MIN_LENGTH:
+        return [f"Das Passwort muss mindestens {MIN_LENGTH} Zeichen lang sein."]
+    if len(password) > MAX_LENGTH:
+        return [f"Das Passwort darf höchstens {MAX_LENGTH} Zeichen lang sein."]
+    inputs = CONTEXT_WORDS + [w for w in (user_inputs or []) if w]
+    # zxcvbn's cost grows with length; the first 100 characters decide a long passphrase anyway.
+    result = zxcvbn(password[:100], user_inputs=inputs)
+    if result["score"] < 3:
+        return [
+            "Dieses Passwort ist zu leicht zu erraten (bekanntes Passwort, Namens- oder "
+            "Ortsbezug). Wählen Sie zum Beispiel eine Passphrase aus mehreren Wörtern."
+        ]
+    return []

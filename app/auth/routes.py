@@ -1,0 +1,149 @@
+"""Auth views: thin wrappers around ``app.auth.services``."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app.auth import bp, services
+from app.auth.decorators import login_only, public, role_required
+from app.auth.forms import AcceptInvitationForm, InviteForm, LoginForm, PasswordChangeForm
+from app.auth.models import MINISTRY_ROLES, Role
+from app.common.errors import DomainError
+from app.common.tx import transactional
+from app.orgs import queries as org_queries
+
+
+def _start_session(user: services.User) -> None:
+    import time
+
+    session.clear()  # new session on login (no fixation)
+    login_user(user)
+    now = int(time.time())
+    session["login_at"] = now
+    session["last_seen"] = now
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@transactional
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    expired = session.pop("expired", False)
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data or "", form.password.data or "")
+        except services.LoginFailed as exc:
+            form.password.errors.append(exc.message)
+            # Status 200 so that @transactional commits the failure counter.
+            return render_template("auth/login.html", form=form)
+        _start_session(user)
+        return redirect(url_for("main.index"))
+    return render_template("auth/login.html", form=form, expired=expired)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_only
+@transactional
+def logout() -> ResponseReturnValue:
+    services.end_all_sessions(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("Sie wurden abgemeldet."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/passwort", methods=["GET", "POST"])
+@login_only
+@transactional
+def change_password() -> ResponseReturnValue:
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(
+                user, form.current_password.data or "", form.new_password.data or ""
+            )
+        except services.PasswordRejected as exc:
+            getattr(form, exc.field or "new_password").errors.append(exc.message)
+            return render_template("auth/password.html", form=form), 422
+        _start_session(user)  # this session continues with the new epoch
+        flash(_("Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet."), "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/einladung/<token>", methods=["GET", "POST"])
+@public
+@transactional
+def accept_invitation(token: str) -> ResponseReturnValue:
+    try:
+        invitation = services.find_invitation(token)
+    except DomainError as exc:
+        return render_template("auth/invitation_invalid.html", message=exc.message), 404
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation(
+                token, name=form.name.data or "", password=form.new_password.data or ""
+            )
+        except services.PasswordRejected as exc:
+            form.new_password.errors.append(exc.message)
+            return render_template("auth/invitation.html", form=form, invitation=invitation), 422
+        _start_session(user)
+        flash(_("Willkommen! Ihr Konto wurde angelegt."), "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/invitation.html", form=form, invitation=invitation)
+
+
+@bp.route("/einladen", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.APPLICANT)
+@transactional
+def invite() -> ResponseReturnValue:
+    actor = current_user._get_current_object()
+    if not (actor.has_role(Role.ADMIN) or actor.is_org_manager):
+        return render_template("errors/error.html", code=403), 403
+    form = InviteForm()
+    if actor.has_role(Role.ADMIN):
+        form.role.choices = [(r.value, _role_label(r)) for r in Role]
+        form.organisation.choices = [("", "—")] + [
+            (str(o.id), o.display_name) for o in org_queries.active_organisations()
+        ]
+    else:
+        form.role.choices = [(Role.APPLICANT.value, _role_label(Role.APPLICANT))]
+        form.organisation.choices = [(str(actor.organisation_id), actor.organisation.display_name)]
+    if form.validate_on_submit():
+        role = Role(form.role.data)
+        organisation = org_queries.get_organisation(form.organisation.data)
+        try:
+            services.invite(
+                actor,
+                email=form.email.data or "",
+                role=role,
+                organisation=organisation,
+                is_org_manager=bool(form.is_org_manager.data),
+                base_url=current_app.config["PUBLIC_BASE_URL"],
+            )
+        except DomainError as exc:
+            getattr(form, exc.field or "email").errors.append(exc.message)
+            return render_template("auth/invite.html", form=form), 422
+        flash(_("Die Einladung wurde an %(email)s gesendet.", email=form.email.data), "success")
+        return redirect(url_for("auth.invite"))
+    return render_template(
+        "auth/invite.html", form=form, ministry_roles=MINISTRY_ROLES, method=request.method
+    )
+
+
+def _role_label(role: Role) -> str:
+    labels = {
+        Role.APPLICANT: _("Antragsteller/in (Kommune)"),
+        Role.REVIEWER: _("Sachbearbeitung Förderung (Geschäftsstelle LPR)"),
+        Role.APPROVER: _("Bewilligung (Geschäftsstelle LPR)"),
+        Role.FINANCE: _("Haushalt / Kasse"),
+        Role.ADMIN: _("Administration"),
+    }
+    return labels[role]

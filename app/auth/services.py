@@ -1,0 +1,297 @@
+"""Account services: login with lockout, logout and session end, passwords, invitations.
+
+No Flask request objects here and no commits: routes and CLI commands own the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import update
+
+from app.auth.models import MINISTRY_ROLES, Invitation, Role, User, UserRole
+from app.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
+from app.common.audit import record_event
+from app.common.db import as_utc, utcnow
+from app.common.errors import DomainError, NotPermitted
+from app.common.mail import queue_mail
+from app.extensions import db
+from app.orgs.models import Organisation
+
+logger = logging.getLogger(__name__)
+
+#: A dummy hash so that unknown e-mails cost the same time as known ones.
+_DUMMY_HASH: dict[str, str] = {}
+
+
+class LoginFailed(DomainError):
+    """Wrong e-mail or password, or the account is locked or disabled (same message for all)."""
+
+
+class PasswordRejected(DomainError):
+    """The new password does not meet the policy."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def load_user_from_session_id(session_id: str) -> User | None:
+    """Flask-Login loader: ``"<id>:<epoch>"``; a stale epoch (after logout) loads nobody."""
+    try:
+        raw_id, raw_epoch = session_id.split(":", 1)
+        user_id, epoch = int(raw_id), int(raw_epoch)
+    except ValueError:
+        return None
+    if not 0 < user_id < 2**63:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_epoch != epoch:
+        return None
+    return user
+
+
+def _lock_seconds(failures: int) -> int:
+    cfg = current_app.config
+    over = failures - cfg["LOGIN_MAX_FAILURES"]
+    if over < 0:
+        return 0
+    return int(min(cfg["LOGIN_LOCK_BASE_SECONDS"] * 2**over, cfg["LOGIN_LOCK_MAX_SECONDS"]))
+
+
+def authenticate(email: str, password: str, *, now: datetime | None = None) -> User:
+    """Check credentials, counting failures per account in the database.
+
+    From the ``LOGIN_MAX_FAILURES``-th failure on, the account locks for a time that doubles with
+    every further failure. The counter is updated with a single relative UPDATE, so it holds across
+    gunicorn workers.
+
+    :raises LoginFailed: for unknown users, wrong passwords, locked or disabled accounts.
+    """
+    now = now or utcnow()
+    user = db.session.execute(
+        db.select(User).where(User.email == normalise_email(email))
+    ).scalar_one_or_none()
+    if user is None:
+        if "h" not in _DUMMY_HASH:
+            _DUMMY_HASH["h"] = hash_password("dummy-password-for-timing")
+        verify_password(_DUMMY_HASH["h"], password)
+        logger.info("authn_login_fail", extra={"reason": "unknown_user"})
+        raise LoginFailed("E-Mail-Adresse oder Passwort ist falsch.")
+    locked_until = as_utc(user.locked_until)
+    if locked_until is not None and locked_until > now:
+        logger.info("authn_login_fail_locked", extra={"user_id": user.id})
+        raise LoginFailed(
+            "Das Konto ist nach mehreren Fehlversuchen vorübergehend gesperrt. "
+            "Bitte versuchen Sie es später erneut."
+        )
+    if not verify_password(user.password_hash, password) or not user.active:
+        db.session.execute(
+            update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+        )
+        db.session.refresh(user)
+        seconds = _lock_seconds(user.failed_logins)
+        if seconds:
+            user.locked_until = now + timedelta(seconds=seconds)
+            logger.warning("authn_login_lock", extra={"user_id": user.id, "seconds": seconds})
+            record_event("login_locked", "user", user.id, actor_id=None, seconds=seconds)
+        else:
+            logger.info("authn_login_fail", extra={"user_id": user.id})
+        raise LoginFailed("E-Mail-Adresse oder Passwort ist falsch.")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    logger.info("authn_login_success", extra={"user_id": user.id})
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session of ``user`` (the epoch is part of each session id)."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
+    )
+    db.session.refresh(user)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the password after re-checking the current one; ends all other sessions.
+
+    :raises PasswordRejected: wrong current password or a weak new one.
+    """
+    if not verify_password(user.password_hash, current):
+        raise PasswordRejected("Das aktuelle Passwort ist falsch.", field="current_password")
+    set_password(user, new)
+    end_all_sessions(user)
+    logger.info("authn_password_change", extra={"user_id": user.id})
+    record_event("password_changed", "user", user.id, actor_id=user.id)
+
+
+def set_password(user: User, new: str) -> None:
+    """Validate and store a new password hash.
+
+    :raises PasswordRejected: when the policy refuses it.
+    """
+    problems = password_problems(new, user_inputs=[user.email, *user.name.split()])
+    if problems:
+        raise PasswordRejected(problems[0], field="new_password")
+    user.password_hash = hash_password(new)
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    roles: list[Role],
+    organisation: Organisation | None = None,
+    is_org_manager: bool = False,
+    actor_id: int | None = None,
+) -> User:
+    """Create an account after checking role/organisation consistency and the password policy.
+
+    :raises DomainError: duplicate e-mail, applicant without organisation, ministry user with one.
+    :raises PasswordRejected: weak password.
+    """
+    email = normalise_email(email)
+    if not roles:
+        raise DomainError("Mindestens eine Rolle ist erforderlich.", field="role")
+    if db.session.execute(db.select(User.id).where(User.email == email)).first():
+        raise DomainError("Für diese E-Mail-Adresse besteht bereits ein Konto.", field="email")
+    if Role.APPLICANT in roles:
+        if organisation is None:
+            raise DomainError("Antragstellende gehören zu einer Kommune.", field="organisation")
+        if set(roles) & MINISTRY_ROLES:
+            raise DomainError("Antragstellende können keine Ministeriumsrolle haben.", field="role")
+    elif organisation is not None:
+        raise DomainError("Ministeriumskonten gehören zu keiner Kommune.", field="organisation")
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash="",
+        organisation=organisation,
+        is_org_manager=is_org_manager and organisation is not None,
+    )
+    set_password(user, password)
+    user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
+    db.session.add(user)
+    db.session.flush()
+    record_event("user_created", "user", user.id, actor_id=actor_id, roles=[r.value for r in roles])
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def can_invite(actor: User, role: Role, organisation: Organisation | None) -> bool:
+    """Admins invite anyone; an organisation's manager invites applicants of that organisation."""
+    if actor.has_role(Role.ADMIN):
+        return True
+    return (
+        role is Role.APPLICANT
+        and actor.is_org_manager
+        and organisation is not None
+        and actor.organisation_id == organisation.id
+    )
+
+
+def invite(
+    actor: User,
+    *,
+    email: str,
+    role: Role,
+    organisation: Organisation | None,
+    is_org_manager: bool = False,
+    base_url: str,
+) -> IssuedInvitation:
+    """Create an expiring invitation and queue its e-mail.
+
+    :raises NotPermitted: the actor may not invite for this role/organisation.
+    :raises DomainError: an account with this e-mail exists already.
+    """
+    if not can_invite(actor, role, organisation):
+        raise NotPermitted("Sie dürfen für diese Rolle oder Kommune nicht einladen.")
+    email = normalise_email(email)
+    if db.session.execute(db.select(User.id).where(User.email == email)).first():
+        raise DomainError("Für diese E-Mail-Adresse besteht bereits ein Konto.", field="email")
+    if role is Role.APPLICANT and organisation is None:
+        raise DomainError("Bitte wählen Sie die Kommune.", field="organisation")
+    token = secrets.token_urlsafe(32)
+    hours = current_app.config["INVITATION_VALID_HOURS"]
+    invitation = Invitation(
+        email=email,
+        role=role,
+        organisation=organisation if role is Role.APPLICANT else None,
+        is_org_manager=is_org_manager and role is Role.APPLICANT,
+        token_hash=_token_hash(token),
+        expires_at=utcnow() + timedelta(hours=hours),
+        invited_by_id=actor.id,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    link = f"{base_url.rstrip('/')}/auth/einladung/{token}"
+    org_text = (
+        f" für {organisation.display_name}" if organisation and role is Role.APPLICANT else ""
+    )
+    queue_mail(
+        email,
+        "Einladung zum Förderportal KommPräv",
+        f"Guten Tag,\n\n{actor.name} hat Sie{org_text} zum Förderportal KommPräv eingeladen.\n"
+        f"Bitte legen Sie Ihr Konto innerhalb von {hours} Stunden über diesen Link an:\n\n"
+        f"{link}\n\nWenn Sie diese Einladung nicht erwartet haben, ignorieren Sie diese E-Mail.\n",
+    )
+    record_event("user_invited", "invitation", invitation.id, actor_id=actor.id, role=role.value)
+    return IssuedInvitation(invitation, token)
+
+
+def find_invitation(token: str, *, now: datetime | None = None) -> Invitation:
+    """The open invitation for ``token``.
+
+    :raises DomainError: unknown, used, revoked or expired token.
+    """
+    now = now or utcnow()
+    invitation = db.session.execute(
+        db.select(Invitation).where(Invitation.token_hash == _token_hash(token))
+    ).scalar_one_or_none()
+    expires_at = as_utc(invitation.expires_at) if invitation else None
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.revoked
+        or expires_at is None
+        or expires_at < now
+    ):
+        raise DomainError("Diese Einladung ist ungültig oder abgelaufen.")
+    return invitation
+
+
+def accept_invitation(token: str, *, name: str, password: str) -> User:
+    """Create the invited account; the invitation can be used once.
+
+    :raises DomainError: invalid token; :raises PasswordRejected: weak password.
+    """
+    invitation = find_invitation(token)
+    user = create_user(
+        email=invitation.email,
+        name=name,
+        password=password,
+        roles=[invitation.role],
+        organisation=invitation.organisation,
+        is_org_manager=invitation.is_org_manager,
+        actor_id=invitation.invited_by_id,
+    )
+    invitation.accepted_at = utcnow()
+    return user

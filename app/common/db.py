@@ -1,0 +1,82 @@
+"""Declarative base, naming convention, type map and per-dialect connection setup."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+#: Money is always an integer count of euro cents, stored as BIGINT (never REAL/NUMERIC).
+Cents = Annotated[int, "cents"]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC (callable default for timestamp columns)."""
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date (patched by freezegun in tests)."""
+    return date.today()
+
+
+class Base(DeclarativeBase):
+    """Base of every model: stable constraint names and the project's type map."""
+
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={
+            Cents: sa.BigInteger(),
+            datetime: sa.DateTime(timezone=True),
+            str: sa.String(255),
+        },
+    )
+
+
+class TimestampMixin:
+    """Created/updated timestamps in UTC."""
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Return ``value`` as an aware UTC datetime (SQLite returns naive datetimes)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def install_sqlite_begin_immediate(engine: Engine) -> None:
+    """Make SQLite take the write lock at BEGIN (RELIABILITY §4, pattern 4).
+
+    pysqlite's own transaction handling is switched off so that SQLAlchemy emits the BEGIN itself;
+    this also makes SAVEPOINTs behave, which the per-test rollback relies on.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,92 @@
+"""Domain errors and the HTTP error handlers.
+
+Services raise ``DomainError`` subclasses; routes turn the expected ones into form errors or
+flash messages. Anything else reaches the generic handlers here (no stack traces to users).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business rule refused an action. ``message`` is shown to the user (German UI)."""
+
+    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.rule = rule
+
+
+class NotPermitted(DomainError):
+    """The user may not perform this action (HTTP 403)."""
+
+
+class NotFound(DomainError):
+    """The object does not exist or is not visible to the user (HTTP 404)."""
+
+
+class InvalidTransition(DomainError):
+    """The object is not in a state that allows the action (HTTP 409)."""
+
+
+class RuleViolation(DomainError):
+    """One or more programme rules (RULES.md R-numbers) are not met."""
+
+    def __init__(self, problems: list[DomainError]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+class BudgetCapExceeded(DomainError):
+    """An approval would take a budget year over its available funds (R12)."""
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" or request.path.startswith("/api/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render generic error pages (HTML or JSON) for HTTP errors and domain errors."""
+
+    def _render(code: int, message: str | None = None) -> ResponseReturnValue:
+        if _wants_json():
+            return jsonify({"status_code": code, "message": message or str(code)}), code
+        return render_template("errors/error.html", code=code, message=message), code
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
+        code = exc.code or 500
+        if code == 400:
+            logger.info("input_validation_fail", extra={"path": request.path})
+        return _render(code)
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound) -> ResponseReturnValue:
+        return _render(404)
+
+    @app.errorhandler(NotPermitted)
+    def _forbidden(exc: NotPermitted) -> ResponseReturnValue:
+        logger.info("authz_fail", extra={"path": request.path})
+        return _render(403, exc.message)
+
+    @app.errorhandler(DomainError)
+    def _conflict(exc: DomainError) -> ResponseReturnValue:
+        db.session.rollback()
+        return _render(409, exc.message)
+
+    @app.errorhandler(Exception)
+    def _internal(exc: Exception) -> ResponseReturnValue:
+        db.session.rollback()
+        logger.exception("unhandled_exception", extra={"path": request.path})
+        return _render(500)

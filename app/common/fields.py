@@ -1,0 +1,92 @@
+"""WTForms fields for German input: money in cents, dates as TT.MM.JJJJ, FTE as decimals."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+
+from app.common.formatting import date_de, permille
+from app.common.money import MoneyError, format_plain, parse_eur
+
+
+class MoneyField(StringField):
+    """Euro amount typed the German way ("1.234,56"); ``data`` is integer cents or None."""
+
+    def __init__(self, *args: Any, allow_negative: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allow_negative = allow_negative
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return format_plain(self.data) if isinstance(self.data, int) else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            cents = parse_eur(str(valuelist[0]))
+        except MoneyError:
+            self.data = None
+            raise ValueError(_l("Bitte geben Sie einen Betrag wie 1.234,56 ein.")) from None
+        if cents < 0 and not self.allow_negative:
+            self.data = None
+            raise ValueError(_l("Der Betrag darf nicht negativ sein."))
+        self.data = cents
+
+
+class GermanDateField(StringField):
+    """Date typed as TT.MM.JJJJ (ISO JJJJ-MM-TT also accepted); ``data`` is a ``date``."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return date_de(self.data) if isinstance(self.data, date) else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = str(valuelist[0]).strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+            try:
+                self.data = datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a plain date
+                if not 1900 < self.data.year < 2200:
+                    break
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError(_l("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."))
+
+
+_FTE = re.compile(r"^(0|1)([,.]\d{1,3})?$")
+
+
+class FteField(StringField):
+    """Share of a full-time post as a decimal ("0,5"); ``data`` is per mille (500)."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return permille(self.data) if isinstance(self.data, int) else ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = str(valuelist[0]).strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        if not _FTE.match(text):
+            self.data = None
+            raise ValueError(_l("Bitte geben Sie den Stellenanteil zwischen 0,001 und 1 an."))
+        whole, _, frac = text.replace(",", ".").partition(".")
+        value = int(whole) * 1000 + int((frac + "000")[:3])
+        if not 0 < value <= 1000:
+            self.data = None
+            raise ValueError(_l("Bitte geben Sie den Stellenanteil zwischen 0,001 und 1 an."))
+        self.data = value

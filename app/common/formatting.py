@@ -1,0 +1,43 @@
+"""Display helpers used by templates and PDFs (German formats)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from app.common.db import as_utc
+from app.common.money import format_eur, format_plain
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def eur(cents: int | None) -> str:
+    """``123456`` → ``1.234,56 €``."""
+    return format_eur(cents)
+
+
+def eur_plain(cents: int | None) -> str:
+    """``123456`` → ``1.234,56`` (for input fields)."""
+    return "" if cents is None else format_plain(cents)
+
+
+def date_de(value: date | None) -> str:
+    """``date(2026, 10, 15)`` → ``15.10.2026``."""
+    return "" if value is None else value.strftime("%d.%m.%Y")
+
+
+def datetime_de(value: datetime | None) -> str:
+    """UTC datetime → local ``15.10.2026, 14:05 Uhr``."""
+    aware = as_utc(value)
+    if aware is None:
+        return ""
+    return aware.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M Uhr")
+
+
+def permille(value: int | None) -> str:
+    """FTE share in per mille → German decimal: ``300`` → ``0,3``."""
+    if value is None:
+        return ""
+    whole, rest = divmod(value, 1000)
+    text = f"{whole},{rest:03d}".rstrip("0").rstrip(",")
+    return text

@@ -1,0 +1,51 @@
+"""HTTP security headers and session time limits (ASVS 3.4, 7.3)."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, current_app, session
+from flask_login import current_user, logout_user
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+
+
+def register_security(app: Flask) -> None:
+    """Install the idle/absolute session limits and the response headers."""
+
+    @app.before_request
+    def _enforce_session_limits() -> None:
+        if not current_user.is_authenticated:
+            return
+        now = int(time.time())
+        idle = int(current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds())
+        absolute = int(current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds())
+        last_seen = int(session.get("last_seen", now))
+        login_at = int(session.get("login_at", now))
+        if now - last_seen > idle or now - login_at > absolute:
+            logout_user()
+            session.clear()
+            session["expired"] = True
+            return
+        session["last_seen"] = now
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault(
+            "Strict-Transport-Security",
+            f"max-age={current_app.config['HSTS_MAX_AGE']}; includeSubDomains",
+        )
+        if current_user.is_authenticated:
+            headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,7 @@
+"""Grants: applications by municipalities, consultations and (later) review and decisions."""
+
+from flask import Blueprint
+
+bp = Blueprint("grants", __name__)
+
+from app.grants import routes  # noqa: E402, F401

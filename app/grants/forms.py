@@ -1,0 +1,190 @@
+"""Forms of the grants blueprint (HTML input only; rules live in the services)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from app.common.fields import FteField, GermanDateField, MoneyField
+from app.grants.models import KprRecordKind, LineCategory, Qualification, SmallGrantReason
+from app.grants.rules_config import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
+
+
+class NewApplicationForm(FlaskForm):
+    funding_year = SelectField(_l("Förderjahr"), coerce=int, choices=[])
+
+
+class GeneralForm(FlaskForm):
+    title = StringField(_l("Projekttitel"), validators=[Optional(), Length(max=200)])
+    purpose = TextAreaField(_l("Zuwendungszweck"), validators=[Optional(), Length(max=5000)])
+    project_start = GermanDateField(_l("Projektbeginn"), validators=[Optional()])
+    project_end = GermanDateField(_l("Projektende"), validators=[Optional()])
+
+    def validate(self, extra_validators: object = None) -> bool:
+        ok = super().validate(extra_validators)  # type: ignore[arg-type]
+        start, end = self.project_start.data, self.project_end.data
+        if start and end and end < start:
+            self.project_end.errors = [
+                *self.project_end.errors,
+                str(_l("Das Projektende liegt vor dem Projektbeginn.")),
+            ]
+            return False
+        return ok
+
+
+class KprForm(FlaskForm):
+    kpr_name = StringField(
+        _l("Name des Kommunalen Präventionsrates"), validators=[Optional(), Length(max=200)]
+    )
+    kpr_established_on = GermanDateField(_l("Gegründet am"), validators=[Optional()])
+    office_unit = StringField(
+        _l("Koordinierungsstelle (Ansiedlung in der Verwaltung)"),
+        validators=[Optional(), Length(max=200)],
+    )
+    office_contact_name = StringField(
+        _l("Ansprechperson"), validators=[Optional(), Length(max=200)]
+    )
+    office_contact_email = EmailField(
+        _l("E-Mail der Koordinierungsstelle"), validators=[Optional(), Email(), Length(max=254)]
+    )
+    office_contact_phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=50)])
+    office_tasks = TextAreaField(
+        _l("Aufgaben der Koordinierungsstelle"), validators=[Optional(), Length(max=5000)]
+    )
+
+
+class LineForm(Form):
+    """One row of the plan (sub-form without its own CSRF token)."""
+
+    id = HiddenField()
+    category = SelectField(
+        _l("Art"),
+        choices=[
+            (LineCategory.STAFF.value, _l("Personal")),
+            (LineCategory.RUNNING.value, _l("Sachausgabe")),
+        ],
+    )
+    description = StringField(
+        _l("Bezeichnung / Funktion"), validators=[Optional(), Length(max=300)]
+    )
+    pay_group = SelectField(
+        _l("Entgeltgruppe (TV-L)"),
+        coerce=lambda v: int(v) if v else None,
+        choices=[("", "—")] + [(str(g), f"EG {g}") for g in range(1, 16)],
+        validate_choice=True,
+    )
+    pay_step = SelectField(
+        _l("Stufe"),
+        coerce=lambda v: int(v) if v else None,
+        choices=[("", "—")] + [(str(s), str(s)) for s in range(1, 7)],
+    )
+    qualification = SelectField(
+        _l("Qualifikation"),
+        choices=[("", "—")] + [(q.value, label) for q, label in QUALIFICATION_LABELS.items()],
+    )
+    fte = FteField(_l("Stellenanteil"), validators=[Optional()])
+    months = IntegerField(_l("Monate"), validators=[Optional(), NumberRange(min=1, max=60)])
+    amount = MoneyField(_l("Betrag (€)"), validators=[Optional()])
+    investive = BooleanField(_l("investiv"))
+    in_kind = BooleanField(_l("Eigenleistung"))
+    remove = BooleanField(_l("entfernen"))
+
+
+class PlanForm(FlaskForm):
+    lines = FieldList(FormField(LineForm), min_entries=0, max_entries=100)
+    own_share_cash = MoneyField(_l("Eigenanteil (Geldmittel)"), validators=[Optional()])
+    third_party = MoneyField(_l("Drittmittel"), validators=[Optional()])
+    third_party_source = StringField(
+        _l("Herkunft der Drittmittel"), validators=[Optional(), Length(max=300)]
+    )
+    requested_grant = MoneyField(_l("Beantragte Zuwendung"), validators=[Optional()])
+    small_grant_reason = SelectField(
+        _l("Ausnahmegrund für Zuwendungen bis 10.000 € (RL V.6)"),
+        choices=[("", "—")] + [(r.value, label) for r, label in SMALL_GRANT_REASONS.items()],
+    )
+    small_grant_note = TextAreaField(
+        _l("Erläuterung des Ausnahmegrundes"), validators=[Optional(), Length(max=2000)]
+    )
+
+    @staticmethod
+    def qualification_of(value: str | None) -> Qualification | None:
+        return Qualification(value) if value else None
+
+    @staticmethod
+    def reason_of(value: str | None) -> SmallGrantReason | None:
+        return SmallGrantReason(value) if value else None
+
+
+class DocumentForm(FlaskForm):
+    type_code = SelectField(_l("Dokumentart"), choices=[])
+    plan_line_id = SelectField(
+        _l("Personalposition (für Qualifikationsnachweise)"), choices=[], validate_choice=False
+    )
+    file = FileField(_l("Datei"), validators=[FileRequired(_l("Bitte wählen Sie eine Datei."))])
+
+
+class SubmitForm(FlaskForm):
+    late_justification = TextAreaField(
+        _l("Begründung der verspäteten Einreichung"), validators=[Optional(), Length(max=5000)]
+    )
+    confirm = BooleanField(
+        _l(
+            "Ich versichere, dass die Angaben richtig und vollständig sind und mit dem Projekt "
+            "noch nicht begonnen wurde."
+        ),
+        validators=[DataRequired(_l("Bitte bestätigen Sie die Angaben."))],
+    )
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("Grund (optional)"), validators=[Optional(), Length(max=2000)])
+
+
+class ConsultationForm(FlaskForm):
+    organisation = SelectField(
+        _l("Kommune"),
+        choices=[],
+        validate_choice=False,
+        validators=[DataRequired(_l("Bitte wählen Sie die Kommune."))],
+    )
+    held_on = GermanDateField(
+        _l("Datum des Gesprächs"), validators=[DataRequired(_l("Bitte geben Sie das Datum an."))]
+    )
+    adviser = StringField(
+        _l("Beraterin / Berater"),
+        validators=[DataRequired(_l("Bitte geben Sie die beratende Person an.")), Length(max=200)],
+    )
+    notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=5000)])
+
+
+class KprRecordForm(FlaskForm):
+    kind = SelectField(
+        _l("Art"),
+        choices=[
+            (KprRecordKind.RESOLUTION.value, _l("Beschluss zur Gründung des KPR")),
+            (
+                KprRecordKind.COOPERATION.value,
+                _l("Kooperationsvereinbarung mit der Polizeidirektion"),
+            ),
+        ],
+    )
+    dated = GermanDateField(
+        _l("Datum"), validators=[DataRequired(_l("Bitte geben Sie das Datum an."))]
+    )
+    partner = StringField(_l("Partner / Gremium"), validators=[Optional(), Length(max=200)])
+    notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=2000)])
+    file = FileField(_l("Dokument (optional)"))

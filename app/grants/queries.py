@@ -1,0 +1,210 @@
+"""Read-only queries for grant pages, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import Role, User
+from app.common.db import today
+from app.common.errors import NotFound
+from app.extensions import db
+from app.grants.models import (
+    Application,
+    ApplicationEvent,
+    Consultation,
+    Document,
+    DocumentType,
+    FundingYear,
+    KprRecord,
+    PayScale,
+    Submission,
+)
+from app.grants.rules_config import default_window
+from app.grants.services.financing import PlanTotals, compute_totals
+from app.grants.services.rules import SubmissionContext
+from app.orgs.models import Organisation
+
+
+def get_application_for(user: User, application_id: int) -> Application:
+    """The application if ``user`` may see it: own organisation, or ministry staff.
+
+    :raises NotFound: unknown id or another organisation's application (no existence leak).
+    """
+    if not 0 < application_id < 2**63:
+        raise NotFound("not found")
+    application = db.session.execute(
+        db.select(Application)
+        .where(Application.id == application_id)
+        .options(
+            selectinload(Application.lines),
+            selectinload(Application.documents),
+            selectinload(Application.organisation).selectinload(Organisation.parent),
+        )
+    ).scalar_one_or_none()
+    if application is None:
+        raise NotFound("not found")
+    if user.is_ministry:
+        return application
+    if user.has_role(Role.APPLICANT) and application.organisation_id == user.organisation_id:
+        return application
+    raise NotFound("not found")
+
+
+def applications_of_organisation(organisation_id: int) -> Sequence[Application]:
+    """An organisation's applications, newest funding year first (one statement)."""
+    return (
+        db.session.execute(
+            db.select(Application)
+            .where(Application.organisation_id == organisation_id)
+            .order_by(Application.funding_year.desc(), Application.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def window_for(funding_year: int) -> tuple[date, date]:
+    """Configured window of a funding year, or the RL default (R2)."""
+    row = db.session.get(FundingYear, funding_year)
+    if row is None:
+        return default_window(funding_year)
+    return (row.window_opens, row.window_closes)
+
+
+def monthly_caps(funding_year: int) -> dict[int, int]:
+    """TV-L caps for the funding year, or the latest earlier year maintained (R8)."""
+    year = db.session.execute(
+        db.select(func.max(PayScale.year)).where(PayScale.year <= funding_year)
+    ).scalar_one_or_none()
+    if year is None:
+        return {}
+    rows = db.session.execute(db.select(PayScale).where(PayScale.year == year)).scalars()
+    return {row.pay_group: row.monthly_cap_cents for row in rows}
+
+
+def totals_for(application: Application, caps: dict[int, int] | None = None) -> PlanTotals:
+    """Plan totals of ``application`` with the caps of its funding year."""
+    return compute_totals(
+        application.lines,
+        own_cash_cents=application.own_share_cash_cents,
+        third_party_cents=application.third_party_cents,
+        requested_grant_cents=application.requested_grant_cents,
+        monthly_caps=monthly_caps(application.funding_year) if caps is None else caps,
+    )
+
+
+def consultations_of(organisation_id: int) -> Sequence[Consultation]:
+    return (
+        db.session.execute(
+            db.select(Consultation)
+            .where(Consultation.organisation_id == organisation_id)
+            .order_by(Consultation.held_on.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def kpr_records_of(organisation_id: int) -> Sequence[KprRecord]:
+    return (
+        db.session.execute(
+            db.select(KprRecord)
+            .where(KprRecord.organisation_id == organisation_id)
+            .options(selectinload(KprRecord.document))
+            .order_by(KprRecord.dated.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def document_types() -> Sequence[DocumentType]:
+    return (
+        db.session.execute(db.select(DocumentType).order_by(DocumentType.position)).scalars().all()
+    )
+
+
+def submission_context(application: Application, on: date | None = None) -> SubmissionContext:
+    """Load everything the submission rules need (a fixed number of statements)."""
+    caps = monthly_caps(application.funding_year)
+    return SubmissionContext(
+        application=application,
+        organisation=application.organisation,
+        consultations=consultations_of(application.organisation_id),
+        window=window_for(application.funding_year),
+        totals=totals_for(application, caps),
+        document_types=document_types(),
+        documents=application.documents,
+        caps_known=bool(caps),
+        on=on or today(),
+    )
+
+
+def events_for(application: Application, *, include_internal: bool) -> Sequence[ApplicationEvent]:
+    query = (
+        db.select(ApplicationEvent)
+        .where(ApplicationEvent.application_id == application.id)
+        .options(selectinload(ApplicationEvent.actor))
+        .order_by(ApplicationEvent.occurred_at.desc(), ApplicationEvent.id.desc())
+    )
+    if not include_internal:
+        query = query.where(ApplicationEvent.internal.is_(False))
+    return db.session.execute(query).scalars().all()
+
+
+def submissions_of(application: Application) -> Sequence[Submission]:
+    """Submitted versions without loading the PDF bytes."""
+    from sqlalchemy.orm import defer
+
+    return (
+        db.session.execute(
+            db.select(Submission)
+            .where(Submission.application_id == application.id)
+            .options(defer(Submission.pdf), defer(Submission.data_json))
+            .order_by(Submission.version.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def get_submission(application: Application, version: int) -> Submission:
+    if not 0 < version < 10_000:
+        raise NotFound("not found")
+    row = db.session.execute(
+        db.select(Submission).where(
+            Submission.application_id == application.id, Submission.version == version
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("not found")
+    return row
+
+
+def get_document(application: Application, document_id: int) -> Document:
+    if not 0 < document_id < 2**63:
+        raise NotFound("not found")
+    doc = db.session.get(Document, document_id)
+    if doc is None or doc.application_id != application.id:
+        raise NotFound("not found")
+    return doc
+
+
+def recent_consultations(limit: int = 50) -> Sequence[Consultation]:
+    """Latest consultations with their organisation (two statements)."""
+    return (
+        db.session.execute(
+            db.select(Consultation)
+            .options(
+                selectinload(Consultation.organisation), selectinload(Consultation.recorded_by)
+            )
+            .order_by(Consultation.held_on.desc(), Consultation.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )

@@ -1,0 +1,527 @@
+"""Applicant views: my applications, the step-by-step editor, documents, submission."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import cast
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.auth.decorators import role_required
+from app.auth.models import Role
+from app.common.db import today
+from app.common.errors import DomainError, RuleViolation
+from app.common.tx import transactional
+from app.extensions import db
+from app.grants import bp, queries
+from app.grants.forms import (
+    ConsultationForm,
+    DocumentForm,
+    GeneralForm,
+    KprForm,
+    KprRecordForm,
+    LineForm,
+    NewApplicationForm,
+    PlanForm,
+    SubmitForm,
+    WithdrawForm,
+)
+from app.grants.models import Application, KprRecordKind, LineCategory
+from app.grants.rules_config import QUALIFICATION_CAP_GROUP
+from app.grants.services import applications as svc
+from app.grants.services import documents as files
+from app.orgs import queries as org_queries
+
+STEPS = ("general", "kpr", "finance", "documents", "submit")
+
+
+def _user():  # type: ignore[no-untyped-def]
+    return current_user._get_current_object()
+
+
+def _load(application_id: int) -> Application:
+    return queries.get_application_for(_user(), application_id)
+
+
+def _next_step(step: str) -> str:
+    target = request.form.get("goto", "")
+    if target in STEPS:
+        return target
+    index = STEPS.index(step)
+    return STEPS[min(index + 1, len(STEPS) - 1)]
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+
+@bp.route("/antraege")
+@role_required(Role.APPLICANT)
+def my_applications() -> ResponseReturnValue:
+    user = _user()
+    applications = queries.applications_of_organisation(user.organisation_id)
+    form = NewApplicationForm()
+    year = today().year
+    form.funding_year.choices = [(y, str(y)) for y in (year + 1, year, year + 2)]
+    return render_template(
+        "grants/my_applications.html",
+        applications=applications,
+        form=form,
+        consultations=queries.consultations_of(user.organisation_id),
+    )
+
+
+@bp.route("/antraege/neu", methods=["POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def new_application() -> ResponseReturnValue:
+    form = NewApplicationForm()
+    year = today().year
+    form.funding_year.choices = [(y, str(y)) for y in (year + 1, year, year + 2)]
+    if not form.validate_on_submit():
+        flash(_("Bitte wählen Sie ein Förderjahr."), "error")
+        return redirect(url_for("grants.my_applications"))
+    application = svc.create_application(_user(), form.funding_year.data)
+    return redirect(url_for("grants.edit", application_id=application.id, step="general"))
+
+
+@bp.route("/antraege/<int:application_id>")
+@role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
+def detail(application_id: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    user = _user()
+    problems = svc.submission_problems(application) if application.is_editable else []
+    return render_template(
+        "grants/detail.html",
+        app=application,
+        totals=queries.totals_for(application),
+        problems=problems,
+        events=queries.events_for(application, include_internal=user.is_ministry),
+        submissions=queries.submissions_of(application),
+        withdraw_form=WithdrawForm(),
+        can_edit=application.is_editable and user.has_role(Role.APPLICANT),
+    )
+
+
+# --- editor -------------------------------------------------------------------------------------
+
+
+@bp.route("/antraege/<int:application_id>/bearbeiten/<step>", methods=["GET", "POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def edit(application_id: int, step: str) -> ResponseReturnValue:
+    if step not in STEPS:
+        abort(404)
+    application = _load(application_id)
+    if not application.is_editable:
+        flash(_("Der Antrag ist eingereicht und kann nicht mehr bearbeitet werden."), "info")
+        return redirect(url_for("grants.detail", application_id=application.id))
+    view = {
+        "general": _edit_general,
+        "kpr": _edit_kpr,
+        "finance": _edit_finance,
+        "documents": _edit_documents,
+        "submit": _edit_submit,
+    }[step]
+    try:
+        return view(application)
+    except StaleDataError:
+        db.session.rollback()
+        flash(
+            _(
+                "Der Antrag wurde zwischenzeitlich von jemand anderem geändert. Bitte prüfen "
+                "Sie die Angaben und speichern Sie erneut."
+            ),
+            "error",
+        )
+        return redirect(url_for("grants.edit", application_id=application_id, step=step))
+
+
+def _render_step(
+    application: Application, step: str, status: int = 200, **context: object
+) -> ResponseReturnValue:
+    return render_template(
+        f"grants/edit_{step}.html", app=application, step=step, steps=STEPS, **context
+    ), status
+
+
+def _saved(application: Application, step: str) -> ResponseReturnValue:
+    if request.form.get("action") == "stay":
+        flash(_("Gespeichert."), "success")
+        return redirect(url_for("grants.edit", application_id=application.id, step=step))
+    return redirect(url_for("grants.edit", application_id=application.id, step=_next_step(step)))
+
+
+def _edit_general(application: Application) -> ResponseReturnValue:
+    form = GeneralForm(obj=application)
+    if form.validate_on_submit():
+        svc.update_fields(application, _user(), form.data, svc.GENERAL_FIELDS)
+        return _saved(application, "general")
+    status = 422 if form.errors else 200
+    return _render_step(application, "general", status, form=form)
+
+
+def _edit_kpr(application: Application) -> ResponseReturnValue:
+    form = KprForm(obj=application)
+    if form.validate_on_submit():
+        svc.update_fields(application, _user(), form.data, svc.KPR_FIELDS)
+        return _saved(application, "kpr")
+    user = _user()
+    return _render_step(
+        application,
+        "kpr",
+        422 if form.errors else 200,
+        form=form,
+        kpr_records=queries.kpr_records_of(user.organisation_id),
+    )
+
+
+def _plan_form(application: Application) -> PlanForm:
+    if request.method == "POST":
+        return PlanForm()
+    form = PlanForm(
+        own_share_cash=application.own_share_cash_cents,
+        third_party=application.third_party_cents,
+        third_party_source=application.third_party_source,
+        requested_grant=application.requested_grant_cents,
+        small_grant_reason=application.small_grant_reason.value
+        if application.small_grant_reason
+        else "",
+        small_grant_note=application.small_grant_note,
+    )
+    for line in application.lines:
+        form.lines.append_entry(
+            {
+                "id": str(line.id),
+                "category": line.category.value,
+                "description": line.description,
+                "pay_group": line.pay_group,
+                "pay_step": line.pay_step,
+                "qualification": line.qualification.value if line.qualification else "",
+                "fte": line.fte_permille,
+                "months": line.months,
+                "amount": line.amount_cents,
+                "investive": line.investive,
+                "in_kind": line.in_kind,
+            }
+        )
+    return form
+
+
+def _line_inputs(form: PlanForm, application: Application) -> list[svc.LineInput]:
+    own_ids = {line.id for line in application.lines}
+    inputs = []
+    for entry in form.lines:
+        sub = entry.form
+        if sub.remove.data:
+            continue
+        raw_id = sub.id.data or ""
+        line_id = int(raw_id) if raw_id.isdigit() and int(raw_id) in own_ids else None
+        if not (sub.description.data or sub.amount.data):
+            continue  # an empty row the user added but did not fill
+        inputs.append(
+            svc.LineInput(
+                id=line_id,
+                category=LineCategory(sub.category.data),
+                description=sub.description.data or "",
+                amount_cents=sub.amount.data or 0,
+                pay_group=sub.pay_group.data,
+                pay_step=sub.pay_step.data,
+                qualification=PlanForm.qualification_of(sub.qualification.data),
+                fte_permille=sub.fte.data,
+                months=sub.months.data,
+                investive=bool(sub.investive.data),
+                in_kind=bool(sub.in_kind.data),
+            )
+        )
+    return inputs
+
+
+def _edit_finance(application: Application) -> ResponseReturnValue:
+    form = _plan_form(application)
+    add = request.form.get("add_line")
+    if request.method == "POST" and add in ("staff", "running"):
+        # Server-side "add a row" for browsers without JavaScript: keep what was typed.
+        form.lines.append_entry({"category": add})
+        return _render_finance(application, form)
+    if form.validate_on_submit():
+        svc.save_plan(
+            application,
+            _user(),
+            lines=_line_inputs(form, application),
+            own_share_cash_cents=form.own_share_cash.data or 0,
+            third_party_cents=form.third_party.data or 0,
+            third_party_source=form.third_party_source.data or "",
+            requested_grant_cents=form.requested_grant.data or 0,
+            small_grant_reason=PlanForm.reason_of(form.small_grant_reason.data),
+            small_grant_note=form.small_grant_note.data or "",
+        )
+        return _saved(application, "finance")
+    return _render_finance(application, form, 422 if form.errors else 200)
+
+
+def _render_finance(
+    application: Application, form: PlanForm, status: int = 200
+) -> ResponseReturnValue:
+    caps = queries.monthly_caps(application.funding_year)
+    blank = LineForm(prefix="lines-__index__")
+    return _render_step(
+        application,
+        "finance",
+        status,
+        form=form,
+        totals=queries.totals_for(application, caps),
+        caps=caps,
+        cap_groups={q.value: g for q, g in QUALIFICATION_CAP_GROUP.items()},
+        blank=blank,
+    )
+
+
+def _document_form(application: Application) -> DocumentForm:
+    form = DocumentForm()
+    form.type_code.choices = [
+        (t.code, t.label_de)
+        for t in queries.document_types()
+        if t.code not in ("kpr_resolution", "cooperation")
+    ]
+    form.plan_line_id.choices = [("", "—")] + [
+        (str(line.id), line.description or f"Personalposition {line.position + 1}")
+        for line in application.lines
+        if line.is_grant_funded_staff
+    ]
+    return form
+
+
+def _edit_documents(application: Application) -> ResponseReturnValue:
+    form = _document_form(application)
+    if form.validate_on_submit():
+        upload = form.file.data
+        raw_line = form.plan_line_id.data or ""
+        try:
+            svc.add_document(
+                application,
+                _user(),
+                type_code=form.type_code.data or "",
+                data=upload.read(),
+                filename=upload.filename or "",
+                plan_line_id=int(raw_line) if raw_line.isdigit() else None,
+            )
+        except files.UploadRejected as exc:
+            getattr(form, exc.field or "file").errors.append(exc.message)
+            return _render_documents(application, form, 422)
+        flash(_("Das Dokument wurde hochgeladen."), "success")
+        return redirect(url_for("grants.edit", application_id=application.id, step="documents"))
+    if request.method == "POST" and request.form.get("goto") in STEPS and not form.file.data:
+        return redirect(
+            url_for("grants.edit", application_id=application.id, step=request.form["goto"])
+        )
+    return _render_documents(application, form, 422 if form.errors else 200)
+
+
+def _render_documents(
+    application: Application, form: DocumentForm, status: int = 200
+) -> ResponseReturnValue:
+    ctx = queries.submission_context(application)
+    from app.grants.services.rules import check_r4_documents
+
+    return _render_step(
+        application,
+        "documents",
+        status,
+        form=form,
+        doc_types=ctx.document_types,
+        missing=check_r4_documents(application, ctx.document_types, ctx.documents),
+    )
+
+
+def _edit_submit(application: Application) -> ResponseReturnValue:
+    form = SubmitForm(late_justification=application.late_justification)
+    problems = svc.submission_problems(application)
+    window = queries.window_for(application.funding_year)
+    if form.validate_on_submit():
+        try:
+            submission = svc.submit_application(
+                application, _user(), late_justification=form.late_justification.data or ""
+            )
+        except RuleViolation as exc:
+            db.session.rollback()
+            application = _load(application.id)
+            for problem in exc.problems:
+                if problem.field == "late_justification":
+                    form.late_justification.errors.append(problem.message)
+            return _render_step(
+                application,
+                "submit",
+                422,
+                form=form,
+                problems=svc.submission_problems(application),
+                window=window,
+                failed=True,
+            )
+        flash(_("Der Antrag wurde eingereicht (Version %(v)s).", v=submission.version), "success")
+        return redirect(url_for("grants.detail", application_id=application.id))
+    return _render_step(
+        application,
+        "submit",
+        422 if form.errors else 200,
+        form=form,
+        problems=problems,
+        window=window,
+    )
+
+
+# --- documents and snapshots --------------------------------------------------------------------
+
+
+@bp.route("/antraege/<int:application_id>/dokumente/<int:document_id>")
+@role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
+def download_document(application_id: int, document_id: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    document = queries.get_document(application, document_id)
+    return _attachment(
+        files.read_file(document.stored_name), document.original_name, document.content_type
+    )
+
+
+@bp.route("/antraege/<int:application_id>/dokumente/<int:document_id>/entfernen", methods=["POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def remove_document(application_id: int, document_id: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    document = queries.get_document(application, document_id)
+    svc.remove_document(application, _user(), document)
+    flash(_("Das Dokument wurde entfernt."), "success")
+    return redirect(url_for("grants.edit", application_id=application.id, step="documents"))
+
+
+@bp.route("/antraege/<int:application_id>/einreichungen/<int:version>.pdf")
+@role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
+def submission_pdf(application_id: int, version: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    submission = queries.get_submission(application, version)
+    name = f"{application.reference}-v{version}.pdf"
+    return _attachment(submission.pdf, name, "application/pdf")
+
+
+@bp.route("/antraege/<int:application_id>/einreichungen/<int:version>.json")
+@role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
+def submission_json(application_id: int, version: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    submission = queries.get_submission(application, version)
+    name = f"{application.reference}-v{version}.json"
+    return _attachment(submission.data_json.encode(), name, "application/json")
+
+
+def _attachment(data: bytes, name: str, mimetype: str) -> ResponseReturnValue:
+    import io
+
+    return send_file(
+        io.BytesIO(data),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=files.safe_filename(name),
+    )
+
+
+@bp.route("/antraege/<int:application_id>/zurueckziehen", methods=["POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def withdraw(application_id: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            svc.withdraw_application(application, _user(), form.reason.data or "")
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("grants.detail", application_id=application.id))
+        flash(_("Der Antrag wurde zurückgezogen."), "success")
+    return redirect(url_for("grants.detail", application_id=application.id))
+
+
+# --- organisation (KPR status) and consultations ---------------------------------------------
+
+
+@bp.route("/kommune", methods=["GET", "POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def organisation() -> ResponseReturnValue:
+    user = _user()
+    form = KprRecordForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            svc.record_kpr(
+                user,
+                kind=KprRecordKind(form.kind.data),
+                dated=cast(date, form.dated.data),
+                partner=form.partner.data or "",
+                notes=form.notes.data or "",
+                data=upload.read() if upload else None,
+                filename=upload.filename if upload else "",
+            )
+        except DomainError as exc:
+            getattr(form, exc.field or "file").errors.append(exc.message)
+        else:
+            flash(_("Gespeichert."), "success")
+            return redirect(url_for("grants.organisation"))
+    return render_template(
+        "grants/organisation.html",
+        org=user.organisation,
+        form=form,
+        consultations=queries.consultations_of(user.organisation_id),
+        records=queries.kpr_records_of(user.organisation_id),
+    ), 422 if form.errors else 200
+
+
+@bp.route("/kommune/dokumente/<int:record_id>")
+@role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.ADMIN)
+def kpr_document(record_id: int) -> ResponseReturnValue:
+    from app.grants.models import KprRecord
+
+    if not 0 < record_id < 2**63:
+        abort(404)
+    record = db.session.get(KprRecord, record_id)
+    user = _user()
+    if (
+        record is None
+        or record.document is None
+        or (not user.is_ministry and record.organisation_id != user.organisation_id)
+    ):
+        abort(404)
+    doc = record.document
+    return _attachment(files.read_file(doc.stored_name), doc.original_name, doc.content_type)
+
+
+@bp.route("/beratungen", methods=["GET", "POST"])
+@role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
+@transactional
+def consultations() -> ResponseReturnValue:
+    form = ConsultationForm()
+    form.organisation.choices = [("", "—")] + [
+        (str(o.id), f"{o.display_name} ({o.ags})") for o in org_queries.active_organisations()
+    ]
+    if form.validate_on_submit():
+        org = org_queries.get_organisation(form.organisation.data)
+        if org is None:
+            form.organisation.errors.append(_("Bitte wählen Sie die Kommune."))
+        else:
+            try:
+                svc.record_consultation(
+                    _user(),
+                    org,
+                    held_on=cast(date, form.held_on.data),
+                    adviser=form.adviser.data or "",
+                    notes=form.notes.data or "",
+                )
+            except DomainError as exc:
+                getattr(form, exc.field or "held_on").errors.append(exc.message)
+            else:
+                flash(_("Das Beratungsgespräch wurde erfasst."), "success")
+                return redirect(url_for("grants.consultations"))
+    return render_template(
+        "grants/consultations.html", form=form, recent=queries.recent_consultations()
+    ), 422 if form.errors else 200

@@ -1,0 +1,1 @@
+"""Grant services: business rules without Flask request objects; they flush, never commit."""

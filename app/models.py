@@ -1,0 +1,38 @@
+"""Re-exports every model so that Alembic and ``flask shell`` see the whole schema."""
+
+from app.auth.models import Invitation, Role, User, UserRole
+from app.common.audit import AuditEvent
+from app.common.mail import OutboxMessage
+from app.grants.models import (
+    Application,
+    ApplicationEvent,
+    Consultation,
+    Document,
+    DocumentType,
+    FundingYear,
+    KprRecord,
+    PayScale,
+    PlanLine,
+    Submission,
+)
+from app.orgs.models import Organisation
+
+__all__ = [
+    "Application",
+    "ApplicationEvent",
+    "AuditEvent",
+    "Consultation",
+    "Document",
+    "DocumentType",
+    "FundingYear",
+    "Invitation",
+    "KprRecord",
+    "Organisation",
+    "OutboxMessage",
+    "PayScale",
+    "PlanLine",
+    "Role",
+    "Submission",
+    "User",
+    "UserRole",
+]

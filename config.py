@@ -1,0 +1,132 @@
+"""Application configuration.
+
+Values come from the environment. ``Config`` carries the hardened defaults; the subclasses only
+relax what a developer or the test-suite needs. ``ProductionConfig`` refuses to start without a
+secret key and a database URL.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("KOMMPRAEV_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _engine_options(url: str | None) -> dict[str, object]:
+    """Engine options per backend: pre-ping for PostgreSQL, a busy timeout for SQLite."""
+    if url and url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+class Config:
+    """Hardened defaults shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = _engine_options(os.environ.get("DATABASE_URL"))
+
+    # Cookies (ASVS 3.3): __Host- prefix, Secure, HttpOnly, SameSite=Lax; no remember-me cookie.
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=10)  # absolute session limit
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)  # idle session limit
+
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads above 10 MiB get 413
+    UPLOAD_MAX_BYTES = 8 * 1024 * 1024  # per document
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    BABEL_DEFAULT_LOCALE = "de"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+    LANGUAGES = ("de", "en")
+
+    # argon2id parameters (ASVS 5.0 App. C; argon2-cffi defaults).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+    LOGIN_MAX_FAILURES = 5  # failures before the account locks
+    LOGIN_LOCK_BASE_SECONDS = 60  # first lock; doubles with every further failure
+    LOGIN_LOCK_MAX_SECONDS = 24 * 3600
+    INVITATION_VALID_HOURS = 72
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "foerderung@lpr.sachsen.de")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    HSTS_MAX_AGE = 31536000
+    LOG_JSON = True
+
+
+class DevelopmentConfig(Config):
+    """Local development on SQLite in ``instance/``; cookies without Secure for plain HTTP."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kommpraev.sqlite'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = _engine_options(SQLALCHEMY_DATABASE_URI)
+    SESSION_COOKIE_NAME = "session"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    LOG_JSON = False
+
+
+class TestingConfig(Config):
+    """Used by the test-suite; the database URL is set by ``tests/conftest.py``."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"  # noqa: S105 - test-only constant
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_ENGINE_OPTIONS = _engine_options(SQLALCHEMY_DATABASE_URI)
+    WTF_CSRF_ENABLED = False  # the CSRF coverage test switches it back on
+    # Cheap hashing in tests; tests/auth checks that Config keeps the strong defaults.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
+    LOG_JSON = False
+
+
+class ProductionConfig(Config):
+    """Production: everything from the environment; refuses to start without secrets."""
+
+    @classmethod
+    def validate(cls) -> None:
+        """Raise ``RuntimeError`` when a required setting is missing."""
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(f"Missing required environment variables: {', '.join(missing)}")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """Pick the configuration class named by ``KOMMPRAEV_ENV``.
+
+    The default is ``development`` so that the CLI works in a checkout; ``gunicorn.conf.py`` sets
+    ``production`` unless told otherwise, and production refuses to start without secrets.
+    """
+    name = os.environ.get("KOMMPRAEV_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        raise RuntimeError(f"Unknown KOMMPRAEV_ENV {name!r}") from exc

@@ -1,0 +1,164 @@
+"""Test fixtures: one migrated database per run (and xdist worker), one rolled-back
+transaction per test, factories, and logged-in clients per role.
+
+Backend: SQLite by default; PostgreSQL when ``TEST_DATABASE_URL`` names it (``.ci/run`` runs
+both). Each xdist worker gets its own SQLite file or PostgreSQL schema.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
+from config import TestingConfig
+
+PG_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+def database_url(tmp_dir: Path) -> str:
+    """SQLite file per worker, or a PostgreSQL schema per worker inside the given database."""
+    url = os.environ.get("TEST_DATABASE_URL", "sqlite")
+    if url == "sqlite":
+        return f"sqlite:///{tmp_dir / f'test-{_worker()}.sqlite'}"
+    schema = f"kp_test_{_worker()}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    tmp = tmp_path_factory.mktemp("db")
+    url = database_url(tmp)
+
+    class Cfg(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        SQLALCHEMY_ENGINE_OPTIONS = (
+            {"connect_args": {"timeout": 30}}
+            if url.startswith("sqlite")
+            else {"pool_pre_ping": True}
+        )
+        UPLOAD_DIR = str(tmp / "uploads")
+
+    application = create_app(Cfg)
+    with application.app_context():
+        upgrade()
+        from app.grants.seed import seed_reference
+        from app.orgs.reference import import_reference_data
+
+        import_reference_data()
+        seed_reference()
+        db.session.commit()
+        db.session.remove()
+        db.session.configure(join_transaction_mode="create_savepoint")
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _db_transaction(app: Flask) -> Iterator[None]:
+    """Run every test inside one outer transaction that is rolled back afterwards."""
+    with app.app_context():
+        engine = db.engine
+        connection = engine.connect()
+        outer = connection.begin()
+        engines = db._app_engines[app]  # noqa: SLF001 - documented recipe (flask-sqlalchemy #1171)
+        engines[None] = connection  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            db.session.remove()
+            engines[None] = engine
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+def login(client: FlaskClient, email: str, password: str) -> Any:
+    """Log in through the real form."""
+    return client.post("/auth/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Any:
+    """Factory for users (committed into the test transaction)."""
+    from tests.factories import create_user
+
+    return create_user
+
+
+def _client_for(app: Flask, **kwargs: Any) -> FlaskClient:
+    from tests.factories import PASSWORD, create_user
+
+    with app.app_context():
+        user = create_user(**kwargs)
+        email = user.email
+        db.session.commit()
+    c = app.test_client()
+    response = login(c, email, PASSWORD)
+    assert response.status_code == 302, response.data[:500]
+    c.user_email = email  # type: ignore[attr-defined]
+    return c
+
+
+@pytest.fixture
+def applicant_client(app: Flask) -> FlaskClient:
+    """Logged-in applicant of Zittau (AGS 14626610)."""
+    return _client_for(app, role="applicant", ags="14626610", email="a@zittau.test-kp.de")
+
+
+@pytest.fixture
+def other_applicant_client(app: Flask) -> FlaskClient:
+    """Logged-in applicant of Pirna (another organisation)."""
+    return _client_for(app, role="applicant", ags="14628270", email="a@pirna.test-kp.de")
+
+
+@pytest.fixture
+def reviewer_client(app: Flask) -> FlaskClient:
+    return _client_for(app, role="reviewer", email="r@lpr.test-kp.de")
+
+
+@pytest.fixture
+def admin_client(app: Flask) -> FlaskClient:
+    return _client_for(app, role="admin", email="admin@lpr.test-kp.de")

@@ -1,0 +1,137 @@
+"""Test data builders. They add to the current session and flush; the per-test transaction
+rolls everything back."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime
+from typing import Any
+
+from app.auth.models import Role, User
+from app.auth.services import create_user as service_create_user
+from app.extensions import db
+from app.grants.cli import MINIMAL_PDF
+from app.grants.models import Application, LineCategory, Qualification, Status
+from app.grants.services import applications as svc
+from app.orgs import queries as org_queries
+from app.orgs.models import Organisation
+
+PASSWORD = "Lindenblüte-Elbufer-Morgentau-42"  # noqa: S105 - test password
+_seq = itertools.count(1)
+
+
+def organisation(key: str = "14626610") -> Organisation:
+    org = org_queries.by_key(key)
+    assert org is not None, key
+    return org
+
+
+def create_user(
+    role: str = "applicant",
+    ags: str | None = None,
+    email: str | None = None,
+    name: str = "Test Nutzerin",
+    manager: bool = False,
+    roles: list[str] | None = None,
+) -> User:
+    role_list = [Role(r) for r in (roles or [role])]
+    org = organisation(ags or "14626610") if Role.APPLICANT in role_list else None
+    return service_create_user(
+        email=email or f"user{next(_seq)}@test-kp.de",
+        name=name,
+        password=PASSWORD,
+        roles=role_list,
+        organisation=org,
+        is_org_manager=manager,
+    )
+
+
+def consultation(
+    org: Organisation, reviewer: User | None = None, held_on: date = date(2026, 9, 1)
+) -> None:
+    reviewer = reviewer or create_user("reviewer")
+    svc.record_consultation(reviewer, org, held_on=held_on, adviser="Beraterin", notes="")
+
+
+def complete_application(
+    user: User,
+    *,
+    funding_year: int = 2027,
+    grant_cents: int = 4_000_000,
+    documents: bool = True,
+    project_start: date = date(2027, 1, 1),
+) -> Application:
+    """A consulted application that passes every submission rule (R1–R9)."""
+    assert user.organisation is not None
+    if not svc.queries.consultations_of(user.organisation.id):
+        consultation(user.organisation)
+    app = svc.create_application(user, funding_year)
+    svc.update_fields(
+        app,
+        user,
+        {
+            "title": "Koordinierungsstelle",
+            "purpose": "Zweck",
+            "project_start": project_start,
+            "project_end": date(project_start.year, 12, 31),
+        },
+        svc.GENERAL_FIELDS,
+    )
+    svc.update_fields(app, user, {"office_unit": "Ordnungsamt"}, svc.KPR_FIELDS)
+    svc.save_plan(
+        app,
+        user,
+        lines=[
+            svc.LineInput(
+                category=LineCategory.STAFF,
+                description="Koordination",
+                amount_cents=2_500_000,
+                pay_group=11,
+                pay_step=3,
+                qualification=Qualification.UNIVERSITY_APPLIED,
+                fte_permille=500,
+                months=12,
+            ),
+            svc.LineInput(
+                category=LineCategory.RUNNING, description="Befragung", amount_cents=2_500_000
+            ),
+        ],
+        own_share_cash_cents=5_000_000 - grant_cents,
+        third_party_cents=0,
+        third_party_source="",
+        requested_grant_cents=grant_cents,
+        small_grant_reason=None,
+        small_grant_note="",
+    )
+    if documents:
+        attach_required_documents(app, user)
+    return app
+
+
+def attach_required_documents(app: Application, user: User) -> None:
+    for code in ("project_description", "financing_plan", "not_started"):
+        svc.add_document(app, user, type_code=code, data=MINIMAL_PDF, filename=f"{code}.pdf")
+    for line in app.lines:
+        if line.is_grant_funded_staff:
+            svc.add_document(
+                app,
+                user,
+                type_code="qualification_proof",
+                data=MINIMAL_PDF,
+                filename="q.pdf",
+                plan_line_id=line.id,
+            )
+
+
+IN_WINDOW = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
+
+
+def submitted_application(user: User, **kwargs: Any) -> Application:
+    app = complete_application(user, **kwargs)
+    svc.submit_application(app, user, now=IN_WINDOW)
+    assert app.status is Status.SUBMITTED
+    return app
+
+
+def flush() -> None:
+    db.session.flush()
