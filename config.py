@@ -94,6 +94,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SQLALCHEMY_ENGINE_OPTIONS = _engine_options(SQLALCHEMY_DATABASE_URI)
     WTF_CSRF_ENABLED = False  # the CSRF coverage test switches it back on
+    RAISE_UNHANDLED = True  # unexpected exceptions fail the test with their traceback
     # Cheap hashing in tests; tests/auth checks that Config keeps the strong defaults.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8

@@ -77,16 +77,21 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _db_transaction(app: Flask) -> Iterator[None]:
-    """Run every test inside one outer transaction that is rolled back afterwards."""
+    """Run every test inside one outer transaction that is rolled back afterwards.
+
+    No application context stays pushed during the test: Flask would reuse it for test-client
+    requests, and ``g`` (Flask-Login's cached user) would leak between clients.
+    """
     with app.app_context():
         engine = db.engine
         connection = engine.connect()
         outer = connection.begin()
         engines = db._app_engines[app]  # noqa: SLF001 - documented recipe (flask-sqlalchemy #1171)
         engines[None] = connection  # type: ignore[assignment]
-        try:
-            yield
-        finally:
+    try:
+        yield
+    finally:
+        with app.app_context():
             db.session.remove()
             engines[None] = engine
             outer.rollback()

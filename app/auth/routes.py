@@ -12,6 +12,7 @@ from app.auth.decorators import login_only, public, role_required
 from app.auth.forms import AcceptInvitationForm, InviteForm, LoginForm, PasswordChangeForm
 from app.auth.models import MINISTRY_ROLES, Role
 from app.common.errors import DomainError
+from app.common.fields import options
 from app.common.tx import transactional
 from app.orgs import queries as org_queries
 
@@ -109,13 +110,15 @@ def invite() -> ResponseReturnValue:
         return render_template("errors/error.html", code=403), 403
     form = InviteForm()
     if actor.has_role(Role.ADMIN):
-        form.role.choices = [(r.value, _role_label(r)) for r in Role]
-        form.organisation.choices = [("", "—")] + [
-            (str(o.id), o.display_name) for o in org_queries.active_organisations()
-        ]
+        form.role.choices = options([(r.value, _role_label(r)) for r in Role])
+        form.organisation.choices = options(
+            [("", "—")] + [(str(o.id), o.display_name) for o in org_queries.active_organisations()]
+        )
     else:
-        form.role.choices = [(Role.APPLICANT.value, _role_label(Role.APPLICANT))]
-        form.organisation.choices = [(str(actor.organisation_id), actor.organisation.display_name)]
+        form.role.choices = options([(Role.APPLICANT.value, _role_label(Role.APPLICANT))])
+        form.organisation.choices = options(
+            [(str(actor.organisation_id), actor.organisation.display_name)]
+        )
     if form.validate_on_submit():
         role = Role(form.role.data)
         organisation = org_queries.get_organisation(form.organisation.data)

@@ -88,5 +88,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _internal(exc: Exception) -> ResponseReturnValue:
         db.session.rollback()
+        if app.config.get("RAISE_UNHANDLED"):
+            raise exc  # tests want the traceback, not the error page
         logger.exception("unhandled_exception", extra={"path": request.path})
         return _render(500)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 
 from app.common.formatting import date_de, permille
 from app.common.money import MoneyError, format_plain, parse_eur
@@ -90,3 +92,13 @@ class FteField(StringField):
             self.data = None
             raise ValueError(_l("Bitte geben Sie den Stellenanteil zwischen 0,001 und 1 an."))
         self.data = value
+
+
+def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
+    """``SelectField`` choices from (value, label) pairs (WTForms 3.3 deprecates tuples)."""
+    return [SelectChoice(str(value), str(label)) for value, label in pairs]
+
+
+def optional_str(value: object) -> str:
+    """``coerce`` for select fields with an empty option: a missing value is ``""``."""
+    return "" if value is None else str(value)

@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from app.common.fields import FteField, GermanDateField, MoneyField
+from app.common.fields import FteField, GermanDateField, MoneyField, optional_str, options
 from app.grants.models import KprRecordKind, LineCategory, Qualification, SmallGrantReason
 from app.grants.rules_config import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 
@@ -73,10 +73,12 @@ class LineForm(Form):
     id = HiddenField()
     category = SelectField(
         _l("Art"),
-        choices=[
-            (LineCategory.STAFF.value, _l("Personal")),
-            (LineCategory.RUNNING.value, _l("Sachausgabe")),
-        ],
+        choices=options(
+            [
+                (LineCategory.STAFF.value, _l("Personal")),
+                (LineCategory.RUNNING.value, _l("Sachausgabe")),
+            ]
+        ),
     )
     description = StringField(
         _l("Bezeichnung / Funktion"), validators=[Optional(), Length(max=300)]
@@ -84,17 +86,19 @@ class LineForm(Form):
     pay_group = SelectField(
         _l("Entgeltgruppe (TV-L)"),
         coerce=lambda v: int(v) if v else None,
-        choices=[("", "—")] + [(str(g), f"EG {g}") for g in range(1, 16)],
+        choices=options([("", "—")] + [(str(g), f"EG {g}") for g in range(1, 16)]),
         validate_choice=True,
     )
     pay_step = SelectField(
         _l("Stufe"),
         coerce=lambda v: int(v) if v else None,
-        choices=[("", "—")] + [(str(s), str(s)) for s in range(1, 7)],
+        choices=options([("", "—")] + [(str(s), str(s)) for s in range(1, 7)]),
     )
     qualification = SelectField(
         _l("Qualifikation"),
-        choices=[("", "—")] + [(q.value, label) for q, label in QUALIFICATION_LABELS.items()],
+        choices=options([("", "—"), *QUALIFICATION_LABELS.items()]),
+        coerce=optional_str,
+        default="",
     )
     fte = FteField(_l("Stellenanteil"), validators=[Optional()])
     months = IntegerField(_l("Monate"), validators=[Optional(), NumberRange(min=1, max=60)])
@@ -114,7 +118,9 @@ class PlanForm(FlaskForm):
     requested_grant = MoneyField(_l("Beantragte Zuwendung"), validators=[Optional()])
     small_grant_reason = SelectField(
         _l("Ausnahmegrund für Zuwendungen bis 10.000 € (RL V.6)"),
-        choices=[("", "—")] + [(r.value, label) for r, label in SMALL_GRANT_REASONS.items()],
+        choices=options([("", "—"), *SMALL_GRANT_REASONS.items()]),
+        coerce=optional_str,
+        default="",
     )
     small_grant_note = TextAreaField(
         _l("Erläuterung des Ausnahmegrundes"), validators=[Optional(), Length(max=2000)]
@@ -174,13 +180,15 @@ class ConsultationForm(FlaskForm):
 class KprRecordForm(FlaskForm):
     kind = SelectField(
         _l("Art"),
-        choices=[
-            (KprRecordKind.RESOLUTION.value, _l("Beschluss zur Gründung des KPR")),
-            (
-                KprRecordKind.COOPERATION.value,
-                _l("Kooperationsvereinbarung mit der Polizeidirektion"),
-            ),
-        ],
+        choices=options(
+            [
+                (KprRecordKind.RESOLUTION.value, _l("Beschluss zur Gründung des KPR")),
+                (
+                    KprRecordKind.COOPERATION.value,
+                    _l("Kooperationsvereinbarung mit der Polizeidirektion"),
+                ),
+            ]
+        ),
     )
     dated = GermanDateField(
         _l("Datum"), validators=[DataRequired(_l("Bitte geben Sie das Datum an."))]

@@ -15,6 +15,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role
 from app.common.db import today
 from app.common.errors import DomainError, RuleViolation
+from app.common.fields import options
 from app.common.tx import transactional
 from app.extensions import db
 from app.grants import bp, queries
@@ -65,7 +66,7 @@ def my_applications() -> ResponseReturnValue:
     applications = queries.applications_of_organisation(user.organisation_id)
     form = NewApplicationForm()
     year = today().year
-    form.funding_year.choices = [(y, str(y)) for y in (year + 1, year, year + 2)]
+    form.funding_year.choices = options([(y, str(y)) for y in (year + 1, year, year + 2)])
     return render_template(
         "grants/my_applications.html",
         applications=applications,
@@ -80,7 +81,7 @@ def my_applications() -> ResponseReturnValue:
 def new_application() -> ResponseReturnValue:
     form = NewApplicationForm()
     year = today().year
-    form.funding_year.choices = [(y, str(y)) for y in (year + 1, year, year + 2)]
+    form.funding_year.choices = options([(y, str(y)) for y in (year + 1, year, year + 2)])
     if not form.validate_on_submit():
         flash(_("Bitte wählen Sie ein Förderjahr."), "error")
         return redirect(url_for("grants.my_applications"))
@@ -282,16 +283,19 @@ def _render_finance(
 
 def _document_form(application: Application) -> DocumentForm:
     form = DocumentForm()
-    form.type_code.choices = [
+    form.type_code.choices = options(
         (t.code, t.label_de)
         for t in queries.document_types()
         if t.code not in ("kpr_resolution", "cooperation")
-    ]
-    form.plan_line_id.choices = [("", "—")] + [
-        (str(line.id), line.description or f"Personalposition {line.position + 1}")
-        for line in application.lines
-        if line.is_grant_funded_staff
-    ]
+    )
+    form.plan_line_id.choices = options(
+        [("", "—")]
+        + [
+            (str(line.id), line.description or f"Personalposition {line.position + 1}")
+            for line in application.lines
+            if line.is_grant_funded_staff
+        ]
+    )
     return form
 
 
@@ -501,9 +505,10 @@ def kpr_document(record_id: int) -> ResponseReturnValue:
 @transactional
 def consultations() -> ResponseReturnValue:
     form = ConsultationForm()
-    form.organisation.choices = [("", "—")] + [
-        (str(o.id), f"{o.display_name} ({o.ags})") for o in org_queries.active_organisations()
-    ]
+    form.organisation.choices = options(
+        [("", "—")]
+        + [(str(o.id), f"{o.display_name} ({o.ags})") for o in org_queries.active_organisations()]
+    )
     if form.validate_on_submit():
         org = org_queries.get_organisation(form.organisation.data)
         if org is None:
