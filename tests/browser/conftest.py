@@ -1,0 +1,230 @@
+"""Fixtures for the end-to-end browser tests: a live server on its own SQLite file and Debian's
+Chromium driven by Playwright's sync API.
+
+The live server cannot share the per-test rolled-back transaction of ``tests/conftest.py``: it
+serves from another thread and needs committed data. It gets its own app object, its own
+database file and upload directory. The autouse ``_db_transaction`` fixture still wraps each
+browser test around the *other* test database, which these tests never touch.
+
+Without ``/usr/bin/chromium`` the tests are skipped, except with ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from app import create_app
+from app.extensions import db
+from config import TestingConfig
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+#: The applicant who logs in through the form (Zittau, AGS 14626610).
+APPLICANT_EMAIL = "kpr@zittau.browser-test.de"
+
+
+def _unavailable(reason: str) -> None:
+    """Skip locally; with CI=true a missing browser is a failure, never a silent skip."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required with CI=true)", pytrace=False)
+    pytest.skip(reason)
+
+
+class _ErrorCollector(logging.Handler):
+    """Collects ERROR records (e.g. ``unhandled_exception``) logged while the server runs."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+    funding_year: int
+    window: tuple[date, date]
+    errors: _ErrorCollector
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def server_errors(self) -> list[str]:
+        return [f"{r.name}: {r.getMessage()}" for r in self.errors.records]
+
+
+def _seed(funding_year: int) -> tuple[date, date]:
+    """Reference data, an applicant with a recorded consultation, and a *past* window for
+    ``funding_year`` so that every submission in the scenario is late (R2)."""
+    from app.grants.models import FundingYear
+    from app.grants.rules_config import default_window
+    from app.grants.seed import seed_reference
+    from app.orgs.reference import import_reference_data
+    from tests import factories
+
+    import_reference_data()
+    seed_reference()
+    applicant = factories.create_user(
+        "applicant", ags="14626610", email=APPLICANT_EMAIL, name="Zoe Zittau", manager=True
+    )
+    reviewer = factories.create_user("reviewer", email="pruefung@lpr.browser-test.de")
+    assert applicant.organisation is not None
+    factories.consultation(
+        applicant.organisation, reviewer, held_on=date.today() - timedelta(days=30)
+    )
+    window = default_window(funding_year)
+    if window[1] >= date.today():
+        # Before or inside the RL default window: pin a window that has already closed, so the
+        # scenario (late submission with a justification) does not depend on the run date.
+        window = (date.today() - timedelta(days=60), date.today() - timedelta(days=1))
+        db.session.add(
+            FundingYear(year=funding_year, window_opens=window[0], window_closes=window[1])
+        )
+    db.session.commit()
+    return window
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app on a fresh, migrated SQLite file, served by werkzeug on 127.0.0.1:<free port>."""
+    tmp = tmp_path_factory.mktemp("browser")
+    db_url = f"sqlite:///{tmp / 'browser.sqlite'}"
+
+    class BrowserTestConfig(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = db_url
+        SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
+        UPLOAD_DIR = str(tmp / "uploads")
+        WTF_CSRF_ENABLED = True  # the browser posts the real tokens
+        RAISE_UNHANDLED = False  # a server error shows as a 500 page and is logged (collected)
+        # Cookies keep the production settings (__Host- prefix, Secure): Chromium treats
+        # http://127.0.0.1 as a secure context and stores Secure cookies from it.
+
+    flask_app = create_app(BrowserTestConfig)
+    funding_year = date.today().year + 1
+    with flask_app.app_context():
+        upgrade()
+        window = _seed(funding_year)
+        db.session.remove()
+
+    errors = _ErrorCollector()
+    root = logging.getLogger()
+    root.addHandler(errors)
+    werkzeug_logger = logging.getLogger("werkzeug")
+    werkzeug_level = werkzeug_logger.level
+    werkzeug_logger.setLevel(logging.WARNING)  # no access log per request
+
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, flask_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(
+            url=f"http://127.0.0.1:{server.server_port}",
+            app=flask_app,
+            funding_year=funding_year,
+            window=window,
+            errors=errors,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        root.removeHandler(errors)
+        werkzeug_logger.setLevel(werkzeug_level)
+        with flask_app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium (never ``playwright install``: it cannot download here)."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (requirements-dev.txt)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class PageProblems:
+    """What the browser reported: console errors (CSP violations show up here too), uncaught
+    script errors, and responses with a 5xx status."""
+
+    console: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    server: list[str] = field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return [*self.console, *self.page_errors, *self.server]
+
+
+@pytest.fixture
+def page_problems() -> PageProblems:
+    return PageProblems()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer, page_problems: PageProblems) -> Iterator[Any]:
+    """A fresh German browser context per test, with the live server as base URL."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="de-DE",
+        timezone_id="Europe/Berlin",
+        accept_downloads=True,
+        viewport={"width": 1280, "height": 900},
+    )
+    context.set_default_timeout(10_000)
+    browser_page = context.new_page()
+    browser_page.on(
+        "console",
+        lambda msg: (
+            page_problems.console.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
+    )
+    browser_page.on("pageerror", lambda exc: page_problems.page_errors.append(str(exc)))
+    browser_page.on(
+        "response",
+        lambda resp: (
+            page_problems.server.append(f"{resp.status} {resp.url}") if resp.status >= 500 else None
+        ),
+    )
+    try:
+        yield browser_page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Screenshots and downloads for humans to look at (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

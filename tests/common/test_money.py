@@ -1,0 +1,55 @@
+"""Money parsing and formatting: integer cents in, German text out, never floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.common.money import MoneyError, format_eur, format_plain, parse_eur, to_decimal
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("1.234,56", 123456), ("1234,56", 123456), ("1234,5", 123450), ("1.234", 123400),
+        ("1234.56", 123456), ("1234", 123400), ("0,01", 1), ("12.345.678,90", 1234567890),
+        (" 1.234,56 € ", 123456), ("1 234,56", 123456), ("-5,00", -500),
+    ],
+)
+def test_parse_eur_accepts_german_and_point_decimals(text, cents):
+    assert parse_eur(text) == cents
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,2,3", "1.2345", "12,345", "1e5", "0x10", "1..2"])
+def test_parse_eur_rejects_garbage(text):
+    with pytest.raises(MoneyError):
+        parse_eur(text)
+
+
+def test_format_eur_german():
+    assert format_eur(123456) == "1.234,56\u00a0€"
+    assert format_eur(-5) == "-0,05\u00a0€"
+    assert format_eur(0) == "0,00\u00a0€"
+    assert to_decimal(123456) == Decimal("1234.56")
+
+
+@given(st.integers(min_value=0, max_value=10**13))
+def test_format_then_parse_round_trips_exactly(cents):
+    assert parse_eur(format_plain(cents)) == cents
+    assert parse_eur(format_eur(cents)) == cents
+
+
+def test_no_float_or_numeric_money_columns(app):
+    """RELIABILITY test 5: every *_cents column is BIGINT; no Float/Numeric columns at all."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+
+    for table in db.metadata.tables.values():
+        for column in table.columns:
+            assert not isinstance(column.type, sa.Float | sa.Numeric), f"{table.name}.{column.name}"
+            if column.name.endswith("_cents"):
+                assert isinstance(column.type, sa.BigInteger), f"{table.name}.{column.name}"

@@ -1,0 +1,279 @@
+"""One test per submission rule R1–R9 (RULES.md §12); each fails if its rule is removed."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from app.common.errors import RuleViolation
+from app.extensions import db
+from app.grants import queries
+from app.grants.models import LineCategory, Qualification, SmallGrantReason, Status
+from app.grants.services import applications as svc
+from app.grants.services.rules import check_submission
+from app.orgs.models import Organisation, OrgKind
+from tests import factories
+
+IN_WINDOW = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
+
+
+def _rules(application, on=date(2026, 10, 1)):
+    return {p.rule for p in check_submission(queries.submission_context(application, on))}
+
+
+@pytest.fixture
+def applicant(app_ctx):
+    return factories.create_user("applicant", ags="14626610")
+
+
+def test_complete_application_passes_all_rules(applicant):
+    application = factories.complete_application(applicant)
+    assert _rules(application) == set()
+    svc.submit_application(application, applicant, now=IN_WINDOW)
+    assert application.status is Status.SUBMITTED
+    assert application.reference == f"LPR-KP-2027-{application.id:05d}"
+
+
+def test_R1_submission_needs_a_consultation_dated_before(applicant):
+    application = factories.complete_application(applicant)
+    # The factory's consultation is dated 01.09.2026: submitting on 31.08. is refused.
+    assert "R1" in _rules(application, on=date(2026, 8, 31))
+    assert "R1" not in _rules(application, on=date(2026, 9, 1))
+
+
+def test_R1_without_any_consultation_the_draft_stays_draft(app_ctx):
+    user = factories.create_user("applicant", ags="14628270")
+    application = svc.create_application(user, 2027)
+    assert application.status is Status.DRAFT
+    assert "R1" in _rules(application)
+    with pytest.raises(RuleViolation) as exc:
+        svc.submit_application(application, user, now=IN_WINDOW)
+    assert any(p.rule == "R1" for p in exc.value.problems)
+
+
+def test_R1_recording_a_consultation_moves_drafts_to_consulted(app_ctx):
+    user = factories.create_user("applicant", ags="14628270")
+    application = svc.create_application(user, 2027)
+    factories.consultation(user.organisation)
+    db.session.refresh(application)
+    assert application.status is Status.CONSULTED
+
+
+def test_R2_in_window_is_not_late(applicant):
+    application = factories.complete_application(applicant)
+    svc.submit_application(application, applicant, now=datetime(2026, 10, 15, 21, 0, tzinfo=UTC))
+    assert application.is_late is False
+
+
+def test_R2_late_needs_justification_and_42_days_before_start(applicant):
+    late = date(2026, 11, 24)
+    application = factories.complete_application(applicant, project_start=date(2027, 3, 1))
+    assert "R2" in _rules(application, on=late)  # no justification yet
+    application.late_justification = "Haushaltsbeschluss verzögert"
+    assert "R2" not in _rules(application, on=late)  # 97 days before start
+    application.project_start = date(2027, 1, 4)  # 41 days before start
+    assert "R2" in _rules(application, on=late)
+    application.project_start = date(2027, 1, 5)  # exactly 42 days
+    assert "R2" not in _rules(application, on=late)
+
+
+def test_R2_before_the_window_opens_is_refused(applicant):
+    application = factories.complete_application(applicant)
+    assert "R2" in _rules(application, on=date(2026, 8, 30))
+
+
+def test_R2_late_submission_is_flagged(applicant):
+    application = factories.complete_application(applicant, project_start=date(2027, 6, 1))
+    svc.submit_application(
+        application, applicant, late_justification="Begründung",
+        now=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+    )
+    assert application.is_late is True
+
+
+def test_R3_only_saxon_gemeinden_and_landkreise(applicant):
+    application = factories.complete_application(applicant)
+    org = application.organisation
+    org.ags = "09162000"  # a Bavarian key
+    assert "R3" in _rules(application)
+    org.ags = "14626610"
+    org.valid_to = date(2025, 12, 31)  # merged away before submission (R35 validity)
+    assert "R3" in _rules(application)
+
+
+def test_R3_eigenbetrieb_of_a_gemeinde_is_eligible(app_ctx):
+    parent = factories.organisation("14626610")
+    eb = Organisation(kind=OrgKind.EIGENBETRIEB, name="Eigenbetrieb Test", parent=parent,
+                      kreis_key=parent.kreis_key, kreis_name=parent.kreis_name,
+                      polizeidirektion=parent.polizeidirektion, valid_from=date(2022, 1, 1))
+    db.session.add(eb)
+    db.session.flush()
+    from app.grants.services.rules import check_r3_applicant
+
+    assert check_r3_applicant(eb, date(2026, 10, 1)) == []
+    eb.parent = None
+    assert check_r3_applicant(eb, date(2026, 10, 1))[0].rule == "R3"
+
+
+def test_R4_required_documents_and_proof_per_funded_post(applicant):
+    application = factories.complete_application(applicant, documents=False)
+    problems = [p for p in check_submission(queries.submission_context(application,
+                                                                       date(2026, 10, 1)))
+                if p.rule == "R4"]
+    assert len(problems) == 4  # description, plan, declaration, one qualification proof
+    factories.attach_required_documents(application, applicant)
+    assert "R4" not in _rules(application)
+    # A second grant-funded post needs its own proof.
+    lines = [_as_input(line) for line in application.lines]
+    lines.append(svc.LineInput(category=LineCategory.STAFF, description="Assistenz",
+                               amount_cents=100, pay_group=7, pay_step=3,
+                               qualification=Qualification.VOCATIONAL, fte_permille=100,
+                               months=1))
+    _replan(application, applicant, lines, extra_grant=0, extra_own=100)
+    assert "R4" in _rules(application)
+
+
+def test_R5_plan_must_balance_to_the_cent(applicant):
+    application = factories.complete_application(applicant)
+    application.own_share_cash_cents += 1
+    problems = check_submission(queries.submission_context(application, date(2026, 10, 1)))
+    r5 = [p for p in problems if p.rule == "R5"]
+    assert r5 and "Differenz -0,01" in r5[0].message
+
+
+def test_R6_grant_at_most_90_percent_of_eligible(applicant):
+    application = factories.complete_application(applicant)
+    totals = queries.totals_for(application)
+    ninety = totals.eligible_cents * 9 // 10
+    _set_grant(application, ninety)
+    assert "R6" not in _rules(application)
+    _set_grant(application, ninety + 1)
+    assert "R6" in _rules(application)
+
+
+def test_R6_own_share_at_least_10_percent_and_in_kind_itemised(applicant):
+    application = factories.complete_application(applicant)
+    lines = [_as_input(line) for line in application.lines]
+    lines.append(svc.LineInput(category=LineCategory.RUNNING, description="", amount_cents=1000,
+                               in_kind=True))
+    _replan(application, applicant, lines, extra_grant=0, extra_own=0)
+    # Expenditure rose by 10 €, in kind own share by 10 €: balanced, but not itemised.
+    assert "R6" in _rules(application)
+    application.lines[-1].description = "Raum im Rathaus"
+    assert "R6" not in _rules(application)
+
+
+def test_R7_investive_lines_are_not_eligible(applicant):
+    application = factories.complete_application(applicant)
+    before = queries.totals_for(application).eligible_cents
+    lines = [_as_input(line) for line in application.lines]
+    lines.append(svc.LineInput(category=LineCategory.RUNNING, description="Kamera",
+                               amount_cents=500_000, investive=True))
+    _replan(application, applicant, lines, extra_grant=0, extra_own=500_000)
+    totals = queries.totals_for(application)
+    assert totals.total_expenditure_cents == 5_500_000
+    assert totals.eligible_cents == before
+    assert totals.investive_cents == 500_000
+
+
+def test_R7_all_investive_plan_is_refused(applicant):
+    application = factories.complete_application(applicant)
+    _replan(application, applicant, [svc.LineInput(
+        category=LineCategory.RUNNING, description="Kamera", amount_cents=5_000_000,
+        investive=True)], extra_grant=0, extra_own=0)
+    assert "R7" in _rules(application)
+
+
+def test_R8_staff_cost_capped_at_stufe_3_of_qualification(applicant):
+    application = factories.complete_application(applicant)
+    staff = next(line for line in application.lines if line.category is LineCategory.STAFF)
+    caps = queries.monthly_caps(2027)
+    # 0.5 FTE × 12 months × EG 11 Stufe 3 (2026 table: 4.748,43 €) = 28.490,58 €.
+    assert caps[11] == 474_843
+    staff.amount_cents = 3_000_000
+    totals = queries.totals_for(application)
+    figures = next(f for f in totals.lines if f.line is staff)
+    assert figures.cap_cents == 2_849_058
+    assert figures.eligible_cents == 2_849_058 and figures.capped
+    staff.qualification = Qualification.UNIVERSITY  # EG 14 → higher cap
+    figures = next(f for f in queries.totals_for(application).lines if f.line is staff)
+    assert figures.cap_cents == 582_141 * 500 * 12 // 1000
+
+
+def test_R8_funded_staff_line_needs_pay_grade_and_qualification(applicant):
+    application = factories.complete_application(applicant)
+    staff = next(line for line in application.lines if line.category is LineCategory.STAFF)
+    staff.pay_group = None
+    assert "R8" in _rules(application)
+    staff.pay_group = 11
+    staff.qualification = None
+    assert "R8" in _rules(application)
+
+
+def test_R9_small_grants_need_an_exception_reason(applicant):
+    application = factories.complete_application(applicant)
+    _set_grant(application, 1_000_000)  # exactly 10,000 €
+    assert "R9" in _rules(application)
+    application.small_grant_reason = SmallGrantReason.LOCAL_EVENT
+    assert "R9" not in _rules(application)
+    application.small_grant_reason = None
+    _set_grant(application, 1_000_001)
+    assert "R9" not in _rules(application)
+
+
+def test_R35_submission_keeps_name_and_key_valid_at_submission(applicant):
+    application = factories.complete_application(applicant)
+    svc.submit_application(application, applicant, now=IN_WINDOW)
+    application.organisation.name = "Zittau (nach Fusion)"
+    assert application.applicant_name_at_submission == "Zittau, Stadt"
+    assert application.applicant_ags_at_submission == "14626610"
+
+
+def test_submitted_application_cannot_be_edited(applicant):
+    application = factories.submitted_application(applicant)
+    with pytest.raises(Exception, match="eingereicht"):
+        svc.update_fields(application, applicant, {"title": "x"}, svc.GENERAL_FIELDS)
+
+
+def test_other_organisation_cannot_edit(applicant):
+    application = factories.complete_application(applicant)
+    stranger = factories.create_user("applicant", ags="14628270")
+    with pytest.raises(Exception, match="Kommune"):
+        svc.update_fields(application, stranger, {"title": "x"}, svc.GENERAL_FIELDS)
+
+
+def test_withdraw_moves_to_withdrawn_once(applicant):
+    application = factories.submitted_application(applicant)
+    svc.withdraw_application(application, applicant, "Doppelt gestellt")
+    assert application.status is Status.WITHDRAWN
+    with pytest.raises(Exception, match="Bearbeitungsstand"):
+        svc.withdraw_application(application, applicant, "")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _as_input(line):
+    return svc.LineInput(
+        id=line.id, category=line.category, description=line.description,
+        amount_cents=line.amount_cents, pay_group=line.pay_group, pay_step=line.pay_step,
+        qualification=line.qualification, fte_permille=line.fte_permille, months=line.months,
+        investive=line.investive, in_kind=line.in_kind,
+    )
+
+
+def _replan(application, user, lines, *, extra_grant, extra_own):
+    svc.save_plan(
+        application, user, lines=lines,
+        own_share_cash_cents=application.own_share_cash_cents + extra_own,
+        third_party_cents=application.third_party_cents, third_party_source="",
+        requested_grant_cents=application.requested_grant_cents + extra_grant,
+        small_grant_reason=application.small_grant_reason, small_grant_note="",
+    )
+
+
+def _set_grant(application, grant_cents):
+    total = queries.totals_for(application).total_expenditure_cents
+    in_kind = queries.totals_for(application).in_kind_cents
+    application.requested_grant_cents = grant_cents
+    application.own_share_cash_cents = total - in_kind - grant_cents - application.third_party_cents
