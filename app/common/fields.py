@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from app.common.formatting import date_de, permille
@@ -102,3 +102,68 @@ def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
 def optional_str(value: object) -> str:
     """``coerce`` for select fields with an empty option: a missing value is ``""``."""
     return "" if value is None else str(value)
+
+
+_PERCENT = re.compile(r"^\d{1,3}([,.]\d{1,2})?$")
+
+
+class PercentField(StringField):
+    """A percentage typed as "81,5"; ``data`` is basis points (8150)."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if isinstance(self.data, int):
+            return f"{self.data // 100},{self.data % 100:02d}"
+        return ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = str(valuelist[0]).strip().replace("%", "").strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        if not _PERCENT.match(text):
+            self.data = None
+            raise ValueError(_l("Bitte geben Sie einen Prozentsatz wie 81,50 ein."))
+        whole, _, frac = text.replace(",", ".").partition(".")
+        self.data = int(whole) * 100 + int((frac + "00")[:2])
+
+
+_YEAR_LINE = re.compile(r"^\s*(\d{4})\s*[:=]\s*(.+?)\s*$")
+
+
+class YearAmountsField(TextAreaField):
+    """Lines "2027: 16.200,00"; ``data`` is ``{2027: 1620000}``."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if isinstance(self.data, dict):
+            return "\n".join(f"{y}: {format_plain(a)}" for y, a in sorted(self.data.items()))
+        return ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = str(valuelist[0]) if valuelist else ""
+        result: dict[int, int] = {}
+        for raw in text.splitlines():
+            if not raw.strip():
+                continue
+            match = _YEAR_LINE.match(raw)
+            if not match:
+                self.data = None
+                raise ValueError(
+                    _l("Bitte je Zeile „Jahr: Betrag“ angeben, z. B. 2027: 16.200,00.")
+                )
+            year = int(match.group(1))
+            try:
+                cents = parse_eur(match.group(2))
+            except MoneyError:
+                self.data = None
+                raise ValueError(
+                    _l("Bitte je Zeile „Jahr: Betrag“ angeben, z. B. 2027: 16.200,00.")
+                ) from None
+            if year in result:
+                self.data = None
+                raise ValueError(_l("Jedes Haushaltsjahr darf nur einmal vorkommen."))
+            result[year] = cents
+        self.data = result or None

@@ -41,3 +41,12 @@ def permille(value: int | None) -> str:
     whole, rest = divmod(value, 1000)
     text = f"{whole},{rest:03d}".rstrip("0").rstrip(",")
     return text
+
+
+def urlencode_except(args: object, skip: str) -> str:
+    """Query string of ``args`` (a MultiDict) without ``skip`` (for pagination links)."""
+    from urllib.parse import urlencode
+
+    items = getattr(args, "items", None)
+    pairs = [(k, v) for k, v in (items(multi=True) if items else []) if k != skip]
+    return urlencode(pairs)

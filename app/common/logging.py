@@ -1,4 +1,10 @@
-"""JSON-lines logging with UTC timestamps; CR/LF in values are escaped by ``json.dumps``."""
+"""JSON-lines logging with UTC timestamps.
+
+Every record is exactly one line: ``json.dumps`` escapes CR/LF and other control characters, and
+the Unicode line separators it leaves alone (U+0085, U+2028, U+2029; ``str.splitlines`` and some
+log viewers break lines there) are escaped here, so a value such as a user name cannot forge a
+second log entry.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,17 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from flask import Flask
+from flask import Flask, has_request_context, request
+
+#: Characters that end a line for ``str.splitlines`` but that ``json.dumps`` does not escape.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 _STANDARD = set(vars(logging.LogRecord("x", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (UTC), level, logger, event and the ``extra`` fields."""
+    """One JSON object per line: time (UTC), level, logger, event, client IP (inside a request)
+    and the ``extra`` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, object] = {
@@ -21,12 +31,16 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
+        if has_request_context():
+            payload["ip"] = request.remote_addr
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                payload[key] = value if isinstance(value, int | float | bool | None) else str(value)
+                payload.setdefault(
+                    key, value if isinstance(value, int | float | bool | None) else str(value)
+                )
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False)
+        return json.dumps(payload, ensure_ascii=False).translate(_LINE_BREAKS)
 
 
 def configure_logging(app: Flask) -> None:

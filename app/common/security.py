@@ -24,9 +24,15 @@ def register_security(app: Flask) -> None:
         now = int(time.time())
         idle = int(current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds())
         absolute = int(current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds())
-        last_seen = int(session.get("last_seen", now))
-        login_at = int(session.get("login_at", now))
-        if now - last_seen > idle or now - login_at > absolute:
+        last_seen = session.get("last_seen")
+        login_at = session.get("login_at")
+        # A login session without its timestamps did not come from the login view: fail closed.
+        if (
+            not isinstance(last_seen, int)
+            or not isinstance(login_at, int)
+            or now - last_seen > idle
+            or now - login_at > absolute
+        ):
             logout_user()
             session.clear()
             session["expired"] = True

@@ -9,6 +9,7 @@ import click
 from app.auth import services as auth_services
 from app.auth.models import Role, User
 from app.extensions import db
+from app.grants import bp
 from app.grants.models import Application, LineCategory, Qualification
 from app.grants.services import applications as svc
 from app.orgs import queries as org_queries
@@ -170,3 +171,17 @@ def _fill(app: Application, user: User, *, title: str, grant_cents: int) -> None
         small_grant_reason=None,
         small_grant_note="",
     )
+
+
+@bp.cli.command("finalize")
+@click.option("--today", "on", default=None, help="Stichtag JJJJ-MM-TT (Standard: heute).")
+def finalize_command(on: str | None) -> None:
+    """Make approved grants final whose remedy period is over (T8; idempotent, for cron)."""
+    from app.grants.services.review import finalize_due
+
+    day = date.fromisoformat(on) if on else None
+    done = finalize_due(day)
+    db.session.commit()
+    click.echo(f"{len(done)} Bescheid(e) bestandskräftig.")
+    for application in done:
+        click.echo(f"  {application.reference} bestandskräftig seit {application.final_on}")

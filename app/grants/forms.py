@@ -14,12 +14,21 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from app.common.fields import FteField, GermanDateField, MoneyField, optional_str, options
+from app.common.fields import (
+    FteField,
+    GermanDateField,
+    MoneyField,
+    PercentField,
+    YearAmountsField,
+    optional_str,
+    options,
+)
 from app.grants.models import KprRecordKind, LineCategory, Qualification, SmallGrantReason
 from app.grants.rules_config import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 
@@ -196,3 +205,108 @@ class KprRecordForm(FlaskForm):
     partner = StringField(_l("Partner / Gremium"), validators=[Optional(), Length(max=200)])
     notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=2000)])
     file = FileField(_l("Dokument (optional)"))
+
+
+# --- ministry review forms -----------------------------------------------------------------------
+
+SECTION_CHOICES = [
+    ("general", _l("Allgemeines")),
+    ("kpr", _l("KPR und Koordinierungsstelle")),
+    ("finance", _l("Ausgaben- und Finanzierungsplan")),
+    ("documents", _l("Dokumente")),
+]
+
+
+class AssignForm(FlaskForm):
+    reviewer = SelectField(_l("Sachbearbeitung"), choices=[], validate_choice=False)
+
+
+class ChangeRequestForm(FlaskForm):
+    sections = SelectMultipleField(
+        _l("Betroffene Abschnitte"), choices=options(SECTION_CHOICES), validators=[Optional()]
+    )
+    message = TextAreaField(
+        _l("Was soll geändert oder nachgereicht werden?"),
+        validators=[DataRequired(_l("Bitte beschreiben Sie die Nachforderung.")), Length(max=5000)],
+    )
+    due_on = GermanDateField(_l("Frist (optional)"), validators=[Optional()])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        _l("Kommentar"),
+        validators=[DataRequired(_l("Bitte geben Sie einen Kommentar ein.")), Length(max=5000)],
+    )
+    internal = BooleanField(
+        _l("Nur intern (für die Antragstellenden nicht sichtbar)"), default=True
+    )
+
+
+class DecisionForm(FlaskForm):
+    financing_type = SelectField(
+        _l("Finanzierungsart"),
+        choices=options(
+            [
+                ("share", _l("Anteilfinanzierung")),
+                ("fixed", _l("Festbetragsfinanzierung (Ausnahme)")),
+                ("deficit", _l("Fehlbedarfsfinanzierung (nur mit Begründung)")),
+            ]
+        ),
+    )
+    override_note = TextAreaField(
+        _l("Begründung der Ausnahme"), validators=[Optional(), Length(max=2000)]
+    )
+    rate = PercentField(
+        _l("Fördersatz (%)"), validators=[DataRequired(_l("Bitte geben Sie den Fördersatz an."))]
+    )
+    eligible_base = MoneyField(
+        _l("Zuwendungsfähige Ausgaben"),
+        validators=[DataRequired(_l("Bitte geben Sie die zuwendungsfähigen Ausgaben an."))],
+    )
+    max_amount = MoneyField(
+        _l("Höchstbetrag"), validators=[DataRequired(_l("Bitte geben Sie den Höchstbetrag an."))]
+    )
+    grant = MoneyField(
+        _l("Zuwendung"), validators=[DataRequired(_l("Bitte geben Sie die Zuwendung an."))]
+    )
+    purpose = TextAreaField(
+        _l("Zuwendungszweck"),
+        validators=[DataRequired(_l("Bitte geben Sie den Zuwendungszweck an.")), Length(max=5000)],
+    )
+    period_start = GermanDateField(
+        _l("Bewilligungszeitraum von"),
+        validators=[DataRequired(_l("Bitte geben Sie den Beginn an."))],
+    )
+    period_end = GermanDateField(
+        _l("Bewilligungszeitraum bis"),
+        validators=[DataRequired(_l("Bitte geben Sie das Ende an."))],
+    )
+    vn_deadline = GermanDateField(
+        _l("Verwendungsnachweis bis"),
+        validators=[DataRequired(_l("Bitte geben Sie die Frist an."))],
+    )
+    years = YearAmountsField(
+        _l("Beträge je Haushaltsjahr"),
+        validators=[DataRequired(_l("Bitte geben Sie die Beträge je Haushaltsjahr an."))],
+    )
+    late_accepted = BooleanField(_l("Begründung der verspäteten Antragstellung wird anerkannt"))
+
+
+class DecideForm(FlaskForm):
+    reasons = TextAreaField(_l("Begründung"), validators=[Optional(), Length(max=5000)])
+
+
+class DateForm(FlaskForm):
+    on = GermanDateField(
+        _l("Datum"), validators=[DataRequired(_l("Bitte geben Sie das Datum an."))]
+    )
+
+
+class AffiliationForm(FlaskForm):
+    organisation = SelectField(
+        _l("Kommune"),
+        choices=[],
+        validate_choice=False,
+        validators=[DataRequired(_l("Bitte wählen Sie die Kommune."))],
+    )
+    note = StringField(_l("Art der Verbindung"), validators=[Optional(), Length(max=300)])

@@ -100,6 +100,7 @@ class EventKind(enum.StrEnum):
     SENT_BACK = "sent_back"
     BESCHEID_ISSUED = "bescheid_issued"
     WAIVER_RECORDED = "waiver_recorded"
+    NOTIFICATION_RECORDED = "notification_recorded"
     FINAL = "final"
 
 
@@ -233,8 +234,17 @@ class Application(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     version_id: Mapped[int] = mapped_column(default=1)
+    # Review (issue 4)
+    assigned_reviewer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id"), index=True
+    )
+    late_accepted: Mapped[bool] = mapped_column(default=False)
+    notified_on: Mapped[date | None]  # Bescheid received (Bekanntgabe)
+    waiver_on: Mapped[date | None]  # Rechtsbehelfsverzicht recorded
+    final_on: Mapped[date | None]  # bestandskräftig
 
     organisation: Mapped[Organisation] = relationship()
+    assigned_reviewer: Mapped[User | None] = relationship(foreign_keys=[assigned_reviewer_id])
     lines: Mapped[list[PlanLine]] = relationship(
         back_populates="application",
         cascade="all, delete-orphan",
@@ -361,3 +371,130 @@ class ApplicationEvent(db.Model):  # type: ignore[name-defined,misc]
     data: Mapped[str] = mapped_column(Text, default="{}")
 
     actor: Mapped[User | None] = relationship()
+
+
+# --- review and decision (issue "Review and approval within the annual budget cap") -----------
+
+
+class FinancingType(enum.StrEnum):
+    """VVK 2.2: Anteilfinanzierung by default; Festbetrag exceptionally; Fehlbedarf only with an
+    override note (R11); Vollfinanzierung is not offered."""
+
+    SHARE = "share"  # Anteilfinanzierung
+    FIXED = "fixed"  # Festbetragsfinanzierung
+    DEFICIT = "deficit"  # Fehlbedarfsfinanzierung
+
+
+class DecisionStatus(enum.StrEnum):
+    PREPARED = "prepared"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SENT_BACK = "sent_back"
+
+
+class ReviewerAffiliation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A ministry user's declared affiliation with an organisation (conflict of interest)."""
+
+    __tablename__ = "reviewer_affiliation"
+    __table_args__ = (
+        UniqueConstraint("user_id", "organisation_id", name="uq_reviewer_affiliation_user_org"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class ChangeRequest(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A reviewer's request for changes or missing documents (T3); resolved on resubmission."""
+
+    __tablename__ = "change_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    sections: Mapped[str] = mapped_column(String(200), default="")  # comma-separated step keys
+    message: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date | None]
+    resolved_at: Mapped[datetime | None]
+
+    requested_by: Mapped[User] = relationship()
+
+
+class Decision(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """The prepared and then approved/rejected decision on an application (R10, R11).
+
+    Only one decision per application may be open or approved at a time (service guard).
+    """
+
+    __tablename__ = "decision"
+    __table_args__ = (
+        CheckConstraint("grant_cents >= 0", name="grant_nonneg"),
+        CheckConstraint("max_amount_cents >= 0", name="max_nonneg"),
+        CheckConstraint("rate_bp >= 0 AND rate_bp < 10000", name="rate_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    status: Mapped[DecisionStatus] = mapped_column(_enum(DecisionStatus), index=True)
+    financing_type: Mapped[FinancingType] = mapped_column(_enum(FinancingType))
+    override_note: Mapped[str] = mapped_column(Text, default="")
+    rate_bp: Mapped[int]
+    eligible_base_cents: Mapped[Cents]
+    max_amount_cents: Mapped[Cents]
+    grant_cents: Mapped[Cents]
+    purpose: Mapped[str] = mapped_column(Text)
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    vn_deadline: Mapped[date]
+    anbest_version: Mapped[str] = mapped_column(String(100))
+    late_accepted: Mapped[bool] = mapped_column(default=False)
+    prepared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
+    reasons: Mapped[str] = mapped_column(Text, default="")
+    kassenzeichen: Mapped[str | None] = mapped_column(String(40), unique=True)
+
+    application: Mapped[Application] = relationship()
+    prepared_by: Mapped[User] = relationship(foreign_keys=[prepared_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    years: Mapped[list[DecisionYear]] = relationship(
+        back_populates="decision", cascade="all, delete-orphan", order_by="DecisionYear.year"
+    )
+
+
+class DecisionYear(db.Model):  # type: ignore[name-defined,misc]
+    """Amount of a decision falling due in one budget (payout) year."""
+
+    __tablename__ = "decision_year"
+    __table_args__ = (
+        UniqueConstraint("decision_id", "year", name="uq_decision_year_decision_id_year"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"))
+    year: Mapped[int]
+    amount_cents: Mapped[Cents]
+
+    decision: Mapped[Decision] = relationship(back_populates="years")
+
+
+class Bescheid(db.Model):  # type: ignore[name-defined,misc]
+    """The issued Zuwendungsbescheid: immutable PDF with its sha256 (append-only table).
+
+    Notification, waiver and finality are recorded as events and on the application.
+    """
+
+    __tablename__ = "bescheid"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))

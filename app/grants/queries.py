@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
@@ -15,12 +16,16 @@ from app.extensions import db
 from app.grants.models import (
     Application,
     ApplicationEvent,
+    Bescheid,
+    ChangeRequest,
     Consultation,
+    Decision,
     Document,
     DocumentType,
     FundingYear,
     KprRecord,
     PayScale,
+    ReviewerAffiliation,
     Submission,
 )
 from app.grants.rules_config import default_window
@@ -204,6 +209,192 @@ def recent_consultations(limit: int = 50) -> Sequence[Consultation]:
             )
             .order_by(Consultation.held_on.desc(), Consultation.id.desc())
             .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+# --- review queue (ministry) --------------------------------------------------------------------
+
+
+@dataclass
+class QueueFilter:
+    """Filters and sorting of the reviewer queue (all optional)."""
+
+    status: str | None = None
+    funding_year: int | None = None
+    kreis_key: str | None = None
+    polizeidirektion: str | None = None
+    min_cents: int | None = None
+    max_cents: int | None = None
+    assigned_to: int | None = None
+    sort: str = "submitted"
+    page: int = 1
+    per_page: int = 25
+
+
+QUEUE_STATUSES = ("submitted", "in_review", "incomplete", "approved", "final", "rejected")
+QUEUE_SORTS = {
+    "submitted": (Application.submitted_at.asc(), Application.id.asc()),
+    "amount": (Application.requested_grant_cents.desc(), Application.id.asc()),
+    "name": (Organisation.name.asc(), Application.id.asc()),
+    "year": (Application.funding_year.desc(), Application.id.asc()),
+}
+
+
+@dataclass
+class QueuePage:
+    items: Sequence[Application]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def review_queue(f: QueueFilter) -> QueuePage:
+    """Submitted applications for the ministry, filtered, sorted and paginated (3 statements:
+    count, page, organisations+reviewers via selectinload)."""
+    query = db.select(Application).join(Application.organisation)
+    if f.status in QUEUE_STATUSES:
+        query = query.where(Application.status == f.status)
+    else:
+        query = query.where(Application.status.in_(list(QUEUE_STATUSES)))
+    if f.funding_year:
+        query = query.where(Application.funding_year == f.funding_year)
+    if f.kreis_key:
+        query = query.where(Organisation.kreis_key == f.kreis_key)
+    if f.polizeidirektion:
+        query = query.where(Organisation.polizeidirektion == f.polizeidirektion)
+    if f.min_cents is not None:
+        query = query.where(Application.requested_grant_cents >= f.min_cents)
+    if f.max_cents is not None:
+        query = query.where(Application.requested_grant_cents <= f.max_cents)
+    if f.assigned_to == 0:
+        query = query.where(Application.assigned_reviewer_id.is_(None))
+    elif f.assigned_to:
+        query = query.where(Application.assigned_reviewer_id == f.assigned_to)
+    total = db.session.execute(
+        db.select(func.count()).select_from(query.with_only_columns(Application.id).subquery())
+    ).scalar_one()
+    page = max(1, min(f.page, 10_000))
+    items = (
+        db.session.execute(
+            query.options(
+                selectinload(Application.organisation),
+                selectinload(Application.assigned_reviewer),
+            )
+            .order_by(*QUEUE_SORTS.get(f.sort, QUEUE_SORTS["submitted"]))
+            .limit(f.per_page)
+            .offset((page - 1) * f.per_page)
+        )
+        .scalars()
+        .all()
+    )
+    return QueuePage(items=items, total=total, page=page, per_page=f.per_page)
+
+
+def kreise() -> Sequence[tuple[str, str]]:
+    """(Kreis key, name) pairs for filters, from the reference data (one statement)."""
+    rows = db.session.execute(
+        db.select(Organisation.kreis_key, Organisation.kreis_name)
+        .distinct()
+        .order_by(Organisation.kreis_name)
+    ).all()
+    return [(key, name) for key, name in rows]
+
+
+def polizeidirektionen() -> Sequence[str]:
+    return (
+        db.session.execute(
+            db.select(Organisation.polizeidirektion)
+            .distinct()
+            .order_by(Organisation.polizeidirektion)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def reviewers() -> Sequence[User]:
+    """Active users with the reviewer role."""
+    from app.auth.models import UserRole
+
+    return (
+        db.session.execute(
+            db.select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == Role.REVIEWER, User.active.is_(True))
+            .order_by(User.name)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def decisions_of(application: Application) -> Sequence[Decision]:
+    return (
+        db.session.execute(
+            db.select(Decision)
+            .where(Decision.application_id == application.id)
+            .options(
+                selectinload(Decision.years),
+                selectinload(Decision.prepared_by),
+                selectinload(Decision.decided_by),
+            )
+            .order_by(Decision.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def bescheid_of(application: Application) -> Bescheid | None:
+    from sqlalchemy.orm import defer
+
+    return db.session.execute(
+        db.select(Bescheid)
+        .where(Bescheid.application_id == application.id)
+        .options(defer(Bescheid.pdf))
+        .order_by(Bescheid.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def get_bescheid_pdf(application: Application) -> Bescheid:
+    row = db.session.execute(
+        db.select(Bescheid)
+        .where(Bescheid.application_id == application.id)
+        .order_by(Bescheid.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("not found")
+    return row
+
+
+def change_requests_of(application: Application) -> Sequence[ChangeRequest]:
+    return (
+        db.session.execute(
+            db.select(ChangeRequest)
+            .where(ChangeRequest.application_id == application.id)
+            .options(selectinload(ChangeRequest.requested_by))
+            .order_by(ChangeRequest.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def affiliations_of(user: User) -> Sequence[ReviewerAffiliation]:
+    return (
+        db.session.execute(
+            db.select(ReviewerAffiliation)
+            .where(ReviewerAffiliation.user_id == user.id)
+            .options(selectinload(ReviewerAffiliation.organisation))
         )
         .scalars()
         .all()

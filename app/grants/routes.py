@@ -20,6 +20,7 @@ from app.common.tx import transactional
 from app.extensions import db
 from app.grants import bp, queries
 from app.grants.forms import (
+    CommentForm,
     ConsultationForm,
     DocumentForm,
     GeneralForm,
@@ -104,6 +105,9 @@ def detail(application_id: int) -> ResponseReturnValue:
         submissions=queries.submissions_of(application),
         withdraw_form=WithdrawForm(),
         can_edit=application.is_editable and user.has_role(Role.APPLICANT),
+        change_requests=queries.change_requests_of(application),
+        bescheid=queries.bescheid_of(application),
+        comment_form=CommentForm() if application.submitted_at else None,
     )
 
 

@@ -84,3 +84,22 @@ def default_window(funding_year: int) -> tuple[date, date]:
     """Default application window for ``funding_year`` (R2)."""
     prev = funding_year - 1
     return (date(prev, *DEFAULT_WINDOW_OPENS), date(prev, *DEFAULT_WINDOW_CLOSES))
+
+
+#: R10 — version of the general grant conditions attached to every Bescheid (VVK 5.1).
+ANBEST_VERSION = "ANBest-K (Anlage 3a zur VwV zu § 44 SäHO)"
+#: T8 — remedy period after notification; then the Bescheid is final (RULES.md §13.3: Klage within
+#: one month, no Widerspruch against an oberste Landesbehörde [K] — confirm).
+REMEDY_PERIOD_MONTHS = 1
+#: § 41 (2) VwVfG: a letter counts as notified on the fourth day after posting (since 2025).
+NOTIFICATION_DAYS_AFTER_POSTING = 4
+#: Legal remedy text printed on the Bescheid (configurable, RULES.md §13.3).
+REMEDY_TEXT = (
+    "Gegen diesen Bescheid kann innerhalb eines Monats nach Bekanntgabe Klage beim "
+    "Verwaltungsgericht Dresden, Hans-Oster-Straße 4, 01099 Dresden, schriftlich oder zur "
+    "Niederschrift des Urkundsbeamten der Geschäftsstelle erhoben werden."
+)
+#: R15 — a 25 % interim instalment if the grant exceeds 150,000 EUR and runs longer than a year.
+SPLIT_THRESHOLD_CENTS = 15_000_000
+#: R10/R21 — proof of use is due at the latest one year after the end of the grant period.
+VN_MONTHS_AFTER_PERIOD = 12

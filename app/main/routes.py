@@ -25,7 +25,7 @@ def index() -> ResponseReturnValue:
     if current_user.has_role(Role.APPLICANT):
         return redirect(url_for("grants.my_applications"))
     if current_user.has_role(Role.REVIEWER, Role.APPROVER, Role.ADMIN):
-        return redirect(url_for("grants.consultations"))
+        return redirect(url_for("grants.queue"))
     return render_template("main/home.html")
 
 

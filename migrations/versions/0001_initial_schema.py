@@ -1,4 +1,5 @@
-"""initial schema: organisations, users, applications, submissions, audit; append-only triggers
+"""initial schema: organisations, users, applications, submissions, review, audit; append-only
+triggers
 
 Revision ID: 0001
 Revises: 
@@ -16,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 
-APPEND_ONLY_TABLES = ("audit_event", "application_event", "submission")
+APPEND_ONLY_TABLES = ("audit_event", "application_event", "submission", "bescheid")
 
 
 def create_append_only_trigger(table):
@@ -173,17 +174,24 @@ def upgrade():
     sa.Column('applicant_ags_at_submission', sa.String(length=8), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('assigned_reviewer_id', sa.Integer(), nullable=True),
+    sa.Column('late_accepted', sa.Boolean(), nullable=False),
+    sa.Column('notified_on', sa.Date(), nullable=True),
+    sa.Column('waiver_on', sa.Date(), nullable=True),
+    sa.Column('final_on', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('own_share_cash_cents >= 0', name=op.f('ck_application_own_cash_nonneg')),
     sa.CheckConstraint('requested_grant_cents >= 0', name=op.f('ck_application_grant_nonneg')),
     sa.CheckConstraint('third_party_cents >= 0', name=op.f('ck_application_third_party_nonneg')),
+    sa.ForeignKeyConstraint(['assigned_reviewer_id'], ['user_account.id'], name=op.f('fk_application_assigned_reviewer_id_user_account')),
     sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_application_created_by_id_user_account')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_application_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_application')),
     sa.UniqueConstraint('reference', name=op.f('uq_application_reference'))
     )
     with op.batch_alter_table('application', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_application_assigned_reviewer_id'), ['assigned_reviewer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_application_funding_year'), ['funding_year'], unique=False)
         batch_op.create_index(batch_op.f('ix_application_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_application_status'), ['status'], unique=False)
@@ -243,6 +251,22 @@ def upgrade():
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitation_email'), ['email'], unique=False)
 
+    op.create_table('reviewer_affiliation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('note', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_reviewer_affiliation_organisation_id_organisation')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_reviewer_affiliation_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reviewer_affiliation')),
+    sa.UniqueConstraint('user_id', 'organisation_id', name='uq_reviewer_affiliation_user_org')
+    )
+    with op.batch_alter_table('reviewer_affiliation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reviewer_affiliation_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reviewer_affiliation_user_id'), ['user_id'], unique=False)
+
     op.create_table('user_role',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -256,7 +280,7 @@ def upgrade():
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('created', 'consultation_recorded', 'submitted', 'resubmitted', 'withdrawn', 'assigned', 'review_started', 'changes_requested', 'comment', 'decision_prepared', 'approved', 'rejected', 'sent_back', 'bescheid_issued', 'waiver_recorded', 'final', name='eventkind', native_enum=False, length=30), nullable=False),
+    sa.Column('kind', sa.Enum('created', 'consultation_recorded', 'submitted', 'resubmitted', 'withdrawn', 'assigned', 'review_started', 'changes_requested', 'comment', 'decision_prepared', 'approved', 'rejected', 'sent_back', 'bescheid_issued', 'waiver_recorded', 'notification_recorded', 'final', name='eventkind', native_enum=False, length=30), nullable=False),
     sa.Column('internal', sa.Boolean(), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('data', sa.Text(), nullable=False),
@@ -266,6 +290,59 @@ def upgrade():
     )
     with op.batch_alter_table('application_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_application_event_application_id'), ['application_id'], unique=False)
+
+    op.create_table('change_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=False),
+    sa.Column('sections', sa.String(length=200), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_change_request_application_id_application')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['user_account.id'], name=op.f('fk_change_request_requested_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_change_request'))
+    )
+    with op.batch_alter_table('change_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_change_request_application_id'), ['application_id'], unique=False)
+
+    op.create_table('decision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('prepared', 'approved', 'rejected', 'sent_back', name='decisionstatus', native_enum=False, length=30), nullable=False),
+    sa.Column('financing_type', sa.Enum('share', 'fixed', 'deficit', name='financingtype', native_enum=False, length=30), nullable=False),
+    sa.Column('override_note', sa.Text(), nullable=False),
+    sa.Column('rate_bp', sa.Integer(), nullable=False),
+    sa.Column('eligible_base_cents', sa.BigInteger(), nullable=False),
+    sa.Column('max_amount_cents', sa.BigInteger(), nullable=False),
+    sa.Column('grant_cents', sa.BigInteger(), nullable=False),
+    sa.Column('purpose', sa.Text(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('vn_deadline', sa.Date(), nullable=False),
+    sa.Column('anbest_version', sa.String(length=100), nullable=False),
+    sa.Column('late_accepted', sa.Boolean(), nullable=False),
+    sa.Column('prepared_by_id', sa.Integer(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reasons', sa.Text(), nullable=False),
+    sa.Column('kassenzeichen', sa.String(length=40), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('grant_cents >= 0', name=op.f('ck_decision_grant_nonneg')),
+    sa.CheckConstraint('max_amount_cents >= 0', name=op.f('ck_decision_max_nonneg')),
+    sa.CheckConstraint('rate_bp >= 0 AND rate_bp < 10000', name=op.f('ck_decision_rate_range')),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_decision_application_id_application')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'], name=op.f('fk_decision_decided_by_id_user_account')),
+    sa.ForeignKeyConstraint(['prepared_by_id'], ['user_account.id'], name=op.f('fk_decision_prepared_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_decision')),
+    sa.UniqueConstraint('kassenzeichen', name=op.f('uq_decision_kassenzeichen'))
+    )
+    with op.batch_alter_table('decision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_decision_application_id'), ['application_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decision_status'), ['status'], unique=False)
 
     op.create_table('plan_line',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -309,6 +386,33 @@ def upgrade():
     with op.batch_alter_table('submission', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_submission_application_id'), ['application_id'], unique=False)
 
+    op.create_table('bescheid',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('decision_id', sa.Integer(), nullable=False),
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('issued_by_id', sa.Integer(), nullable=True),
+    sa.Column('pdf', sa.LargeBinary(), nullable=False),
+    sa.Column('pdf_sha256', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_bescheid_application_id_application')),
+    sa.ForeignKeyConstraint(['decision_id'], ['decision.id'], name=op.f('fk_bescheid_decision_id_decision')),
+    sa.ForeignKeyConstraint(['issued_by_id'], ['user_account.id'], name=op.f('fk_bescheid_issued_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bescheid')),
+    sa.UniqueConstraint('decision_id', name=op.f('uq_bescheid_decision_id'))
+    )
+    with op.batch_alter_table('bescheid', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bescheid_application_id'), ['application_id'], unique=False)
+
+    op.create_table('decision_year',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('decision_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('amount_cents', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint('amount_cents > 0', name=op.f('ck_decision_year_amount_positive')),
+    sa.ForeignKeyConstraint(['decision_id'], ['decision.id'], name=op.f('fk_decision_year_decision_id_decision'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_decision_year')),
+    sa.UniqueConstraint('decision_id', 'year', name='uq_decision_year_decision_id_year')
+    )
     op.create_table('document',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
@@ -373,6 +477,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_document_application_id'))
 
     op.drop_table('document')
+    op.drop_table('decision_year')
+    with op.batch_alter_table('bescheid', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bescheid_application_id'))
+
+    op.drop_table('bescheid')
     with op.batch_alter_table('submission', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_submission_application_id'))
 
@@ -381,11 +490,25 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_plan_line_application_id'))
 
     op.drop_table('plan_line')
+    with op.batch_alter_table('decision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_decision_status'))
+        batch_op.drop_index(batch_op.f('ix_decision_application_id'))
+
+    op.drop_table('decision')
+    with op.batch_alter_table('change_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_change_request_application_id'))
+
+    op.drop_table('change_request')
     with op.batch_alter_table('application_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_application_event_application_id'))
 
     op.drop_table('application_event')
     op.drop_table('user_role')
+    with op.batch_alter_table('reviewer_affiliation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reviewer_affiliation_user_id'))
+        batch_op.drop_index(batch_op.f('ix_reviewer_affiliation_organisation_id'))
+
+    op.drop_table('reviewer_affiliation')
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitation_email'))
 
@@ -406,6 +529,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_application_status'))
         batch_op.drop_index(batch_op.f('ix_application_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_application_funding_year'))
+        batch_op.drop_index(batch_op.f('ix_application_assigned_reviewer_id'))
 
     op.drop_table('application')
     with op.batch_alter_table('user_account', schema=None) as batch_op:

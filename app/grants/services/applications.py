@@ -332,6 +332,10 @@ def submit_application(
     )
     version = len(queries.submissions_of(application)) + 1
     transition(application, [Status.CONSULTED, Status.INCOMPLETE], Status.SUBMITTED)
+    if resubmission:
+        from app.grants.services.review import resolve_change_requests
+
+        resolve_change_requests(application)
     snapshot = build_snapshot(
         application, ctx.totals, version=version, submitted_at=now, submitted_by=user
     )

@@ -1,0 +1,732 @@
+"""Ministry-side services: assignment, conflicts of interest, change requests, comments, the
+rule checklist, decision preparation, four-eyes approval within the budget, Bescheid and finality.
+
+No Flask request objects, no commits: the route or CLI command owns the transaction, so an
+approval either writes everything (status, commitments, Bescheid, events) or nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, update
+
+from app.auth.models import Role, User
+from app.common.audit import record_event
+from app.common.db import today, utcnow
+from app.common.errors import DomainError, InvalidTransition, NotPermitted
+from app.common.mail import queue_mail
+from app.common.money import format_eur
+from app.extensions import db
+from app.grants import queries
+from app.grants.models import (
+    Application,
+    Bescheid,
+    ChangeRequest,
+    Decision,
+    DecisionStatus,
+    DecisionYear,
+    EventKind,
+    FinancingType,
+    ReviewerAffiliation,
+    Status,
+    Submission,
+)
+from app.grants.rules_config import (
+    ANBEST_VERSION,
+    MAX_FUNDING_RATE_BP,
+    NOTIFICATION_DAYS_AFTER_POSTING,
+    REMEDY_PERIOD_MONTHS,
+    SPLIT_THRESHOLD_CENTS,
+    VN_MONTHS_AFTER_PERIOD,
+)
+from app.grants.services.applications import add_event, transition
+from app.grants.services.rules import RuleProblem, check_submission
+
+logger = logging.getLogger(__name__)
+
+REVIEW_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW)
+
+
+class DecisionInvalid(DomainError):
+    """A decision field violates R10/R11 or the plan; ``field`` names the form field."""
+
+
+# --- permissions and conflicts ---------------------------------------------------------------
+
+
+def ensure_role(user: User, *roles: Role) -> None:
+    """:raises NotPermitted: the user has none of ``roles``."""
+    if not user.has_role(*roles):
+        raise NotPermitted("Für diese Aktion fehlt Ihnen die Berechtigung.")
+
+
+def has_conflict(user: User, organisation_id: int) -> bool:
+    """True if the ministry user declared an affiliation with the organisation."""
+    return (
+        db.session.execute(
+            db.select(ReviewerAffiliation.id).where(
+                ReviewerAffiliation.user_id == user.id,
+                ReviewerAffiliation.organisation_id == organisation_id,
+            )
+        ).first()
+        is not None
+    )
+
+
+def ensure_no_conflict(user: User, application: Application) -> None:
+    """:raises NotPermitted: the user is affiliated with the applicant (conflict of interest)."""
+    if has_conflict(user, application.organisation_id):
+        raise NotPermitted(
+            "Sie haben eine Verbindung zu dieser Kommune angegeben und sind daher von der "
+            "Bearbeitung ausgeschlossen (Befangenheit)."
+        )
+
+
+def declare_affiliation(user: User, organisation_id: int, note: str) -> ReviewerAffiliation:
+    """A ministry user declares an affiliation; they are then excluded from its applications."""
+    ensure_role(user, Role.REVIEWER, Role.APPROVER, Role.ADMIN, Role.FINANCE)
+    if has_conflict(user, organisation_id):
+        raise DomainError("Diese Verbindung ist bereits erfasst.", field="organisation")
+    row = ReviewerAffiliation(user_id=user.id, organisation_id=organisation_id, note=note.strip())
+    db.session.add(row)
+    db.session.flush()
+    record_event(
+        "affiliation_declared", "user", user.id, actor_id=user.id, organisation_id=organisation_id
+    )
+    if db.session.execute(
+        db.select(Application.id).where(
+            Application.organisation_id == organisation_id,
+            Application.assigned_reviewer_id == user.id,
+            Application.status.in_(list(REVIEW_STATUSES)),
+        )
+    ).first():
+        db.session.execute(
+            update(Application)
+            .where(
+                Application.organisation_id == organisation_id,
+                Application.assigned_reviewer_id == user.id,
+            )
+            .values(assigned_reviewer_id=None)
+            .execution_options(synchronize_session=False)
+        )
+    return row
+
+
+# --- assignment, review start, change requests, comments ----------------------------------------
+
+
+def assign(lead: User, application: Application, reviewer: User) -> None:
+    """A lead (approver or admin) assigns a reviewer without conflict of interest.
+
+    :raises NotPermitted: not a lead, or the reviewer is affiliated; :raises InvalidTransition:
+    """
+    ensure_role(lead, Role.APPROVER, Role.ADMIN)
+    if not reviewer.has_role(Role.REVIEWER) or not reviewer.active:
+        raise DomainError(
+            "Bitte wählen Sie eine Person mit der Rolle Sachbearbeitung.", field="reviewer"
+        )
+    if has_conflict(reviewer, application.organisation_id):
+        raise NotPermitted(f"{reviewer.name} ist wegen Befangenheit ausgeschlossen.")
+    if application.status is Status.SUBMITTED:
+        transition(application, [Status.SUBMITTED], Status.IN_REVIEW)
+    elif application.status not in (Status.IN_REVIEW, Status.INCOMPLETE):
+        raise InvalidTransition("Der Antrag ist nicht in Prüfung.")
+    application.assigned_reviewer_id = reviewer.id
+    add_event(
+        application,
+        EventKind.ASSIGNED,
+        lead,
+        internal=True,
+        reviewer_id=reviewer.id,
+        reviewer=reviewer.name,
+    )
+
+
+def start_review(reviewer: User, application: Application) -> None:
+    """T5: SUBMITTED → IN_REVIEW; the reviewer takes the application if unassigned."""
+    ensure_role(reviewer, Role.REVIEWER)
+    ensure_no_conflict(reviewer, application)
+    transition(application, [Status.SUBMITTED], Status.IN_REVIEW)
+    if application.assigned_reviewer_id is None:
+        application.assigned_reviewer_id = reviewer.id
+    add_event(application, EventKind.REVIEW_STARTED, reviewer, internal=True)
+
+
+def request_changes(
+    reviewer: User,
+    application: Application,
+    *,
+    message: str,
+    sections: Sequence[str],
+    due_on: date | None,
+) -> ChangeRequest:
+    """T3: ask the applicant for changes; the application becomes editable (INCOMPLETE).
+
+    :raises DomainError: empty message; :raises NotPermitted / InvalidTransition:
+    """
+    ensure_role(reviewer, Role.REVIEWER, Role.APPROVER)
+    ensure_no_conflict(reviewer, application)
+    if not message.strip():
+        raise DomainError(
+            "Bitte beschreiben Sie, was geändert oder nachgereicht werden soll.", field="message"
+        )
+    if due_on is not None and due_on < today():
+        raise DomainError("Die Frist darf nicht in der Vergangenheit liegen.", field="due_on")
+    transition(application, list(REVIEW_STATUSES), Status.INCOMPLETE)
+    request = ChangeRequest(
+        application_id=application.id,
+        requested_by_id=reviewer.id,
+        sections=",".join(sections),
+        message=message.strip(),
+        due_on=due_on,
+    )
+    db.session.add(request)
+    db.session.flush()
+    add_event(
+        application,
+        EventKind.CHANGES_REQUESTED,
+        reviewer,
+        message=message.strip(),
+        sections=list(sections),
+        due_on=due_on,
+    )
+    _notify_applicants(
+        application,
+        "Nachforderung zu Ihrem Antrag",
+        f"Die Geschäftsstelle des Landespräventionsrates bittet um Änderungen an Ihrem Antrag "
+        f"{application.reference}:\n\n{message.strip()}\n"
+        + (f"\nFrist: {due_on:%d.%m.%Y}\n" if due_on else ""),
+    )
+    return request
+
+
+def resolve_change_requests(application: Application) -> None:
+    """Mark open change requests as resolved (called on resubmission, T4)."""
+    db.session.execute(
+        update(ChangeRequest)
+        .where(ChangeRequest.application_id == application.id, ChangeRequest.resolved_at.is_(None))
+        .values(resolved_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def add_comment(user: User, application: Application, body: str, *, internal: bool) -> None:
+    """A comment: ministry users may write internal (ministry-only) or external ones; applicants
+    only external ones on their own application."""
+    if not body.strip():
+        raise DomainError("Bitte geben Sie einen Kommentar ein.", field="body")
+    if user.is_ministry:
+        ensure_no_conflict(user, application)
+    else:
+        internal = False
+        if user.organisation_id != application.organisation_id:
+            raise NotPermitted("Keine Berechtigung.")
+    add_event(application, EventKind.COMMENT, user, internal=internal, message=body.strip())
+
+
+# --- checklist ------------------------------------------------------------------------------------
+
+CHECKLIST_RULES: tuple[tuple[str, str], ...] = (
+    ("", "Angaben vollständig (Titel, Zweck, Zeitraum, Koordinierungsstelle)"),
+    ("R1", "Beratungsgespräch vor Einreichung"),
+    ("R2", "Antragsfrist bzw. begründete verspätete Einreichung"),
+    ("R3", "Antragsberechtigte sächsische Kommune"),
+    ("R4", "Erforderliche Unterlagen vollständig"),
+    ("R5", "Finanzierungsplan ausgeglichen"),
+    ("R6", "Fördersatz ≤ 90 %, Eigenanteil ≥ 10 %"),
+    ("R7", "Investive Ausgaben ausgeschlossen"),
+    ("R8", "Personalausgaben innerhalb der TV-L-Obergrenzen"),
+    ("R9", "Ausnahmegrund bei Zuwendung bis 10.000 €"),
+)
+
+
+@dataclass
+class ChecklistItem:
+    rule: str
+    label: str
+    problems: list[RuleProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def checklist(application: Application) -> list[ChecklistItem]:
+    """Each rule with pass/fail, judged as of the (first) submission date."""
+    on = (application.first_submitted_at or utcnow()).date()
+    problems = check_submission(queries.submission_context(application, on))
+    items = [ChecklistItem(rule, label) for rule, label in CHECKLIST_RULES]
+    by_rule = {item.rule: item for item in items}
+    for problem in problems:
+        by_rule.get(problem.rule, by_rule[""]).problems.append(problem)
+    return items
+
+
+# --- version comparison ---------------------------------------------------------------------------
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(data, list):
+        out = {}
+        for index, value in enumerate(data):
+            out.update(_flatten(value, f"{prefix}[{index}]"))
+        return out
+    return {prefix: data}
+
+
+IGNORED_DIFF_KEYS = ("submitted_at", "version", "submitted_by")
+
+
+def diff_submissions(old: Submission, new: Submission) -> list[tuple[str, Any, Any]]:
+    """Changed fields between two frozen versions: (path, old value, new value)."""
+    a = _flatten(json.loads(old.data_json))
+    b = _flatten(json.loads(new.data_json))
+    changes = []
+    for key in sorted(set(a) | set(b)):
+        if key.split(".")[0].split("[")[0] in IGNORED_DIFF_KEYS:
+            continue
+        if a.get(key) != b.get(key):
+            changes.append((key, a.get(key), b.get(key)))
+    return changes
+
+
+# --- decision ------------------------------------------------------------------------------------
+
+
+@dataclass
+class DecisionInput:
+    financing_type: FinancingType
+    override_note: str
+    rate_bp: int
+    eligible_base_cents: int
+    max_amount_cents: int
+    grant_cents: int
+    purpose: str
+    period_start: date
+    period_end: date
+    vn_deadline: date
+    years: Mapping[int, int]
+    late_accepted: bool = False
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months later, clamped to the month's last day (31.01. + 1 → 28./29.02.)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def default_years(grant_cents: int, start: date, end: date, approval_year: int) -> dict[int, int]:
+    """Default payout years: 40 % in the start year (R14), the 25 % interim instalment in the
+    next year for split plans (R15), the rest in the year after the period (VN, R18/R19)."""
+    first_year = max(start.year, approval_year)
+    last_year = max(end.year + 1, first_year)
+    years: dict[int, int] = {}
+    first = grant_cents * 40 // 100
+    years[first_year] = first
+    rest = grant_cents - first
+    long_running = (end - start).days > 365
+    if grant_cents > SPLIT_THRESHOLD_CENTS and long_running:
+        interim = grant_cents * 25 // 100
+        interim_year = min(first_year + 1, last_year)
+        years[interim_year] = years.get(interim_year, 0) + interim
+        rest -= interim
+    years[last_year] = years.get(last_year, 0) + rest
+    return {year: amount for year, amount in years.items() if amount > 0}
+
+
+def proposal(application: Application, approval_year: int) -> DecisionInput:
+    """A decision proposal from the application (the reviewer adjusts it)."""
+    totals = queries.totals_for(application)
+    start = application.project_start or date(application.funding_year, 1, 1)
+    end = application.project_end or date(application.funding_year, 12, 31)
+    grant = application.requested_grant_cents
+    rate = totals.grant_rate_bp or 0
+    return DecisionInput(
+        financing_type=FinancingType.SHARE,
+        override_note="",
+        rate_bp=min(rate, MAX_FUNDING_RATE_BP),
+        eligible_base_cents=totals.eligible_cents,
+        max_amount_cents=grant,
+        grant_cents=grant,
+        purpose=application.purpose,
+        period_start=start,
+        period_end=end,
+        vn_deadline=add_months(end, VN_MONTHS_AFTER_PERIOD),
+        years=default_years(grant, start, end, approval_year),
+        late_accepted=False,
+    )
+
+
+def validate_decision(application: Application, data: DecisionInput, approval_year: int) -> None:
+    """R10, R11, R6 (rate), R2 (late acceptance), R21 (VN deadline) and the payout years.
+
+    :raises DecisionInvalid: naming the field.
+    """
+    if data.financing_type is FinancingType.DEFICIT and not data.override_note.strip():
+        raise DecisionInvalid(
+            "Fehlbedarfsfinanzierung wird Kommunen grundsätzlich nicht gewährt; "
+            "bitte begründen Sie die Ausnahme (R11).",
+            field="override_note",
+        )
+    if not 0 < data.rate_bp <= MAX_FUNDING_RATE_BP:
+        raise DecisionInvalid(
+            "Der Fördersatz muss über 0 % und höchstens 90 % liegen (R6, R11).", field="rate"
+        )
+    if data.max_amount_cents <= 0:
+        raise DecisionInvalid("Bitte geben Sie den Höchstbetrag an (R10).", field="max_amount")
+    if data.grant_cents <= 0:
+        raise DecisionInvalid("Bitte geben Sie die Zuwendung an.", field="grant")
+    if data.grant_cents > data.max_amount_cents:
+        raise DecisionInvalid(
+            "Die Zuwendung darf den Höchstbetrag nicht übersteigen.", field="grant"
+        )
+    if (
+        data.financing_type is FinancingType.SHARE
+        and data.grant_cents * 10000 > data.eligible_base_cents * data.rate_bp
+    ):
+        raise DecisionInvalid(
+            "Die Zuwendung übersteigt Fördersatz × zuwendungsfähige Ausgaben.", field="grant"
+        )
+    if not data.purpose.strip():
+        raise DecisionInvalid("Bitte geben Sie den Zuwendungszweck an (R10).", field="purpose")
+    if data.period_end < data.period_start:
+        raise DecisionInvalid(
+            "Das Ende des Bewilligungszeitraums liegt vor dem Beginn.", field="period_end"
+        )
+    latest_vn = add_months(data.period_end, VN_MONTHS_AFTER_PERIOD)
+    if not data.period_end < data.vn_deadline <= latest_vn:
+        raise DecisionInvalid(
+            f"Die Frist für den Verwendungsnachweis muss nach dem Bewilligungszeitraum und "
+            f"spätestens am {latest_vn:%d.%m.%Y} liegen (R21).",
+            field="vn_deadline",
+        )
+    if application.is_late and not data.late_accepted:
+        raise DecisionInvalid(
+            "Der Antrag wurde verspätet eingereicht: bitte bestätigen Sie, dass "
+            "die Begründung anerkannt wird (R2).",
+            field="late_accepted",
+        )
+    if any(year < approval_year for year in data.years):
+        raise DecisionInvalid(
+            "Auszahlungsjahre dürfen nicht vor dem Bewilligungsjahr liegen.", field="years"
+        )
+    if any(amount <= 0 for amount in data.years.values()):
+        raise DecisionInvalid("Beträge je Jahr müssen positiv sein.", field="years")
+    if sum(data.years.values()) != data.grant_cents:
+        raise DecisionInvalid(
+            f"Die Beträge je Haushaltsjahr ({format_eur(sum(data.years.values()))}) müssen die "
+            f"Zuwendung ({format_eur(data.grant_cents)}) ergeben.",
+            field="years",
+        )
+
+
+def open_decision(application: Application) -> Decision | None:
+    """The prepared (not yet decided) decision of an application, if any."""
+    return db.session.execute(
+        db.select(Decision).where(
+            Decision.application_id == application.id, Decision.status == DecisionStatus.PREPARED
+        )
+    ).scalar_one_or_none()
+
+
+def prepare_decision(
+    reviewer: User,
+    application: Application,
+    data: DecisionInput,
+    *,
+    approval_year: int | None = None,
+) -> Decision:
+    """Record the decision proposal (replacing an earlier undecided one).
+
+    :raises DecisionInvalid / NotPermitted / InvalidTransition:
+    """
+    ensure_role(reviewer, Role.REVIEWER)
+    ensure_no_conflict(reviewer, application)
+    if application.status is not Status.IN_REVIEW:
+        raise InvalidTransition(
+            "Eine Entscheidung kann nur für Anträge in Prüfung vorbereitet werden."
+        )
+    approval_year = approval_year or today().year
+    validate_decision(application, data, approval_year)
+    decision = open_decision(application)
+    if decision is None:
+        decision = Decision(
+            application_id=application.id,
+            status=DecisionStatus.PREPARED,
+            prepared_by_id=reviewer.id,
+        )
+        db.session.add(decision)
+    decision.prepared_by_id = reviewer.id
+    decision.financing_type = data.financing_type
+    decision.override_note = data.override_note.strip()
+    decision.rate_bp = data.rate_bp
+    decision.eligible_base_cents = data.eligible_base_cents
+    decision.max_amount_cents = data.max_amount_cents
+    decision.grant_cents = data.grant_cents
+    decision.purpose = data.purpose.strip()
+    decision.period_start = data.period_start
+    decision.period_end = data.period_end
+    decision.vn_deadline = data.vn_deadline
+    decision.anbest_version = ANBEST_VERSION
+    decision.late_accepted = data.late_accepted
+    decision.years = [DecisionYear(year=y, amount_cents=a) for y, a in sorted(data.years.items())]
+    db.session.flush()
+    add_event(
+        application,
+        EventKind.DECISION_PREPARED,
+        reviewer,
+        internal=True,
+        decision_id=decision.id,
+        grant_cents=data.grant_cents,
+        rate_bp=data.rate_bp,
+        years={str(y): a for y, a in data.years.items()},
+    )
+    return decision
+
+
+def _decide(decision: Decision, to: DecisionStatus, approver: User, reasons: str) -> None:
+    """Guarded PREPARED → ``to`` so that two approvers cannot decide the same decision twice."""
+    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Decision)
+        .where(Decision.id == decision.id, Decision.status == DecisionStatus.PREPARED)
+        .values(status=to, decided_by_id=approver.id, decided_at=utcnow(), reasons=reasons)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise InvalidTransition("Über diesen Antrag wurde bereits entschieden.")
+    db.session.refresh(decision)
+
+
+def _ensure_four_eyes(approver: User, decision: Decision) -> None:
+    ensure_role(approver, Role.APPROVER)
+    if approver.id == decision.prepared_by_id:
+        raise NotPermitted(
+            "Vier-Augen-Prinzip: Wer die Entscheidung vorbereitet hat, darf sie "
+            "nicht selbst treffen."
+        )
+    ensure_no_conflict(approver, decision.application)
+
+
+def approve(approver: User, decision: Decision, *, now: datetime | None = None) -> Bescheid:
+    """T7: approve in one transaction — guarded status changes, budget commitments per payout year
+    (R12, R13 via ``app.budget.services.commit_funds``), Kassenzeichen, Bescheid PDF, events.
+
+    :raises NotPermitted: four eyes / conflict; :raises InvalidTransition: already decided;
+    :raises BudgetCapExceeded: a year's budget or VE is short (nothing is written).
+    """
+    from app.budget.services import commit_funds
+
+    now = now or utcnow()
+    _ensure_four_eyes(approver, decision)
+    application = decision.application
+    _decide(decision, DecisionStatus.APPROVED, approver, "")
+    transition(application, [Status.IN_REVIEW], Status.APPROVED)
+    commit_funds(
+        application.id,
+        {y.year: y.amount_cents for y in decision.years},
+        approval_year=now.year,
+        actor_id=approver.id,
+    )
+    decision.kassenzeichen = f"KP-{application.funding_year}-{application.id:04d}"
+    application.late_accepted = decision.late_accepted
+    application.notified_on = (now + timedelta(days=NOTIFICATION_DAYS_AFTER_POSTING)).date()
+    bescheid = issue_bescheid(decision, approver, now)
+    add_event(
+        application,
+        EventKind.APPROVED,
+        approver,
+        decision_id=decision.id,
+        grant_cents=decision.grant_cents,
+    )
+    add_event(
+        application,
+        EventKind.BESCHEID_ISSUED,
+        approver,
+        bescheid_id=bescheid.id,
+        pdf_sha256=bescheid.pdf_sha256,
+    )
+    _notify_applicants(
+        application,
+        "Zuwendungsbescheid erteilt",
+        f"Für Ihren Antrag {application.reference} wurde ein Zuwendungsbescheid über "
+        f"{format_eur(decision.grant_cents)} erteilt. Sie können ihn im Förderportal "
+        f"herunterladen.\n",
+    )
+    logger.info(
+        "application_approved", extra={"application_id": application.id, "decision_id": decision.id}
+    )
+    return bescheid
+
+
+def reject(approver: User, decision: Decision, reasons: str) -> None:
+    """T6: reject with written reasons (§ 39 VwVfG)."""
+    if not reasons.strip():
+        raise DomainError("Eine Ablehnung muss begründet werden.", field="reasons")
+    _ensure_four_eyes(approver, decision)
+    application = decision.application
+    _decide(decision, DecisionStatus.REJECTED, approver, reasons.strip())
+    transition(application, [Status.IN_REVIEW], Status.REJECTED)
+    add_event(application, EventKind.REJECTED, approver, message=reasons.strip())
+    _notify_applicants(
+        application,
+        "Entscheidung über Ihren Antrag",
+        f"Ihr Antrag {application.reference} wurde abgelehnt. Begründung:\n\n{reasons.strip()}\n",
+    )
+
+
+def send_back(approver: User, decision: Decision, reasons: str) -> None:
+    """The approver returns the proposal to the reviewer (application stays in review)."""
+    if not reasons.strip():
+        raise DomainError("Bitte geben Sie an, was zu ändern ist.", field="reasons")
+    _ensure_four_eyes(approver, decision)
+    _decide(decision, DecisionStatus.SENT_BACK, approver, reasons.strip())
+    add_event(
+        decision.application, EventKind.SENT_BACK, approver, internal=True, message=reasons.strip()
+    )
+
+
+def issue_bescheid(decision: Decision, issuer: User, now: datetime) -> Bescheid:
+    """Render the Zuwendungsbescheid PDF (VVK 4.2 content) and store it immutably."""
+    from flask import render_template
+
+    from app.grants.rules_config import REMEDY_TEXT
+    from app.grants.services.snapshot import render_pdf
+
+    application = decision.application
+    html = render_template(
+        "grants/pdf/bescheid.html",
+        app=application,
+        decision=decision,
+        issued_at=now,
+        issuer=issuer,
+        remedy_text=REMEDY_TEXT,
+        plan=payout_plan(decision.grant_cents, decision),
+    )
+    pdf = render_pdf(html)
+    bescheid = Bescheid(
+        application_id=application.id,
+        decision_id=decision.id,
+        issued_at=now,
+        issued_by_id=issuer.id,
+        pdf=pdf,
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+    )
+    db.session.add(bescheid)
+    db.session.flush()
+    return bescheid
+
+
+def payout_plan(grant_cents: int, decision: Decision) -> list[tuple[str, int]]:
+    """Instalments as printed on the Bescheid (VVK 7.1/7.2; the last takes the remainder)."""
+    long_running = (decision.period_end - decision.period_start).days > 365
+    if grant_cents > SPLIT_THRESHOLD_CENTS and long_running:
+        shares = [
+            ("nach Bestandskraft und Anzeige des Vorhabenbeginns", 40),
+            ("als Zwischenrate", 25),
+            ("nach Vorlage des vollständigen Verwendungsnachweises", 25),
+            ("nach Prüfung des Verwendungsnachweises", 10),
+        ]
+    else:
+        shares = [
+            ("nach Bestandskraft und Anzeige des Vorhabenbeginns", 40),
+            ("nach Vorlage des vollständigen Verwendungsnachweises", 50),
+            ("nach Prüfung des Verwendungsnachweises", 10),
+        ]
+    plan = [(label, grant_cents * pct // 100) for label, pct in shares]
+    remainder = grant_cents - sum(amount for _, amount in plan)
+    label, last = plan[-1]
+    plan[-1] = (label, last + remainder)
+    return plan
+
+
+# --- notification, waiver, finality -----------------------------------------------------------
+
+
+def record_notification(reviewer: User, application: Application, notified_on: date) -> None:
+    """Correct the date the Bescheid was received (Bekanntgabe), e.g. for electronic delivery."""
+    ensure_role(reviewer, Role.REVIEWER, Role.APPROVER)
+    if application.status is not Status.APPROVED:
+        raise InvalidTransition("Nur für bewilligte, noch nicht bestandskräftige Anträge.")
+    if notified_on > today():
+        raise DomainError("Das Datum darf nicht in der Zukunft liegen.", field="notified_on")
+    application.notified_on = notified_on
+    add_event(
+        application,
+        EventKind.NOTIFICATION_RECORDED,
+        reviewer,
+        internal=True,
+        notified_on=notified_on,
+    )
+
+
+def record_waiver(reviewer: User, application: Application, waiver_on: date) -> None:
+    """T8: a recorded Rechtsbehelfsverzicht makes the Bescheid final at once."""
+    ensure_role(reviewer, Role.REVIEWER, Role.APPROVER)
+    if waiver_on > today():
+        raise DomainError("Das Datum darf nicht in der Zukunft liegen.", field="waiver_on")
+    transition(application, [Status.APPROVED], Status.FINAL)
+    application.waiver_on = waiver_on
+    application.final_on = waiver_on
+    add_event(application, EventKind.WAIVER_RECORDED, reviewer, waiver_on=waiver_on)
+    add_event(application, EventKind.FINAL, reviewer, final_on=waiver_on)
+
+
+def finality_date(application: Application) -> date | None:
+    """The day the Bescheid becomes final: the day after the remedy period ends."""
+    if application.notified_on is None:
+        return None
+    return add_months(application.notified_on, REMEDY_PERIOD_MONTHS) + timedelta(days=1)
+
+
+def finalize_due(on: date | None = None) -> list[Application]:
+    """T8 (system job): APPROVED applications whose remedy period is over become FINAL.
+
+    Idempotent: running it twice on the same day changes nothing the second time.
+    """
+    on = on or today()
+    candidates = (
+        db.session.execute(
+            db.select(Application).where(
+                Application.status == Status.APPROVED, Application.notified_on.is_not(None)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    done = []
+    for application in candidates:
+        final_on = finality_date(application)
+        if final_on is not None and final_on <= on:
+            transition(application, [Status.APPROVED], Status.FINAL)
+            application.final_on = final_on
+            add_event(application, EventKind.FINAL, None, final_on=final_on)
+            done.append(application)
+    return done
+
+
+def _notify_applicants(application: Application, subject: str, body: str) -> None:
+    recipients = (
+        db.session.execute(
+            db.select(User.email).where(
+                User.organisation_id == application.organisation_id, User.active.is_(True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for email in recipients:
+        queue_mail(email, subject, f"Guten Tag,\n\n{body}\nIhr Förderportal KommPräv\n")
