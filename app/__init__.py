@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register feature blueprints with their URL prefixes."""
     from app.auth import bp as auth_bp
+    from app.budget import bp as budget_bp
     from app.grants import bp as grants_bp
     from app.main import bp as main_bp
     from app.orgs import bp as orgs_bp
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(grants_bp)
     app.register_blueprint(orgs_bp, cli_group="reference")
+    app.register_blueprint(budget_bp, cli_group="budget")
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -91,6 +93,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date_de"] = formatting.date_de
     app.jinja_env.filters["datetime_de"] = formatting.datetime_de
     app.jinja_env.filters["permille"] = formatting.permille
+    app.jinja_env.filters["urlencode_except"] = formatting.urlencode_except
 
     @app.context_processor
     def _inject() -> dict[str, object]:

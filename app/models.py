@@ -1,6 +1,7 @@
 """Re-exports every model so that Alembic and ``flask shell`` see the whole schema."""
 
 from app.auth.models import Invitation, Role, User, UserRole
+from app.budget.models import BudgetYear, Commitment, CommitmentAuthorisation
 from app.common.audit import AuditEvent
 from app.common.mail import OutboxMessage
 from app.grants.models import (
@@ -21,6 +22,9 @@ __all__ = [
     "Application",
     "ApplicationEvent",
     "AuditEvent",
+    "BudgetYear",
+    "Commitment",
+    "CommitmentAuthorisation",
     "Consultation",
     "Document",
     "DocumentType",

@@ -138,7 +138,7 @@ def invite() -> ResponseReturnValue:
         return redirect(url_for("auth.invite"))
     return render_template(
         "auth/invite.html", form=form, ministry_roles=MINISTRY_ROLES, method=request.method
-    )
+    ), (422 if form.errors else 200)
 
 
 def _role_label(role: Role) -> str:

@@ -15,7 +15,13 @@ from flask import current_app
 from sqlalchemy import update
 
 from app.auth.models import MINISTRY_ROLES, Invitation, Role, User, UserRole
-from app.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
+from app.auth.passwords import (
+    context_words,
+    hash_password,
+    needs_rehash,
+    password_problems,
+    verify_password,
+)
 from app.common.audit import record_event
 from app.common.db import as_utc, utcnow
 from app.common.errors import DomainError, NotPermitted
@@ -64,45 +70,60 @@ def _lock_seconds(failures: int) -> int:
     return int(min(cfg["LOGIN_LOCK_BASE_SECONDS"] * 2**over, cfg["LOGIN_LOCK_MAX_SECONDS"]))
 
 
+#: One message for every failed login (unknown e-mail, wrong password, locked, disabled), so that
+#: the answer does not reveal whether an account exists (ASVS 6.3.8).
+LOGIN_FAILED_MESSAGE = (
+    "E-Mail-Adresse oder Passwort ist falsch. Nach mehreren Fehlversuchen wird das Konto "
+    "vorübergehend gesperrt; versuchen Sie es dann später erneut."
+)
+
+
+def _dummy_verify(password: str) -> None:
+    """Spend the time of one password check, so that every failure costs about the same."""
+    if "h" not in _DUMMY_HASH:
+        _DUMMY_HASH["h"] = hash_password("dummy-password-for-timing")
+    verify_password(_DUMMY_HASH["h"], password)
+
+
 def authenticate(email: str, password: str, *, now: datetime | None = None) -> User:
     """Check credentials, counting failures per account in the database.
 
     From the ``LOGIN_MAX_FAILURES``-th failure on, the account locks for a time that doubles with
     every further failure. The counter is updated with a single relative UPDATE, so it holds across
-    gunicorn workers.
+    gunicorn workers. While locked, even the right password is refused.
 
-    :raises LoginFailed: for unknown users, wrong passwords, locked or disabled accounts.
+    :raises LoginFailed: for unknown users, wrong passwords, locked or disabled accounts (all with
+        the same message).
     """
     now = now or utcnow()
     user = db.session.execute(
         db.select(User).where(User.email == normalise_email(email))
     ).scalar_one_or_none()
     if user is None:
-        if "h" not in _DUMMY_HASH:
-            _DUMMY_HASH["h"] = hash_password("dummy-password-for-timing")
-        verify_password(_DUMMY_HASH["h"], password)
+        _dummy_verify(password)
         logger.info("authn_login_fail", extra={"reason": "unknown_user"})
-        raise LoginFailed("E-Mail-Adresse oder Passwort ist falsch.")
+        raise LoginFailed(LOGIN_FAILED_MESSAGE)
     locked_until = as_utc(user.locked_until)
     if locked_until is not None and locked_until > now:
-        logger.info("authn_login_fail_locked", extra={"user_id": user.id})
-        raise LoginFailed(
-            "Das Konto ist nach mehreren Fehlversuchen vorübergehend gesperrt. "
-            "Bitte versuchen Sie es später erneut."
-        )
+        verify_password(user.password_hash, password)  # result ignored: same time as a check
+        logger.info("authn_login_fail", extra={"user_id": user.id, "reason": "locked"})
+        raise LoginFailed(LOGIN_FAILED_MESSAGE)
     if not verify_password(user.password_hash, password) or not user.active:
         db.session.execute(
             update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
         )
         db.session.refresh(user)
+        reason = "disabled" if not user.active else "wrong_password"
+        logger.info(
+            "authn_login_fail",
+            extra={"user_id": user.id, "reason": reason, "failures": user.failed_logins},
+        )
         seconds = _lock_seconds(user.failed_logins)
         if seconds:
             user.locked_until = now + timedelta(seconds=seconds)
             logger.warning("authn_login_lock", extra={"user_id": user.id, "seconds": seconds})
             record_event("login_locked", "user", user.id, actor_id=None, seconds=seconds)
-        else:
-            logger.info("authn_login_fail", extra={"user_id": user.id})
-        raise LoginFailed("E-Mail-Adresse oder Passwort ist falsch.")
+        raise LoginFailed(LOGIN_FAILED_MESSAGE)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
@@ -138,7 +159,10 @@ def set_password(user: User, new: str) -> None:
 
     :raises PasswordRejected: when the policy refuses it.
     """
-    problems = password_problems(new, user_inputs=[user.email, *user.name.split()])
+    organisation = user.organisation.name if user.organisation else None
+    problems = password_problems(
+        new, user_inputs=context_words(user.email, user.name, organisation)
+    )
     if problems:
         raise PasswordRejected(problems[0], field="new_password")
     user.password_hash = hash_password(new)

@@ -31,6 +31,8 @@ DEMO_USERS: tuple[tuple[str, str, tuple[Role, ...], str | None, bool], ...] = (
     ("kasse2@lpr.demo-sachsen.de", "Frieda Finanz", (Role.FINANCE,), None, False),
     ("kpr@zittau.demo-sachsen.de", "Zoe Zittau", (Role.APPLICANT,), "14626610", True),
     ("kpr@pirna.demo-sachsen.de", "Peter Pirna", (Role.APPLICANT,), "14628270", True),
+    ("kpr@plauen.demo-sachsen.de", "Paula Plauen", (Role.APPLICANT,), "14523320", True),
+    ("kpr@wurzen.demo-sachsen.de", "Willi Wurzen", (Role.APPLICANT,), "14729410", True),
     ("praevention@lk-goerlitz.demo-sachsen.de", "Greta Görlitz", (Role.APPLICANT,), "14626", True),
 )
 
@@ -62,44 +64,97 @@ def demo_command() -> None:
             organisation=org,
             is_org_manager=manager,
         )
-    reviewer = _user("pruefung@lpr.demo-sachsen.de")
-    zittau = _user("kpr@zittau.demo-sachsen.de")
-    goerlitz = _user("praevention@lk-goerlitz.demo-sachsen.de")
-    pirna = _user("kpr@pirna.demo-sachsen.de")
+    from app.budget import services as budget
+    from app.grants.services import review
 
-    for user, held_on in ((zittau, date(2026, 9, 8)), (goerlitz, date(2026, 9, 22))):
+    for year in (2026, 2027):
+        budget.open_year(year, 130_000_000)
+    budget.set_authorisation(2026, 2027, 100_000_000)
+    budget.set_authorisation(2026, 2028, 80_000_000)
+    budget.set_authorisation(2027, 2028, 80_000_000)
+
+    reviewer = _user("pruefung@lpr.demo-sachsen.de")
+    approver = _user("bewilligung@lpr.demo-sachsen.de")
+    in_window = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
+
+    def submitted(email: str, title: str, grant_cents: int, consulted: date) -> Application:
+        user = _user(email)
         svc.record_consultation(
             reviewer,
             user.organisation,  # type: ignore[arg-type]
-            held_on=held_on,
+            held_on=consulted,
             adviser="Paul Prüfer",
             notes="Beratung zur Koordinierungsstelle",
         )
+        app = svc.create_application(user, 2027)
+        _fill(app, user, title=title, grant_cents=grant_cents)
+        for code in ("project_description", "financing_plan", "not_started"):
+            svc.add_document(app, user, type_code=code, data=MINIMAL_PDF, filename=f"{code}.pdf")
+        staff = next(line for line in app.lines if line.category is LineCategory.STAFF)
+        svc.add_document(
+            app,
+            user,
+            type_code="qualification_proof",
+            data=MINIMAL_PDF,
+            filename="qualifikation.pdf",
+            plan_line_id=staff.id,
+        )
+        svc.submit_application(app, user, now=in_window)
+        return app
 
-    # Zittau: complete application, submitted inside the window for 2027.
-    app = svc.create_application(zittau, 2027)
-    _fill(app, zittau, title="Koordinierungsstelle KPR Zittau 2027", grant_cents=4_050_000)
-    for code in ("project_description", "financing_plan", "not_started"):
-        svc.add_document(app, zittau, type_code=code, data=MINIMAL_PDF, filename=f"{code}.pdf")
-    staff = next(line for line in app.lines if line.category is LineCategory.STAFF)
-    svc.add_document(
-        app,
-        zittau,
-        type_code="qualification_proof",
-        data=MINIMAL_PDF,
-        filename="qualifikation.pdf",
-        plan_line_id=staff.id,
+    # Zittau: approved in November 2026, waiver recorded → final (bestandskräftig).
+    zittau = submitted(
+        "kpr@zittau.demo-sachsen.de",
+        "Koordinierungsstelle KPR Zittau 2027",
+        4_050_000,
+        date(2026, 9, 8),
     )
-    svc.submit_application(app, zittau, now=datetime(2026, 10, 1, 9, 30, tzinfo=UTC))
+    review.start_review(reviewer, zittau)
+    decision = review.prepare_decision(
+        reviewer, zittau, review.proposal(zittau, 2026), approval_year=2026
+    )
+    review.approve(approver, decision, now=datetime(2026, 11, 16, 10, 0, tzinfo=UTC))
+    review.record_waiver(reviewer, zittau, date(2026, 11, 20))
 
-    # Landkreis Görlitz: consulted draft with a balanced plan but no documents yet.
+    # Plauen: decision prepared by the reviewer, waiting for the approver (four eyes).
+    plauen = submitted(
+        "kpr@plauen.demo-sachsen.de",
+        "KPR Plauen – Koordinierungsstelle",
+        3_800_000,
+        date(2026, 9, 15),
+    )
+    review.start_review(reviewer, plauen)
+    review.prepare_decision(reviewer, plauen, review.proposal(plauen, 2026), approval_year=2026)
+
+    # Wurzen: the reviewer asked for changes.
+    wurzen = submitted(
+        "kpr@wurzen.demo-sachsen.de", "Präventionsrat Wurzen", 3_500_000, date(2026, 9, 3)
+    )
+    review.start_review(reviewer, wurzen)
+    review.request_changes(
+        reviewer,
+        wurzen,
+        sections=["finance"],
+        due_on=None,
+        message="Bitte erläutern Sie die Sachausgaben für die Befragung.",
+    )
+
+    # Landkreis Görlitz: consulted draft, documents still missing.
+    goerlitz = _user("praevention@lk-goerlitz.demo-sachsen.de")
+    svc.record_consultation(
+        reviewer,
+        goerlitz.organisation,  # type: ignore[arg-type]
+        held_on=date(2026, 9, 22),
+        adviser="Paul Prüfer",
+        notes="",
+    )
     draft = svc.create_application(goerlitz, 2027)
     _fill(
         draft, goerlitz, title="Kreispräventionsrat Görlitz – Koordinierung", grant_cents=3_000_000
     )
 
     # Pirna: draft without consultation.
-    svc.create_application(pirna, 2027)
+    svc.create_application(_user("kpr@pirna.demo-sachsen.de"), 2027)
     db.session.commit()
     click.echo("Demodaten angelegt. Anmeldungen (Passwort für alle: " + DEMO_PASSWORD + "):")
     for email, name, roles, _key, _m in DEMO_USERS:

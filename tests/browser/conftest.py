@@ -223,6 +223,48 @@ def page(browser: Any, live_server: LiveServer, page_problems: PageProblems) -> 
         context.close()
 
 
+class AxeCheck:
+    """Accessibility smoke check with axe-core (bundled by axe-playwright-python, offline).
+
+    Collects the WCAG 2.1 A/AA violations of each page it is given; the test asserts on them
+    at the end, so that one run reports every page.
+    """
+
+    TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+    def __init__(self, axe: Any) -> None:
+        self._axe = axe
+        self.violations: list[str] = []
+
+    def __call__(self, page: Any, name: str) -> None:
+        if self._axe is None:
+            return
+        results = self._axe.run(
+            page,
+            options={
+                "runOnly": {"type": "tag", "values": self.TAGS},
+                "resultTypes": ["violations"],
+            },
+        )
+        for violation in results.response["violations"]:
+            targets = [", ".join(node["target"]) for node in violation["nodes"]]
+            self.violations.append(
+                f"{name}: {violation['id']} ({violation['impact']}) "
+                f"{violation['help']} -> {targets}"
+            )
+
+
+@pytest.fixture
+def axe_check() -> AxeCheck:
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("axe-playwright-python is missing (requirements-dev.txt)", pytrace=False)
+        return AxeCheck(None)  # local machine without it: no accessibility check
+    return AxeCheck(Axe())
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     """Screenshots and downloads for humans to look at (git-ignored)."""

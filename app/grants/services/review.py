@@ -354,7 +354,9 @@ def proposal(application: Application, approval_year: int) -> DecisionInput:
     start = application.project_start or date(application.funding_year, 1, 1)
     end = application.project_end or date(application.funding_year, 12, 31)
     grant = application.requested_grant_cents
-    rate = totals.grant_rate_bp or 0
+    eligible = totals.eligible_cents
+    # Round the rate up so that rate × eligible base covers the requested grant.
+    rate = -(-grant * 10000 // eligible) if eligible else 0
     return DecisionInput(
         financing_type=FinancingType.SHARE,
         override_note="",

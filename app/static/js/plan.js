@@ -38,6 +38,37 @@
     return v > 0 && v <= 1000 ? v : null;
   }
 
+  var MONEY = ".js-amount, #own_share_cash, #third_party, #requested_grant";
+
+  /* A zero amount ("0,00" on a new plan) is selected when the field gets the focus, so that
+     typing replaces it instead of appending to it ("0,0018.000" is no amount). A mouse click
+     places the caret after the focus event, hence the second selection after it. */
+  function selectZeroOnFocus(form) {
+    function isZero(el) { return el.value.trim() !== "" && parseCents(el.value) === 0; }
+    form.addEventListener("focusin", function (ev) {
+      var el = ev.target;
+      if (!el.matches || !el.matches(MONEY) || !isZero(el)) { return; }
+      el.select();
+      window.setTimeout(function () {
+        if (document.activeElement === el && isZero(el)) { el.select(); }
+      }, 0);
+    });
+  }
+
+  /* Amounts the live totals cannot read are marked (and counted as 0 until corrected). */
+  function markUnreadable(form) {
+    form.querySelectorAll(MONEY).forEach(function (el) {
+      var bad = el.value.trim() !== "" && parseCents(el.value) === null;
+      if (bad) {
+        el.setAttribute("aria-invalid", "true");
+        el.setAttribute("data-js-invalid", "");
+      } else if (el.hasAttribute("data-js-invalid")) {
+        el.removeAttribute("aria-invalid");
+        el.removeAttribute("data-js-invalid");
+      }
+    });
+  }
+
   function val(row, cls) { var el = row.querySelector(cls); return el ? el.value : ""; }
   function checked(row, cls) { var el = row.querySelector(cls); return !!(el && el.checked); }
 
@@ -83,6 +114,7 @@
     var balanced = diff === 0 && t.total > 0;
     bal.setAttribute("data-balanced", balanced ? "yes" : "no");
     bal.textContent = balanced ? i18n.balanced : i18n.unbalanced;
+    markUnreadable(form);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -94,7 +126,9 @@
       button.addEventListener("click", function (ev) {
         ev.preventDefault();
         var index = tbody.querySelectorAll("tr.plan-line").length;
-        var html = template.innerHTML.replace(/__index__/g, String(index));
+        // Field names must read "lines-<n>-<field>" (WTForms FieldList). Accept a template
+        // rendered with or without the separator after the placeholder.
+        var html = template.innerHTML.replace(/__index__-?/g, String(index) + "-");
         tbody.insertAdjacentHTML("beforeend", html);
         var row = tbody.lastElementChild;
         row.querySelector(".js-category").value = button.getAttribute("data-category");
@@ -104,6 +138,7 @@
         recompute(form);
       });
     });
+    selectZeroOnFocus(form);
     form.addEventListener("input", function () { recompute(form); });
     form.addEventListener("change", function () { recompute(form); });
     recompute(form);

@@ -1,0 +1,122 @@
+"""Review pages over HTTP, and the constant number of SQL statements on the main pages."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from sqlalchemy import event
+
+from app.auth.models import User
+from app.extensions import db
+from app.grants.models import Application, Status
+from tests import factories
+
+
+@contextlib.contextmanager
+def count_statements(app):
+    counter = {"n": 0}
+    with app.app_context():
+        engine = db.engines[None]
+    target = getattr(engine, "engine", engine)
+
+    def _count(*_args, **_kwargs):
+        counter["n"] += 1
+
+    event.listen(target, "before_cursor_execute", _count)
+    try:
+        yield counter
+    finally:
+        event.remove(target, "before_cursor_execute", _count)
+
+
+def _user(email):
+    return db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+
+
+def _make_submitted(app, n, ags="14626610"):
+    with app.app_context():
+        ids = []
+        for i in range(n):
+            user = factories.create_user("applicant", ags=ags, email=f"q{i}-{ags}@test-kp.de")
+            ids.append(factories.submitted_application(user).id)
+        db.session.commit()
+    return ids
+
+
+def test_queue_and_review_page_render_for_reviewer(reviewer_client, app):
+    (app_id,) = _make_submitted(app, 1)
+    page = reviewer_client.get("/pruefung")
+    assert page.status_code == 200 and "LPR-KP-2027" in page.get_data(as_text=True)
+    filtered = reviewer_client.get("/pruefung?kreis=14628&status=submitted&min=abc&seite=99")
+    assert filtered.status_code == 200
+    review = reviewer_client.get(f"/pruefung/{app_id}")
+    assert review.status_code == 200
+    html = review.get_data(as_text=True)
+    assert "Prüfliste" in html and "R5" in html
+    assert reviewer_client.post(f"/pruefung/{app_id}/uebernehmen").status_code == 302
+    form = reviewer_client.get(f"/pruefung/{app_id}/entscheidung")
+    assert form.status_code == 200 and "Beträge je Haushaltsjahr" in form.get_data(as_text=True)
+
+
+def test_applicant_cannot_open_review_pages(applicant_client, app):
+    (app_id,) = _make_submitted(app, 1)
+    assert applicant_client.get("/pruefung").status_code == 403
+    assert applicant_client.get(f"/pruefung/{app_id}").status_code == 403
+
+
+def test_change_request_over_http_reaches_the_applicant(reviewer_client, app):
+    (app_id,) = _make_submitted(app, 1)
+    response = reviewer_client.post(f"/pruefung/{app_id}/nachforderung",
+                                    data={"message": "Bitte Qualifikationsnachweis ergänzen",
+                                          "sections": ["documents"]})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Application, app_id).status is Status.INCOMPLETE
+        from app.common.mail import OutboxMessage
+
+        mails = db.session.execute(db.select(OutboxMessage)).scalars().all()
+        assert any("Qualifikationsnachweis" in m.body for m in mails)
+
+
+@pytest.mark.parametrize("url", ["/pruefung", "/antraege"])
+def test_list_pages_use_a_constant_number_of_statements(app, url, reviewer_client,
+                                                        applicant_client):
+    client = reviewer_client if url == "/pruefung" else applicant_client
+    _make_submitted(app, 2)
+    with count_statements(app) as few:
+        assert client.get(url).status_code == 200
+    _make_submitted(app, 12, ags="14628270")
+    with app.app_context():
+        # more applications of the applicant's own organisation, too
+        user = _user(applicant_client.user_email)
+        for _ in range(5):
+            factories.complete_application(user)
+        db.session.commit()
+    with count_statements(app) as many:
+        assert client.get(url).status_code == 200
+    assert many["n"] == few["n"], (few, many)
+
+
+def test_review_and_detail_pages_use_a_constant_number_of_statements(app, reviewer_client):
+    (small,) = _make_submitted(app, 1)
+    with count_statements(app) as few:
+        assert reviewer_client.get(f"/pruefung/{small}").status_code == 200
+        assert reviewer_client.get(f"/antraege/{small}").status_code == 200
+    with app.app_context():
+        user = factories.create_user("applicant", ags="14628270", email="big@test-kp.de")
+        big = factories.complete_application(user)
+        from app.grants.models import LineCategory
+        from app.grants.services import applications as svc
+
+        lines = [svc.LineInput(category=LineCategory.RUNNING, description=f"Posten {i}",
+                               amount_cents=100) for i in range(30)]
+        svc.save_plan(big, user, lines=lines, own_share_cash_cents=300, third_party_cents=0,
+                      third_party_source="", requested_grant_cents=2700,
+                      small_grant_reason=None, small_grant_note="")
+        big_id = big.id
+        db.session.commit()
+    with count_statements(app) as many:
+        assert reviewer_client.get(f"/pruefung/{big_id}").status_code == 200
+        assert reviewer_client.get(f"/antraege/{big_id}").status_code == 200
+    assert many["n"] <= few["n"] + 2, (few, many)
