@@ -209,11 +209,13 @@ def open_year(
         .order_by(CommitmentAuthorisation.budget_year)
         .with_for_update()
     ).all()
-    committed = db.session.execute(
-        select(func.coalesce(func.sum(Commitment.amount_cents), 0)).where(
-            Commitment.payout_year == year
-        )
-    ).scalar_one()
+    committed = int(  # SUM(bigint) is NUMERIC on PostgreSQL
+        db.session.execute(
+            select(func.coalesce(func.sum(Commitment.amount_cents), 0)).where(
+                Commitment.payout_year == year
+            )
+        ).scalar_one()
+    )
     if committed > appropriation_cents + carryover_cents:
         raise DomainError(
             _(
@@ -229,7 +231,7 @@ def open_year(
         year=year,
         appropriation_cents=appropriation_cents,
         carryover_cents=carryover_cents,
-        committed_cents=int(committed),
+        committed_cents=committed,
         provisional=provisional,
         closed=False,
     )
@@ -247,7 +249,7 @@ def open_year(
         actor_id=actor_id,
         appropriation_cents=appropriation_cents,
         carryover_cents=carryover_cents,
-        committed_cents=int(committed),
+        committed_cents=committed,
         provisional=provisional,
     )
     logger.info("budget_year_opened", extra={"budget_year": year})

@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
 from app.common.fields import (
     FteField,
@@ -161,7 +161,7 @@ class SubmitForm(FlaskForm):
             "Ich versichere, dass die Angaben richtig und vollständig sind und mit dem Projekt "
             "noch nicht begonnen wurde."
         ),
-        validators=[DataRequired(_l("Bitte bestätigen Sie die Angaben."))],
+        validators=[InputRequired(_l("Bitte bestätigen Sie die Angaben."))],
     )
 
 
@@ -174,14 +174,14 @@ class ConsultationForm(FlaskForm):
         _l("Kommune"),
         choices=[],
         validate_choice=False,
-        validators=[DataRequired(_l("Bitte wählen Sie die Kommune."))],
+        validators=[InputRequired(_l("Bitte wählen Sie die Kommune."))],
     )
     held_on = GermanDateField(
-        _l("Datum des Gesprächs"), validators=[DataRequired(_l("Bitte geben Sie das Datum an."))]
+        _l("Datum des Gesprächs"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
     )
     adviser = StringField(
         _l("Beraterin / Berater"),
-        validators=[DataRequired(_l("Bitte geben Sie die beratende Person an.")), Length(max=200)],
+        validators=[InputRequired(_l("Bitte geben Sie die beratende Person an.")), Length(max=200)],
     )
     notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=5000)])
 
@@ -200,7 +200,7 @@ class KprRecordForm(FlaskForm):
         ),
     )
     dated = GermanDateField(
-        _l("Datum"), validators=[DataRequired(_l("Bitte geben Sie das Datum an."))]
+        _l("Datum"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
     )
     partner = StringField(_l("Partner / Gremium"), validators=[Optional(), Length(max=200)])
     notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=2000)])
@@ -227,7 +227,10 @@ class ChangeRequestForm(FlaskForm):
     )
     message = TextAreaField(
         _l("Was soll geändert oder nachgereicht werden?"),
-        validators=[DataRequired(_l("Bitte beschreiben Sie die Nachforderung.")), Length(max=5000)],
+        validators=[
+            InputRequired(_l("Bitte beschreiben Sie die Nachforderung.")),
+            Length(max=5000),
+        ],
     )
     due_on = GermanDateField(_l("Frist (optional)"), validators=[Optional()])
 
@@ -235,7 +238,7 @@ class ChangeRequestForm(FlaskForm):
 class CommentForm(FlaskForm):
     body = TextAreaField(
         _l("Kommentar"),
-        validators=[DataRequired(_l("Bitte geben Sie einen Kommentar ein.")), Length(max=5000)],
+        validators=[InputRequired(_l("Bitte geben Sie einen Kommentar ein.")), Length(max=5000)],
     )
     internal = BooleanField(
         _l("Nur intern (für die Antragstellenden nicht sichtbar)"), default=True
@@ -257,37 +260,37 @@ class DecisionForm(FlaskForm):
         _l("Begründung der Ausnahme"), validators=[Optional(), Length(max=2000)]
     )
     rate = PercentField(
-        _l("Fördersatz (%)"), validators=[DataRequired(_l("Bitte geben Sie den Fördersatz an."))]
+        _l("Fördersatz (%)"), validators=[InputRequired(_l("Bitte geben Sie den Fördersatz an."))]
     )
     eligible_base = MoneyField(
         _l("Zuwendungsfähige Ausgaben"),
-        validators=[DataRequired(_l("Bitte geben Sie die zuwendungsfähigen Ausgaben an."))],
+        validators=[InputRequired(_l("Bitte geben Sie die zuwendungsfähigen Ausgaben an."))],
     )
     max_amount = MoneyField(
-        _l("Höchstbetrag"), validators=[DataRequired(_l("Bitte geben Sie den Höchstbetrag an."))]
+        _l("Höchstbetrag"), validators=[InputRequired(_l("Bitte geben Sie den Höchstbetrag an."))]
     )
     grant = MoneyField(
-        _l("Zuwendung"), validators=[DataRequired(_l("Bitte geben Sie die Zuwendung an."))]
+        _l("Zuwendung"), validators=[InputRequired(_l("Bitte geben Sie die Zuwendung an."))]
     )
     purpose = TextAreaField(
         _l("Zuwendungszweck"),
-        validators=[DataRequired(_l("Bitte geben Sie den Zuwendungszweck an.")), Length(max=5000)],
+        validators=[InputRequired(_l("Bitte geben Sie den Zuwendungszweck an.")), Length(max=5000)],
     )
     period_start = GermanDateField(
         _l("Bewilligungszeitraum von"),
-        validators=[DataRequired(_l("Bitte geben Sie den Beginn an."))],
+        validators=[InputRequired(_l("Bitte geben Sie den Beginn an."))],
     )
     period_end = GermanDateField(
         _l("Bewilligungszeitraum bis"),
-        validators=[DataRequired(_l("Bitte geben Sie das Ende an."))],
+        validators=[InputRequired(_l("Bitte geben Sie das Ende an."))],
     )
     vn_deadline = GermanDateField(
         _l("Verwendungsnachweis bis"),
-        validators=[DataRequired(_l("Bitte geben Sie die Frist an."))],
+        validators=[InputRequired(_l("Bitte geben Sie die Frist an."))],
     )
     years = YearAmountsField(
         _l("Beträge je Haushaltsjahr"),
-        validators=[DataRequired(_l("Bitte geben Sie die Beträge je Haushaltsjahr an."))],
+        validators=[InputRequired(_l("Bitte geben Sie die Beträge je Haushaltsjahr an."))],
     )
     late_accepted = BooleanField(_l("Begründung der verspäteten Antragstellung wird anerkannt"))
 
@@ -298,7 +301,7 @@ class DecideForm(FlaskForm):
 
 class DateForm(FlaskForm):
     on = GermanDateField(
-        _l("Datum"), validators=[DataRequired(_l("Bitte geben Sie das Datum an."))]
+        _l("Datum"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
     )
 
 
@@ -307,6 +310,52 @@ class AffiliationForm(FlaskForm):
         _l("Kommune"),
         choices=[],
         validate_choice=False,
-        validators=[DataRequired(_l("Bitte wählen Sie die Kommune."))],
+        validators=[InputRequired(_l("Bitte wählen Sie die Kommune."))],
     )
     note = StringField(_l("Art der Verbindung"), validators=[Optional(), Length(max=300)])
+
+
+# --- admin reference data ---------------------------------------------------------------------
+
+
+class PayScaleForm(FlaskForm):
+    year = IntegerField(
+        _l("Jahr"),
+        validators=[
+            InputRequired(_l("Bitte geben Sie das Jahr an.")),
+            NumberRange(min=2000, max=2100),
+        ],
+    )
+    pay_group = SelectField(
+        _l("Entgeltgruppe"),
+        choices=options([("7", "EG 7"), ("11", "EG 11"), ("14", "EG 14"), ("15", "EG 15")]),
+    )
+    monthly = MoneyField(
+        _l("Monatlicher Höchstbetrag je Vollzeitstelle (Stufe 3)"),
+        validators=[InputRequired(_l("Bitte geben Sie den Betrag an."))],
+    )
+    source = StringField(
+        _l("Quelle"),
+        validators=[InputRequired(_l("Bitte geben Sie die Quelle an.")), Length(max=300)],
+    )
+
+
+class WindowForm(FlaskForm):
+    year = IntegerField(
+        _l("Förderjahr"),
+        validators=[
+            InputRequired(_l("Bitte geben Sie das Förderjahr an.")),
+            NumberRange(min=2000, max=2100),
+        ],
+    )
+    opens = GermanDateField(
+        _l("Antragsfrist von"),
+        validators=[InputRequired(_l("Bitte geben Sie den Fristbeginn an."))],
+    )
+    closes = GermanDateField(
+        _l("Antragsfrist bis"), validators=[InputRequired(_l("Bitte geben Sie das Fristende an."))]
+    )
+
+
+class DocumentRequiredForm(FlaskForm):
+    required = BooleanField(_l("erforderlich"))

@@ -70,7 +70,6 @@ class LiveServer:
     funding_year: int
     window: tuple[date, date]
     errors: _ErrorCollector
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def server_errors(self) -> list[str]:
         return [f"{r.name}: {r.getMessage()}" for r in self.errors.records]
@@ -109,7 +108,11 @@ def _seed(funding_year: int) -> tuple[date, date]:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app on a fresh, migrated SQLite file, served by werkzeug on 127.0.0.1:<free port>."""
+    """The app on a fresh, migrated SQLite file, served by werkzeug on 127.0.0.1:<free port>.
+
+    One server per session: data that a browser test commits stays for the next one, so each
+    test should work with its own organisation/user.
+    """
     tmp = tmp_path_factory.mktemp("browser")
     db_url = f"sqlite:///{tmp / 'browser.sqlite'}"
 
@@ -203,6 +206,7 @@ def page(browser: Any, live_server: LiveServer, page_problems: PageProblems) -> 
         viewport={"width": 1280, "height": 900},
     )
     context.set_default_timeout(10_000)
+    live_server.errors.records.clear()  # only what the server logs during this test
     browser_page = context.new_page()
     browser_page.on(
         "console",

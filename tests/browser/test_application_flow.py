@@ -162,6 +162,12 @@ def test_applicant_fills_in_submits_late_and_downloads_pdf(
     own_share.click()
     own_share.press_sequentially("2.000,00")
     expect(own_share).to_have_value("2.000,00")
+    # An amount the live totals cannot read is marked, and unmarked once it is readable again.
+    third_party = page.get_by_label("Drittmittel", exact=True)
+    third_party.fill("1.2.3")
+    expect(third_party).to_have_attribute("aria-invalid", "true")
+    third_party.fill("0,00")
+    expect(third_party).not_to_have_attribute("aria-invalid", "true")
     expect(page.locator("#t-own")).to_have_text(money("2.000,00 €"))
     expect(page.locator("#t-diff")).to_have_text(money("18.000,00 €"))
     expect(balance).to_have_text("Der Plan ist nicht ausgeglichen.")

@@ -1,0 +1,116 @@
+"""Admin pages for programme reference data (TV-L caps, windows, document types)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import cast
+
+from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func
+
+from app.auth.decorators import role_required
+from app.auth.models import Role, User
+from app.common.errors import DomainError
+from app.common.tx import transactional
+from app.extensions import db
+from app.grants import bp, queries
+from app.grants.forms import DocumentRequiredForm, PayScaleForm, WindowForm
+from app.grants.models import FundingYear, PayScale
+from app.grants.rules_config import default_window
+from app.grants.services import reference
+
+
+def _admin() -> User:
+    return cast(User, current_user._get_current_object())
+
+
+def _page(
+    pay_form: PayScaleForm, window_form: WindowForm, status: int = 200
+) -> ResponseReturnValue:
+    scales = (
+        db.session.execute(db.select(PayScale).order_by(PayScale.year.desc(), PayScale.pay_group))
+        .scalars()
+        .all()
+    )
+    years = (
+        db.session.execute(db.select(FundingYear).order_by(FundingYear.year.desc())).scalars().all()
+    )
+    latest = db.session.execute(db.select(func.max(PayScale.year))).scalar()
+    return render_template(
+        "grants/admin_reference.html",
+        scales=scales,
+        years=years,
+        latest=latest,
+        doc_types=queries.document_types(),
+        pay_form=pay_form,
+        window_form=window_form,
+        doc_form=DocumentRequiredForm(),
+        default_window=default_window,
+    ), status
+
+
+@bp.route("/verwaltung/stammdaten")
+@role_required(Role.ADMIN)
+def admin_reference() -> ResponseReturnValue:
+    return _page(PayScaleForm(), WindowForm())
+
+
+@bp.route("/verwaltung/tvl", methods=["POST"])
+@role_required(Role.ADMIN)
+@transactional
+def admin_pay_scale() -> ResponseReturnValue:
+    form = PayScaleForm()
+    if form.validate_on_submit():
+        try:
+            reference.set_pay_scale(
+                _admin(),
+                year=cast(int, form.year.data),
+                pay_group=int(form.pay_group.data or 0),
+                monthly_cents=cast(int, form.monthly.data),
+                source=form.source.data or "",
+            )
+        except DomainError as exc:
+            getattr(form, exc.field or "monthly").errors.append(exc.message)
+        else:
+            flash(_("Die TV-L-Obergrenze wurde gespeichert."), "success")
+            return redirect(url_for("grants.admin_reference"))
+    return _page(form, WindowForm(), 422)
+
+
+@bp.route("/verwaltung/foerderjahre", methods=["POST"])
+@role_required(Role.ADMIN)
+@transactional
+def admin_window() -> ResponseReturnValue:
+    form = WindowForm()
+    if form.validate_on_submit():
+        try:
+            reference.set_window(
+                _admin(),
+                year=cast(int, form.year.data),
+                opens=cast(date, form.opens.data),
+                closes=cast(date, form.closes.data),
+            )
+        except DomainError as exc:
+            getattr(form, exc.field or "closes").errors.append(exc.message)
+        else:
+            flash(_("Die Antragsfrist wurde gespeichert."), "success")
+            return redirect(url_for("grants.admin_reference"))
+    return _page(PayScaleForm(), form, 422)
+
+
+@bp.route("/verwaltung/dokumentarten/<code>", methods=["POST"])
+@role_required(Role.ADMIN)
+@transactional
+def admin_document_type(code: str) -> ResponseReturnValue:
+    form = DocumentRequiredForm()
+    if form.validate_on_submit():
+        try:
+            reference.set_document_required(_admin(), code[:40], bool(form.required.data))
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("Gespeichert."), "success")
+    return redirect(url_for("grants.admin_reference") + "#dokumentarten")

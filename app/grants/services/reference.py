@@ -1,0 +1,100 @@
+"""Admin maintenance of programme reference data: TV-L caps (R8), application windows (R2) and
+which document types are required (R4). Every change is audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.auth.models import Role, User
+from app.common.audit import record_event
+from app.common.errors import DomainError, NotPermitted
+from app.extensions import db
+from app.grants.models import DocumentType, FundingYear, PayScale
+from app.grants.rules_config import QUALIFICATION_CAP_GROUP
+
+CAP_GROUPS = tuple(sorted(set(QUALIFICATION_CAP_GROUP.values())))
+
+
+def _ensure_admin(user: User) -> None:
+    if not user.has_role(Role.ADMIN):
+        raise NotPermitted("Nur die Administration pflegt Stammdaten.")
+
+
+def set_pay_scale(
+    admin: User, *, year: int, pay_group: int, monthly_cents: int, source: str
+) -> PayScale:
+    """Create or change the monthly Stufe-3 cap of a TV-L group for a year (R8).
+
+    :raises DomainError: unknown group, non-positive amount, missing source.
+    """
+    _ensure_admin(admin)
+    if pay_group not in CAP_GROUPS:
+        raise DomainError("Obergrenzen gibt es nur für EG 7, 11, 14 und 15.", field="pay_group")
+    if not 2000 <= year <= 2100:
+        raise DomainError("Bitte geben Sie ein gültiges Jahr an.", field="year")
+    if monthly_cents <= 0:
+        raise DomainError("Der Betrag muss positiv sein.", field="monthly")
+    if not source.strip():
+        raise DomainError(
+            "Bitte geben Sie die Quelle an (z. B. TV-L-Entgelttabelle ab …).", field="source"
+        )
+    row = db.session.execute(
+        db.select(PayScale).where(PayScale.year == year, PayScale.pay_group == pay_group)
+    ).scalar_one_or_none()
+    old = row.monthly_cap_cents if row else None
+    if row is None:
+        row = PayScale(
+            year=year, pay_group=pay_group, monthly_cap_cents=monthly_cents, source=source.strip()
+        )
+        db.session.add(row)
+    else:
+        row.monthly_cap_cents = monthly_cents
+        row.source = source.strip()
+    db.session.flush()
+    record_event(
+        "pay_scale_set",
+        "pay_scale",
+        f"{year}-{pay_group}",
+        actor_id=admin.id,
+        old_cents=old,
+        new_cents=monthly_cents,
+        source=source.strip(),
+    )
+    return row
+
+
+def set_window(admin: User, *, year: int, opens: date, closes: date) -> FundingYear:
+    """Set the application window of a funding year (R2).
+
+    :raises DomainError: the window ends before it opens or does not precede the funding year.
+    """
+    _ensure_admin(admin)
+    if closes < opens:
+        raise DomainError("Das Fristende liegt vor dem Fristbeginn.", field="closes")
+    if closes.year > year:
+        raise DomainError("Die Antragsfrist muss vor dem Förderjahr enden.", field="closes")
+    row = db.session.get(FundingYear, year)
+    if row is None:
+        row = FundingYear(year=year, window_opens=opens, window_closes=closes)
+        db.session.add(row)
+    else:
+        row.window_opens, row.window_closes = opens, closes
+    db.session.flush()
+    record_event(
+        "funding_window_set", "funding_year", year, actor_id=admin.id, opens=opens, closes=closes
+    )
+    return row
+
+
+def set_document_required(admin: User, code: str, required: bool) -> DocumentType:
+    """Mark a document type as required or optional for submission (R4)."""
+    _ensure_admin(admin)
+    row = db.session.get(DocumentType, code)
+    if row is None:
+        raise DomainError("Unbekannte Dokumentart.", field="code")
+    row.required = required
+    db.session.flush()
+    record_event(
+        "document_type_required", "document_type", code, actor_id=admin.id, required=required
+    )
+    return row
