@@ -167,3 +167,48 @@ def reviewer_client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def admin_client(app: Flask) -> FlaskClient:
     return _client_for(app, role="admin", email="admin@lpr.test-kp.de")
+
+
+@pytest.fixture
+def committed_app(tmp_path: Path) -> Iterator[Flask]:
+    """A separate app on its own migrated database whose transactions really commit — for
+    concurrency tests (threads/processes). SQLite file or a throw-away PostgreSQL schema."""
+    base = os.environ.get("TEST_DATABASE_URL", "sqlite")
+    schema = None
+    if base == "sqlite":
+        url = f"sqlite:///{tmp_path / 'committed.sqlite'}"
+    else:
+        schema = f"kp_commit_{os.getpid()}"
+        engine = sa.create_engine(base)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        engine.dispose()
+        sep = "&" if "?" in base else "?"
+        url = f"{base}{sep}options=-csearch_path%3D{schema}"
+
+    class Cfg(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        SQLALCHEMY_ENGINE_OPTIONS = (
+            {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_size": 12}
+        )
+        UPLOAD_DIR = str(tmp_path / "uploads")
+
+    application = create_app(Cfg)
+    with application.app_context():
+        upgrade()
+        from app.grants.seed import seed_reference
+        from app.orgs.reference import import_reference_data
+
+        import_reference_data()
+        seed_reference()
+        db.session.commit()
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+    if schema:
+        engine = sa.create_engine(base)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        engine.dispose()
