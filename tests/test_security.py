@@ -6,7 +6,6 @@ Every check walks ``app.url_map``, so a new route is covered without touching th
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Iterator
 from http.cookies import SimpleCookie
@@ -304,11 +303,45 @@ def test_headers_html_pages_carry_charset(client):
     )
 
 
-def test_headers_csp_allows_the_pages_own_assets(client):
-    """The page loads its scripts and styles from files, so a strict CSP does not break it."""
-    page = client.get("/auth/login").get_data(as_text=True)
-    assert "<script>" not in page and " style=" not in page and "<style" not in page
-    assert not re.search(r"<[^>]+\son[a-z]+\s*=", page), "inline event handler"
+INLINE_CODE = re.compile(
+    r"<script(?![^>]*\ssrc=)[^>]*>"  # inline script
+    r"|<style[\s>]"  # style element
+    r"|<[^>]+\sstyle\s*="  # style attribute
+    r"|<[^>]+\son[a-z]+\s*="  # event handler attribute
+    r"|javascript:",
+    re.IGNORECASE,
+)
+
+
+def _assert_no_inline_code(response: Any, url: str) -> None:
+    """Pages load scripts and styles from files only, so the strict CSP does not break them."""
+    if response.mimetype == "text/html":
+        match = INLINE_CODE.search(response.get_data(as_text=True))
+        assert match is None, (url, match and match.group(0))
+
+
+def test_headers_csp_compatible_pages_have_no_inline_code(app, client, applicant_client):
+    _assert_no_inline_code(client.get("/auth/login"), "/auth/login")
+    for url, response in _get_every_route(app, applicant_client):
+        _assert_no_inline_code(response, url)
+
+
+def test_headers_inline_code_check_detects_inline_script():
+    """Control for the check above."""
+
+    class Page:
+        mimetype = "text/html"
+
+        def __init__(self, html: str) -> None:
+            self.html = html
+
+        def get_data(self, as_text: bool) -> str:
+            return self.html
+
+    _assert_no_inline_code(Page('<script src="/static/js/app.js" defer></script>'), "ok")
+    for bad in ("<script>alert(1)</script>", '<p style="color:red">', '<a onclick="x()">'):
+        with pytest.raises(AssertionError):
+            _assert_no_inline_code(Page(bad), bad)
 
 
 # --- (d) session cookie ----------------------------------------------------------------------
@@ -379,18 +412,34 @@ def test_huge_path_integer_never_500_on_any_route(app, request, client_fixture, 
 # --- (f) upload limit ------------------------------------------------------------------------
 
 
+def _multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
+    """A multipart body in memory (the test client would spool a big one to an unclosed file)."""
+    boundary = "kommpraev-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n".encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
 def test_upload_over_max_content_length_gives_413(app, applicant_client):
     limit = app.config["MAX_CONTENT_LENGTH"]
     assert limit == Config.MAX_CONTENT_LENGTH == 10 * 1024 * 1024
-    big = io.BytesIO(b"%PDF-1.4\n" + b"0" * limit)
-    response = applicant_client.post(
-        "/kommune",
-        data={"kind": "resolution", "dated": "01.09.2026", "file": (big, "gross.pdf")},
-        content_type="multipart/form-data",
-    )
+    fields = {"kind": "resolution", "dated": "01.09.2026"}
+    body, content_type = _multipart(fields, "gross.pdf", b"%PDF-1.4\n" + b"0" * limit)
+    response = applicant_client.post("/kommune", data=body, content_type=content_type)
     assert response.status_code == 413
     assert "Die Datei ist zu groß" in response.get_data(as_text=True)
     _assert_security_headers(response, "/kommune")
+    small, content_type = _multipart(fields, "klein.pdf", b"%PDF-1.4\n" + b"0" * 1000)
+    response = applicant_client.post("/kommune", data=small, content_type=content_type)
+    assert response.status_code != 413  # control: the same request below the limit
 
 
 def test_upload_over_max_content_length_anonymous_gives_413(app, csrf_twin):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -51,6 +51,14 @@ class BudgetCapExceeded(DomainError):
     """An approval would take a budget year over its available funds (R12)."""
 
 
+def _log_path() -> str:
+    """The request path for the log, with secret path parts (invitation tokens) masked."""
+    rule = request.url_rule
+    if rule is not None and request.view_args and "token" in request.view_args:
+        return rule.rule
+    return request.path
+
+
 def _wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" or request.path.startswith("/api/")
@@ -68,8 +76,13 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
         code = exc.code or 500
         if code == 400:
-            logger.info("input_validation_fail", extra={"path": request.path})
-        return _render(code)
+            logger.info("input_validation_fail", extra={"path": _log_path()})
+        response = make_response(_render(code))
+        # Keep the headers the status needs (Allow on 405, Retry-After on 429, …).
+        for key, value in exc.get_headers():
+            if key.lower() != "content-type":
+                response.headers[key] = value
+        return response
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> ResponseReturnValue:
@@ -77,7 +90,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(NotPermitted)
     def _forbidden(exc: NotPermitted) -> ResponseReturnValue:
-        logger.info("authz_fail", extra={"path": request.path})
+        logger.info("authz_fail", extra={"path": _log_path()})
         return _render(403, exc.message)
 
     @app.errorhandler(DomainError)
@@ -90,5 +103,5 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if app.config.get("RAISE_UNHANDLED"):
             raise exc  # tests want the traceback, not the error page
-        logger.exception("unhandled_exception", extra={"path": request.path})
+        logger.exception("unhandled_exception", extra={"path": _log_path()})
         return _render(500)

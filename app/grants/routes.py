@@ -188,10 +188,11 @@ def _plan_form(application: Application) -> PlanForm:
     if request.method == "POST":
         return PlanForm()
     form = PlanForm(
-        own_share_cash=application.own_share_cash_cents,
-        third_party=application.third_party_cents,
+        # Empty instead of "0,00" so that typing into a new plan does not produce "0,0018.000".
+        own_share_cash=application.own_share_cash_cents or None,
+        third_party=application.third_party_cents or None,
         third_party_source=application.third_party_source,
-        requested_grant=application.requested_grant_cents,
+        requested_grant=application.requested_grant_cents or None,
         small_grant_reason=application.small_grant_reason.value
         if application.small_grant_reason
         else "",
@@ -272,7 +273,7 @@ def _render_finance(
     application: Application, form: PlanForm, status: int = 200
 ) -> ResponseReturnValue:
     caps = queries.monthly_caps(application.funding_year)
-    blank = LineForm(prefix="lines-__index__")
+    blank = LineForm(prefix="lines-__index__-")
     return _render_step(
         application,
         "finance",

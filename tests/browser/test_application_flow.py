@@ -156,9 +156,9 @@ def test_applicant_fills_in_submits_late_and_downloads_pdf(
     expect(total).to_have_text(money("20.000,00 €"))
     expect(page.locator("#t-eligible")).to_have_text(money("20.000,00 €"))
 
-    # The financing fields of a new plan show "0,00"; clicking selects it, typing replaces it.
+    # The financing fields of a new plan are empty (placeholder "0,00"), so typing is clean.
     own_share = page.get_by_label("Eigenanteil (Geldmittel)")
-    expect(own_share).to_have_value("0,00")
+    expect(own_share).to_have_value("")
     own_share.click()
     own_share.press_sequentially("2.000,00")
     expect(own_share).to_have_value("2.000,00")

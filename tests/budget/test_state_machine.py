@@ -14,9 +14,16 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from app.budget import services as budget
 from app.budget.models import BudgetYear, CommitmentAuthorisation, CommitmentKind
@@ -66,18 +73,17 @@ class BudgetMachine(RuleBasedStateMachine):
             return exc
         return None
 
+    def _year(self, data: st.DataObject, *, opened: bool = True) -> int:
+        """Mostly a year that is (or, with ``opened=False``, is not yet) open; sometimes any."""
+        pool = sorted(y for y in YEARS if (y in self.years) == opened)
+        if pool and data.draw(st.integers(0, 4), label="usual year"):
+            return data.draw(st.sampled_from(pool), label="year")
+        return data.draw(st.sampled_from(YEARS), label="year")
+
     def _pending(self, year: int) -> int:
         return sum(net for (_a, payout, _s), net in self.held.items() if payout == year)
 
-    # --- rules ---------------------------------------------------------------------------------
-
-    @rule(
-        year=st.sampled_from(YEARS),
-        appropriation=st.integers(0, 300),
-        carryover=st.integers(0, 60),
-        provisional=st.booleans(),
-    )
-    def open_year(self, year: int, appropriation: int, carryover: int, provisional: bool) -> None:
+    def _open(self, year: int, appropriation: int, carryover: int, provisional: bool) -> None:
         pending = self._pending(year)
         refused = self._step(
             lambda: budget.open_year(year, appropriation, carryover, provisional)
@@ -87,17 +93,47 @@ class BudgetMachine(RuleBasedStateMachine):
         if ok:
             self.years[year] = YearModel(appropriation, carryover, pending, provisional)
 
-    @rule(year=st.sampled_from(YEARS), ahead=st.integers(1, 2), amount=st.integers(0, 300))
-    def set_ve(self, year: int, ahead: int, amount: int) -> None:
-        key = (year, year + ahead)
-        refused = self._step(lambda: budget.set_authorisation(year, year + ahead, amount))
+    def _set_ve(self, year: int, target: int, amount: int) -> None:
+        key = (year, target)
+        refused = self._step(lambda: budget.set_authorisation(year, target, amount))
         ok = year in self.years and self.ves.get(key, [0, 0])[1] <= amount
         assert (refused is None) == ok, refused
         if ok:
             self.ves[key] = [amount, self.ves.get(key, [0, 0])[1]]
 
-    @rule(year=st.sampled_from(YEARS), carryover=st.integers(0, 60))
-    def set_carryover(self, year: int, carryover: int) -> None:
+    # --- rules ---------------------------------------------------------------------------------
+
+    @initialize(
+        appropriation=st.integers(50, 300),
+        carryover=st.integers(0, 60),
+        ve_next=st.integers(0, 200),
+        ve_after=st.integers(0, 100),
+    )
+    def first_year(self, appropriation: int, carryover: int, ve_next: int, ve_after: int) -> None:
+        """Start with one open year and its VEs, so approvals have something to bind."""
+        self._open(YEARS[0], appropriation, carryover, False)
+        self._set_ve(YEARS[0], YEARS[1], ve_next)
+        self._set_ve(YEARS[0], YEARS[2], ve_after)
+
+    @rule(
+        data=st.data(),
+        appropriation=st.integers(0, 300),
+        carryover=st.integers(0, 60),
+        provisional=st.sampled_from([False, False, False, True]),
+    )
+    def open_year(
+        self, data: st.DataObject, appropriation: int, carryover: int, provisional: bool
+    ) -> None:
+        self._open(self._year(data, opened=False), appropriation, carryover, provisional)
+
+    @rule(data=st.data(), ahead=st.integers(1, 2), amount=st.integers(0, 300))
+    def set_ve(self, data: st.DataObject, ahead: int, amount: int) -> None:
+        year = self._year(data)
+        self._set_ve(year, year + ahead, amount)
+
+    @rule(data=st.data(), carryover=st.integers(0, 60))
+    def set_carryover(self, data: st.DataObject, carryover: int) -> None:
+        year = self._year(data)
         refused = self._step(lambda: budget.set_carryover(year, carryover))
         model = self.years.get(year)
         ok = model is not None and model.committed <= model.appropriation + carryover
@@ -105,19 +141,17 @@ class BudgetMachine(RuleBasedStateMachine):
         if model is not None and ok:
             model.carryover = carryover
 
-    @rule(year=st.sampled_from(YEARS), flag=st.booleans())
-    def set_provisional(self, year: int, flag: bool) -> None:
+    @rule(data=st.data(), flag=st.sampled_from([False, False, True]))
+    def set_provisional(self, data: st.DataObject, flag: bool) -> None:
+        year = self._year(data)
         refused = self._step(lambda: budget.set_provisional(year, flag))
         assert (refused is None) == (year in self.years), refused
         if year in self.years:
             self.years[year].provisional = flag
 
-    @rule(
-        data=st.data(),
-        approval_year=st.sampled_from(YEARS),
-        parts=st.lists(amounts, min_size=1, max_size=3),
-    )
-    def approve(self, data: st.DataObject, approval_year: int, parts: list[int]) -> None:
+    @rule(data=st.data(), parts=st.lists(amounts, min_size=1, max_size=3))
+    def approve(self, data: st.DataObject, parts: list[int]) -> None:
+        approval_year = self._year(data)
         app_id = data.draw(st.sampled_from(self.app_ids))
         plan = {approval_year + offset: amount for offset, amount in enumerate(parts)}
         refused = self._step(
@@ -181,9 +215,15 @@ class BudgetMachine(RuleBasedStateMachine):
             if year in self.years:
                 self.years[year].committed -= amount
 
-    @rule(data=st.data(), year=st.sampled_from(YEARS), amount=amounts)
-    def reduce(self, data: st.DataObject, year: int, amount: int) -> None:
-        app_id = data.draw(st.sampled_from(self.app_ids))
+    @precondition(lambda self: any(net > 0 for net in self.held.values()))
+    @rule(data=st.data())
+    def reduce(self, data: st.DataObject) -> None:
+        app_id, year = data.draw(
+            st.sampled_from(sorted({(a, y) for (a, y, _s), net in self.held.items() if net > 0})),
+            label="holding",
+        )
+        held = sum(net for (a, y, _s), net in self.held.items() if (a, y) == (app_id, year))
+        amount = data.draw(st.integers(1, held + 3), label="amount")  # sometimes too much
         self._release(app_id, {year: amount}, CommitmentKind.REDUCTION)
 
     @rule(data=st.data())
@@ -226,18 +266,41 @@ class BudgetMachine(RuleBasedStateMachine):
         assert all(committed <= amount for amount, committed in ves.values())
 
 
-@pytest.mark.timeout(60)
-def test_R12_R13_budget_state_machine(app_ctx):
+SETTINGS = settings(
+    max_examples=60,
+    stateful_step_count=20,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+def _machine() -> Callable[[], BudgetMachine]:
     actor_id = h.approver().id
     app_ids = [h.application(submitted=False).id for _ in range(3)]
     db.session.flush()
-    run_state_machine_as_test(
-        lambda: BudgetMachine(app_ids, actor_id),
-        settings=settings(
-            max_examples=60,
-            stateful_step_count=20,
-            deadline=None,
-            database=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    return lambda: BudgetMachine(app_ids, actor_id)
+
+
+@pytest.mark.timeout(60)
+def test_R12_R13_budget_state_machine(app_ctx):
+    run_state_machine_as_test(_machine(), settings=SETTINGS)
+
+
+@pytest.mark.timeout(60)
+def test_R12_state_machine_control_finds_a_planted_bug(app_ctx, monkeypatch):
+    """Control (RELIABILITY test plan): a release that forgets the VE must fail the machine."""
+    real_rowcount = budget._rowcount
+
+    def forgetful(statement: object) -> int:
+        if getattr(statement, "table", None) is CommitmentAuthorisation.__table__ and (
+            "committed_cents -" in str(statement)
+        ):
+            return 1  # pretend the VE was released
+        return real_rowcount(statement)
+
+    monkeypatch.setattr(budget, "_rowcount", forgetful)
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(
+            _machine(), settings=settings(SETTINGS, max_examples=200, phases=[Phase.generate])
+        )
