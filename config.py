@@ -69,6 +69,11 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     HSTS_MAX_AGE = 31536000
+
+    # Debtor of SEPA payment runs: the state cash office's account (R32; from the environment).
+    DEBTOR_NAME = os.environ.get("DEBTOR_NAME", "Freistaat Sachsen Landeskasse")
+    DEBTOR_IBAN = os.environ.get("DEBTOR_IBAN", "DE89370400440532013000")
+    DEBTOR_BIC = os.environ.get("DEBTOR_BIC", "")
     LOG_JSON = True
 
 

@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     """Register feature blueprints with their URL prefixes."""
     from app.auth import bp as auth_bp
     from app.budget import bp as budget_bp
+    from app.finance import bp as finance_bp
     from app.grants import bp as grants_bp
     from app.main import bp as main_bp
     from app.orgs import bp as orgs_bp
@@ -82,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(grants_bp)
     app.register_blueprint(orgs_bp, cli_group="reference")
     app.register_blueprint(budget_bp, cli_group="budget")
+    app.register_blueprint(finance_bp, cli_group="finance")
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -4,6 +4,15 @@ from app.auth.models import Invitation, Role, User, UserRole
 from app.budget.models import BudgetYear, Commitment, CommitmentAuthorisation
 from app.common.audit import AuditEvent
 from app.common.mail import OutboxMessage
+from app.finance.models import (
+    BankAccount,
+    GrantAccount,
+    Instalment,
+    JournalEntry,
+    PaymentRun,
+    PayoutOrder,
+    Posting,
+)
 from app.grants.models import (
     Application,
     ApplicationEvent,
@@ -19,6 +28,13 @@ from app.grants.models import (
 from app.orgs.models import Organisation
 
 __all__ = [
+    "BankAccount",
+    "GrantAccount",
+    "Instalment",
+    "JournalEntry",
+    "PaymentRun",
+    "PayoutOrder",
+    "Posting",
     "Application",
     "ApplicationEvent",
     "AuditEvent",

@@ -14,5 +14,5 @@ else
   .venv/bin/python -m pip install -q -r requirements.txt
 fi
 if [ -d app/translations ]; then
-  .venv/bin/pybabel compile -q -d app/translations
+  .venv/bin/pybabel -q compile -d app/translations
 fi

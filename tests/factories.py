@@ -78,6 +78,8 @@ def complete_application(
         svc.GENERAL_FIELDS,
     )
     svc.update_fields(app, user, {"office_unit": "Ordnungsamt"}, svc.KPR_FIELDS)
+    # 50.000 € by default; larger grants get a plan of grant / 0.8 (an 80 % funding rate).
+    total = max(5_000_000, -(-grant_cents * 10 // 8))
     svc.save_plan(
         app,
         user,
@@ -93,10 +95,12 @@ def complete_application(
                 months=12,
             ),
             svc.LineInput(
-                category=LineCategory.RUNNING, description="Befragung", amount_cents=2_500_000
+                category=LineCategory.RUNNING,
+                description="Befragung",
+                amount_cents=total - 2_500_000,
             ),
         ],
-        own_share_cash_cents=5_000_000 - grant_cents,
+        own_share_cash_cents=total - grant_cents,
         third_party_cents=0,
         third_party_source="",
         requested_grant_cents=grant_cents,

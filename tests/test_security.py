@@ -18,13 +18,16 @@ from werkzeug.routing import IntegerConverter, Rule
 
 from app.auth.decorators import PUBLIC_ENDPOINTS, login_only, role_required
 from app.auth.models import Role
+from app.common.security import MAX_ID
 from app.extensions import db
 from config import Config
 from tests import factories
 from tests.conftest import CSRF_RE, login
 from tests.twin import bound_to_test_transaction, build_twin, dispose
 
-HUGE = 10**22  # far beyond BIGINT; SQLite raises OverflowError for ints >= 2**63
+# INTEGER ids end at 2**31 - 1 (PostgreSQL: "integer out of range" above); SQLite raises
+# OverflowError from 2**63 on.
+HUGE = 10**22
 STRING_VALUE = "general"  # a valid editor step; any other string parameter gets it too
 
 
@@ -298,9 +301,13 @@ def test_headers_html_pages_carry_charset(client):
     response = client.get("/auth/login")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
-    assert (
-        "Cache-Control" not in response.headers or "no-store" in response.headers["Cache-Control"]
-    )
+
+
+def test_headers_public_page_is_no_store_when_logged_in(applicant_client):
+    """Public pages show the user's name in the header once logged in: not for caches either."""
+    response = applicant_client.get("/datenquellen")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 INLINE_CODE = re.compile(
@@ -396,7 +403,7 @@ def test_huge_path_integer_gives_404(applicant_client):
     assert applicant_client.get("/antraege/99999999999999999999999").status_code == 404
 
 
-@pytest.mark.parametrize("value", [2**63 - 1, 2**63, HUGE])
+@pytest.mark.parametrize("value", [2**31 - 1, 2**31, 2**63 - 1, 2**63, HUGE])
 @pytest.mark.parametrize("client_fixture", ["applicant_client", "reviewer_client", "admin_client"])
 def test_huge_path_integer_never_500_on_any_route(app, request, client_fixture, value):
     user_client: FlaskClient = request.getfixturevalue(client_fixture)
@@ -407,6 +414,21 @@ def test_huge_path_integer_never_500_on_any_route(app, request, client_fixture, 
         method = "GET" if "GET" in (rule.methods or ()) else "POST"
         response = user_client.open(url, method=method, data={})
         assert response.status_code in (403, 404), (method, url, response.status_code)
+
+
+def test_path_integer_bound_applies_before_any_view(app, twin_factory):
+    """The bound is central (app/common/security.py), so new routes need no own check."""
+    twin = twin_factory()
+
+    @twin.route("/zahl/<int:number>")
+    def echo(number: int) -> str:
+        return str(number)
+
+    with bound_to_test_transaction(twin, app):
+        browser = twin.test_client()
+        assert browser.get(f"/zahl/{MAX_ID}").get_data(as_text=True) == str(MAX_ID)
+        assert browser.get(f"/zahl/{MAX_ID + 1}").status_code == 404
+        assert browser.get(f"/zahl/{HUGE}").status_code == 404
 
 
 # --- (f) upload limit ------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -13,8 +13,11 @@ from app.auth.forms import AcceptInvitationForm, InviteForm, LoginForm, Password
 from app.auth.models import MINISTRY_ROLES, Role
 from app.common.errors import DomainError
 from app.common.fields import options
+from app.common.security import MAX_ID
 from app.common.tx import transactional
+from app.extensions import db
 from app.orgs import queries as org_queries
+from app.orgs.models import Organisation
 
 
 def _start_session(user: services.User) -> None:
@@ -70,12 +73,13 @@ def change_password() -> ResponseReturnValue:
                 user, form.current_password.data or "", form.new_password.data or ""
             )
         except services.PasswordRejected as exc:
+            db.session.commit()  # keep the failure count of a wrong current password
             getattr(form, exc.field or "new_password").errors.append(exc.message)
             return render_template("auth/password.html", form=form), 422
         _start_session(user)  # this session continues with the new epoch
         flash(_("Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet."), "success")
         return redirect(url_for("main.index"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form), (422 if form.errors else 200)
 
 
 @bp.route("/einladung/<token>", methods=["GET", "POST"])
@@ -98,7 +102,8 @@ def accept_invitation(token: str) -> ResponseReturnValue:
         _start_session(user)
         flash(_("Willkommen! Ihr Konto wurde angelegt."), "success")
         return redirect(url_for("main.index"))
-    return render_template("auth/invitation.html", form=form, invitation=invitation)
+    status = 422 if form.errors else 200
+    return render_template("auth/invitation.html", form=form, invitation=invitation), status
 
 
 @bp.route("/einladen", methods=["GET", "POST"])
@@ -107,7 +112,7 @@ def accept_invitation(token: str) -> ResponseReturnValue:
 def invite() -> ResponseReturnValue:
     actor = current_user._get_current_object()
     if not (actor.has_role(Role.ADMIN) or actor.is_org_manager):
-        return render_template("errors/error.html", code=403), 403
+        abort(403)
     form = InviteForm()
     if actor.has_role(Role.ADMIN):
         form.role.choices = options([(r.value, _role_label(r)) for r in Role])
@@ -121,7 +126,7 @@ def invite() -> ResponseReturnValue:
         )
     if form.validate_on_submit():
         role = Role(form.role.data)
-        organisation = org_queries.get_organisation(form.organisation.data)
+        organisation = _organisation_from_form(form.organisation.data)
         try:
             services.invite(
                 actor,
@@ -139,6 +144,18 @@ def invite() -> ResponseReturnValue:
     return render_template(
         "auth/invite.html", form=form, ministry_roles=MINISTRY_ROLES, method=request.method
     ), (422 if form.errors else 200)
+
+
+def _organisation_from_form(raw: str | None) -> Organisation | None:
+    """The organisation picked in the form; anything but a plausible id means none.
+
+    ``org_queries.get_organisation`` accepts Unicode digits ("²" → ValueError) and 12-digit ids
+    (PostgreSQL: "integer out of range"), so the value is checked here first.
+    """
+    raw = raw or ""
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+        return None
+    return org_queries.get_organisation(raw)
 
 
 def _role_label(role: Role) -> str:

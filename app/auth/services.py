@@ -26,6 +26,7 @@ from app.common.audit import record_event
 from app.common.db import as_utc, utcnow
 from app.common.errors import DomainError, NotPermitted
 from app.common.mail import queue_mail
+from app.common.security import MAX_ID
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -54,7 +55,7 @@ def load_user_from_session_id(session_id: str) -> User | None:
         user_id, epoch = int(raw_id), int(raw_epoch)
     except ValueError:
         return None
-    if not 0 < user_id < 2**63:
+    if not 0 < user_id <= MAX_ID:
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.active or user.session_epoch != epoch:
@@ -85,6 +86,34 @@ def _dummy_verify(password: str) -> None:
     verify_password(_DUMMY_HASH["h"], password)
 
 
+def is_locked(user: User, now: datetime) -> bool:
+    locked_until = as_utc(user.locked_until)
+    return locked_until is not None and locked_until > now
+
+
+def count_failure(user: User, now: datetime, *, reason: str) -> bool:
+    """Count one failed password check of ``user``; lock the account when it is one too many.
+
+    The counter is raised by a relative UPDATE, so concurrent workers never lose a failure.
+    Returns True when this failure locked the account.
+    """
+    db.session.execute(
+        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+    )
+    db.session.refresh(user)
+    logger.info(
+        "authn_login_fail",
+        extra={"user_id": user.id, "reason": reason, "failures": user.failed_logins},
+    )
+    seconds = _lock_seconds(user.failed_logins)
+    if not seconds:
+        return False
+    user.locked_until = now + timedelta(seconds=seconds)
+    logger.warning("authn_login_lock", extra={"user_id": user.id, "seconds": seconds})
+    record_event("login_locked", "user", user.id, actor_id=None, seconds=seconds, reason=reason)
+    return True
+
+
 def authenticate(email: str, password: str, *, now: datetime | None = None) -> User:
     """Check credentials, counting failures per account in the database.
 
@@ -103,26 +132,12 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
         _dummy_verify(password)
         logger.info("authn_login_fail", extra={"reason": "unknown_user"})
         raise LoginFailed(LOGIN_FAILED_MESSAGE)
-    locked_until = as_utc(user.locked_until)
-    if locked_until is not None and locked_until > now:
+    if is_locked(user, now):
         verify_password(user.password_hash, password)  # result ignored: same time as a check
         logger.info("authn_login_fail", extra={"user_id": user.id, "reason": "locked"})
         raise LoginFailed(LOGIN_FAILED_MESSAGE)
     if not verify_password(user.password_hash, password) or not user.active:
-        db.session.execute(
-            update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
-        )
-        db.session.refresh(user)
-        reason = "disabled" if not user.active else "wrong_password"
-        logger.info(
-            "authn_login_fail",
-            extra={"user_id": user.id, "reason": reason, "failures": user.failed_logins},
-        )
-        seconds = _lock_seconds(user.failed_logins)
-        if seconds:
-            user.locked_until = now + timedelta(seconds=seconds)
-            logger.warning("authn_login_lock", extra={"user_id": user.id, "seconds": seconds})
-            record_event("login_locked", "user", user.id, actor_id=None, seconds=seconds)
+        count_failure(user, now, reason="disabled" if not user.active else "wrong_password")
         raise LoginFailed(LOGIN_FAILED_MESSAGE)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -141,14 +156,28 @@ def end_all_sessions(user: User) -> None:
     db.session.refresh(user)
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, now: datetime | None = None) -> None:
     """Change the password after re-checking the current one; ends all other sessions.
 
-    :raises PasswordRejected: wrong current password or a weak new one.
+    A wrong current password counts as a failed login (the form must not be a way around the
+    lock): when it locks the account, every session of the user ends, including this one. The
+    caller must commit even when this raises, or the failure is not counted.
+
+    :raises PasswordRejected: wrong current password, locked account, or a weak new one.
     """
+    now = now or utcnow()
+    if is_locked(user, now):  # the user is logged in: naming the lock reveals nothing
+        raise PasswordRejected(
+            "Das Konto ist nach mehreren Fehlversuchen vorübergehend gesperrt. Bitte versuchen "
+            "Sie es später erneut.",
+            field="current_password",
+        )
     if not verify_password(user.password_hash, current):
+        if count_failure(user, now, reason="wrong_current_password"):
+            end_all_sessions(user)
         raise PasswordRejected("Das aktuelle Passwort ist falsch.", field="current_password")
     set_password(user, new)
+    user.failed_logins = 0
     end_all_sessions(user)
     logger.info("authn_password_change", extra={"user_id": user.id})
     record_event("password_changed", "user", user.id, actor_id=user.id)

@@ -9,5 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("budget", __name__)
 
-from app.budget import cli  # noqa: E402, F401
-from app.budget import routes  # noqa: E402, F401
+from app.budget import cli, routes  # noqa: E402, F401

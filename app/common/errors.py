@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -59,6 +60,13 @@ def _log_path() -> str:
     return request.path
 
 
+def _actor() -> dict[str, object]:
+    """``user_id`` of the logged-in user for a log record (empty for anonymous requests)."""
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return {"user_id": current_user.id}
+    return {}
+
+
 def _wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" or request.path.startswith("/api/")
@@ -76,7 +84,9 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
         code = exc.code or 500
         if code == 400:
-            logger.info("input_validation_fail", extra={"path": _log_path()})
+            logger.info("input_validation_fail", extra={"path": _log_path(), **_actor()})
+        elif code == 403:  # role_required and abort(403) in views
+            logger.info("authz_fail", extra={"path": _log_path(), **_actor()})
         response = make_response(_render(code))
         # Keep the headers the status needs (Allow on 405, Retry-After on 429, …).
         for key, value in exc.get_headers():
@@ -90,7 +100,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(NotPermitted)
     def _forbidden(exc: NotPermitted) -> ResponseReturnValue:
-        logger.info("authz_fail", extra={"path": _log_path()})
+        logger.info("authz_fail", extra={"path": _log_path(), **_actor()})
         return _render(403, exc.message)
 
     @app.errorhandler(DomainError)

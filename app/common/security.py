@@ -1,10 +1,11 @@
-"""HTTP security headers and session time limits (ASVS 3.4, 7.3)."""
+"""HTTP security headers, session time limits and bounded path integers (ASVS 3.4, 7.3, 2.2)."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from flask import Flask, Response, current_app, session
+from flask import Flask, Response, abort, current_app, session
 from flask_login import current_user, logout_user
 
 CSP = (
@@ -14,8 +15,20 @@ CSP = (
 )
 
 
+#: Largest id an ``INTEGER`` primary key holds. Bigger ``<int:…>`` path values would overflow the
+#: query parameter (PostgreSQL: "integer out of range"; SQLite from 2**63 on: OverflowError).
+MAX_ID = 2**31 - 1
+
+
 def register_security(app: Flask) -> None:
-    """Install the idle/absolute session limits and the response headers."""
+    """Install the path-integer bound, the idle/absolute session limits and the headers."""
+
+    @app.url_value_preprocessor
+    def _bound_path_integers(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        """An ``<int:…>`` path value no row can have is simply not found (never a 500)."""
+        for value in (values or {}).values():
+            if isinstance(value, int) and not 0 <= value <= MAX_ID:
+                abort(404)
 
     @app.before_request
     def _enforce_session_limits() -> None:

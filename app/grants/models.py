@@ -102,6 +102,7 @@ class EventKind(enum.StrEnum):
     WAIVER_RECORDED = "waiver_recorded"
     NOTIFICATION_RECORDED = "notification_recorded"
     FINAL = "final"
+    START_NOTIFIED = "start_notified"
 
 
 class Consultation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]

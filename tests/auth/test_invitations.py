@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ from app.common.mail import OutboxMessage
 from app.extensions import db
 from tests import factories
 from tests.conftest import login
+from tests.twin import bound_to_test_transaction, build_twin, dispose
 
 INVITEE = "neu@zittau.test-kp.de"
 NEW_PASSWORD = "Frühnebel-über-der-Neiße-am-Viadukt"  # noqa: S105 - test value
@@ -117,6 +119,15 @@ def test_invite_admin_can_invite_ministry_staff_without_organisation(app, admin_
         assert user.organisation_id is None
 
 
+@pytest.mark.parametrize("organisation", ["", "99999999999", "²", "14626610", "-1", "1e3"])
+def test_invite_malformed_organisation_is_a_form_error(app, admin_client, organisation):
+    response = _invite(admin_client, app, organisation=organisation)
+    assert response.status_code == 422
+    assert "Bitte wählen Sie die Kommune." in response.get_data(as_text=True)
+    with app.app_context():
+        assert _invitations(INVITEE) == []
+
+
 def test_invite_existing_account_is_refused(app, admin_client):
     response = _invite(admin_client, app, email=admin_client.user_email)
     assert response.status_code == 422
@@ -161,6 +172,35 @@ def test_invite_non_manager_applicant_gets_403(app, applicant_client):
     assert _invite(applicant_client, app).status_code == 403
     with app.app_context():
         assert _invitations(INVITEE) == []
+
+
+def test_invite_refusal_is_logged_as_authz_fail(app, applicant_client, caplog):
+    caplog.set_level(logging.INFO)
+    applicant_client.get("/auth/einladen")
+    (record,) = [r for r in caplog.records if r.getMessage() == "authz_fail"]
+    assert record.path == "/auth/einladen"
+    with app.app_context():
+        assert (
+            record.user_id
+            == db.session.execute(
+                db.select(User.id).filter_by(email=applicant_client.user_email)
+            ).scalar_one()
+        )
+
+
+def test_accept_invitation_token_is_masked_in_the_log(app, caplog):
+    token = _issue(app)
+    twin = build_twin(app, WTF_CSRF_ENABLED=True)
+    caplog.set_level(logging.INFO)
+    try:
+        with bound_to_test_transaction(twin, app):
+            response = _accept(twin.test_client(), token)  # no CSRF token: 400
+    finally:
+        dispose(twin)
+    assert response.status_code == 400
+    (record,) = [r for r in caplog.records if r.getMessage() == "input_validation_fail"]
+    assert record.path == "/auth/einladung/<token>"
+    assert all(token not in repr(vars(r)) for r in caplog.records)
 
 
 def test_invite_reviewer_gets_403(app, reviewer_client):

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 
 from app.auth.models import User
+from app.common.db import utcnow
 from app.extensions import db
 from tests import factories
 from tests.conftest import login
@@ -111,6 +112,66 @@ def test_change_password_with_wrong_current_password_changes_nothing(app, applic
     assert (
         login(app.test_client(), applicant_client.user_email, factories.PASSWORD).status_code == 302
     )
+
+
+def _wrong_current_password(client: FlaskClient):
+    return client.post(
+        "/auth/passwort",
+        data={
+            "current_password": "falsch-geraten",
+            "new_password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
+
+
+def test_change_password_wrong_current_password_counts_as_failed_login(app, applicant_client):
+    assert _wrong_current_password(applicant_client).status_code == 422
+    with app.app_context():
+        assert _user(applicant_client.user_email).failed_logins == 1  # committed despite 422
+
+
+def test_change_password_guessing_locks_account_and_ends_sessions(app, applicant_client):
+    other_device = _second_login(app, applicant_client.user_email)
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert _wrong_current_password(applicant_client).status_code == 422
+    with app.app_context():
+        assert _user(applicant_client.user_email).locked_until is not None
+    _assert_sent_to_login(applicant_client)
+    _assert_sent_to_login(other_device)
+    assert (
+        login(app.test_client(), applicant_client.user_email, factories.PASSWORD).status_code == 200
+    )
+
+
+def test_change_password_refused_while_account_is_locked(app, applicant_client):
+    with app.app_context():
+        _user(applicant_client.user_email).locked_until = utcnow() + timedelta(minutes=5)
+        db.session.commit()
+    response = applicant_client.post(
+        "/auth/passwort",
+        data={
+            "current_password": factories.PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 422
+    assert "vorübergehend gesperrt" in response.get_data(as_text=True)
+    assert login(app.test_client(), applicant_client.user_email, NEW_PASSWORD).status_code == 200
+
+
+def test_change_password_form_errors_answer_422(applicant_client):
+    response = applicant_client.post(
+        "/auth/passwort",
+        data={
+            "current_password": factories.PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "confirm": "anders",
+        },
+    )
+    assert response.status_code == 422
+    assert "Die Passwörter stimmen nicht überein." in response.get_data(as_text=True)
 
 
 def test_disabled_account_loses_its_sessions(app, applicant_client):

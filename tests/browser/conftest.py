@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from app import create_app
 from app.extensions import db
 from config import TestingConfig
+from tests.factories import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -196,35 +197,163 @@ def page_problems() -> PageProblems:
 
 
 @pytest.fixture
-def page(browser: Any, live_server: LiveServer, page_problems: PageProblems) -> Iterator[Any]:
-    """A fresh German browser context per test, with the live server as base URL."""
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="de-DE",
-        timezone_id="Europe/Berlin",
-        accept_downloads=True,
-        viewport={"width": 1280, "height": 900},
-    )
-    context.set_default_timeout(10_000)
+def new_page(
+    browser: Any, live_server: LiveServer, page_problems: PageProblems
+) -> Iterator[Callable[[], Any]]:
+    """Opens a page in a fresh German browser context (own cookies: one per signed-in user),
+    with the live server as base URL and the problem tracking of ``page_problems``."""
+    contexts: list[Any] = []
     live_server.errors.records.clear()  # only what the server logs during this test
-    browser_page = context.new_page()
-    browser_page.on(
-        "console",
-        lambda msg: (
-            page_problems.console.append(f"{msg.type}: {msg.text}") if msg.type == "error" else None
-        ),
-    )
-    browser_page.on("pageerror", lambda exc: page_problems.page_errors.append(str(exc)))
-    browser_page.on(
-        "response",
-        lambda resp: (
-            page_problems.server.append(f"{resp.status} {resp.url}") if resp.status >= 500 else None
-        ),
-    )
+
+    def _open() -> Any:
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale="de-DE",
+            timezone_id="Europe/Berlin",
+            accept_downloads=True,
+            viewport={"width": 1280, "height": 900},
+        )
+        contexts.append(context)
+        context.set_default_timeout(10_000)
+        browser_page = context.new_page()
+        browser_page.on(
+            "console",
+            lambda msg: (
+                page_problems.console.append(f"{msg.type}: {msg.text}")
+                if msg.type == "error"
+                else None
+            ),
+        )
+        browser_page.on("pageerror", lambda exc: page_problems.page_errors.append(str(exc)))
+        browser_page.on(
+            "response",
+            lambda resp: (
+                page_problems.server.append(f"{resp.status} {resp.url}")
+                if resp.status >= 500
+                else None
+            ),
+        )
+        return browser_page
+
     try:
-        yield browser_page
+        yield _open
     finally:
-        context.close()
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Any]) -> Any:
+    """A fresh German browser context per test, with the live server as base URL."""
+    return new_page()
+
+
+def login(page: Any, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form; waits until the header shows "Abmelden"."""
+    from playwright.sync_api import expect
+
+    page.goto("/auth/login")
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden", exact=True).click()
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+
+
+# --- ministry side: budget, staff, a submitted application ------------------------------------
+
+#: Review scenario (Pirna, AGS 14628270: an organisation of its own, see ``live_server``).
+REVIEW_APPLICANT_EMAIL = "kpr@pirna.browser-test.de"
+LEAD_EMAIL = "leitung@lpr.browser-test.de"
+REVIEWER_EMAIL = "sachbearbeitung@lpr.browser-test.de"
+APPROVER_EMAIL = "bewilligung@lpr.browser-test.de"
+#: Ansatz of the approval year (1.3 M €) and each VE for the two following years.
+BUDGET_CENTS = 130_000_000
+VE_CENTS = 60_000_000
+
+
+@dataclass
+class Budget:
+    year: int  #: the approval year: ``review.approve`` books in ``now.year`` of the real clock
+    appropriation_cents: int
+    authorisations: dict[int, int]  #: target year → VE granted in ``year``
+
+
+@pytest.fixture(scope="session")
+def budget(live_server: LiveServer) -> Budget:
+    """The current Haushaltsjahr opened with 1.3 M € and VE for the next two years, so that an
+    approval today can book payouts in this year and the two following ones (R12, R13)."""
+    from app.budget.services import open_year, set_authorisation
+
+    year = datetime.now(UTC).year  # as ``review.approve`` derives it (``utcnow().year``)
+    authorisations = {year + 1: VE_CENTS, year + 2: VE_CENTS}
+    with live_server.app.app_context():
+        open_year(year, BUDGET_CENTS)
+        for target, amount in authorisations.items():
+            set_authorisation(year, target, amount)
+        db.session.commit()
+        db.session.remove()
+    return Budget(year=year, appropriation_cents=BUDGET_CENTS, authorisations=authorisations)
+
+
+@dataclass
+class ReviewCase:
+    """A submitted application and the people who handle it (names as shown in the UI)."""
+
+    application_id: int
+    reference: str
+    title: str
+    funding_year: int
+    grant_cents: int
+    eligible_cents: int
+    is_late: bool
+    applicant: str
+    lead: str
+    reviewer: str
+    approver: str
+
+
+@pytest.fixture
+def review_case(live_server: LiveServer, budget: Budget) -> ReviewCase:
+    """Committed: a lead (approver + reviewer), a reviewer, a second approver, and an
+    application of Pirna submitted with ``tests.factories.submitted_application``.
+
+    The factory submits at its fixed ``IN_WINDOW`` date; the funding year is the one whose
+    default window contains that date, so the factory's submission passes R2 on any run date.
+    Whether the application counts as late is read back from the database (the test handles both).
+    """
+    from app.grants import queries
+    from tests import factories
+
+    with live_server.app.app_context():
+        lead = factories.create_user(
+            email=LEAD_EMAIL, name="Lena Leitner", roles=["approver", "reviewer"]
+        )
+        reviewer = factories.create_user("reviewer", email=REVIEWER_EMAIL, name="Paul Prüfer")
+        approver = factories.create_user("approver", email=APPROVER_EMAIL, name="Birte Bewilliger")
+        applicant = factories.create_user(
+            "applicant", ags="14628270", email=REVIEW_APPLICANT_EMAIL, name="Pia Pirna"
+        )
+        assert applicant.organisation is not None
+        factories.consultation(applicant.organisation, reviewer, held_on=date(2026, 9, 1))
+        application = factories.submitted_application(
+            applicant, funding_year=factories.IN_WINDOW.year + 1
+        )
+        case = ReviewCase(
+            application_id=application.id,
+            reference=application.reference or "",
+            title=application.title,
+            funding_year=application.funding_year,
+            grant_cents=application.requested_grant_cents,
+            eligible_cents=queries.totals_for(application).eligible_cents,
+            is_late=application.is_late,
+            applicant=applicant.name,
+            lead=lead.name,
+            reviewer=reviewer.name,
+            approver=approver.name,
+        )
+        db.session.commit()
+        db.session.remove()
+    return case
 
 
 class AxeCheck:

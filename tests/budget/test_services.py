@@ -324,9 +324,7 @@ def test_release_of_more_than_held_is_refused(app_ctx, actor, app_id):
             app_id, {2027: 100 * EUR + 1}, kind=CommitmentKind.REDUCTION, actor_id=actor.id
         )
     with pytest.raises(DomainError, match="Kürzung oder Widerruf"):
-        budget.release_funds(
-            app_id, {2027: 1}, kind=CommitmentKind.APPROVAL, actor_id=actor.id
-        )
+        budget.release_funds(app_id, {2027: 1}, kind=CommitmentKind.APPROVAL, actor_id=actor.id)
     assert h.committed(2027) == 100 * EUR
 
 
@@ -355,7 +353,9 @@ def test_check_constraint_refuses_committed_above_cap(app_ctx):
     db.session.flush()
     nested = db.session.begin_nested()
     with pytest.raises(sa.exc.IntegrityError):
-        db.session.execute(sa.text("UPDATE budget_year SET committed_cents = 101 WHERE year = 2027"))
+        db.session.execute(
+            sa.text("UPDATE budget_year SET committed_cents = 101 WHERE year = 2027")
+        )
     nested.rollback()
     nested = db.session.begin_nested()
     with pytest.raises(sa.exc.IntegrityError):
@@ -377,7 +377,7 @@ def test_commitment_ledger_is_append_only(app_ctx, actor, app_id):
         nested.rollback()
 
 
-# --- read model ------------------------------------------------------------------------------------
+# --- read model ----------------------------------------------------------------------------
 
 
 def test_overview_aggregates_per_landkreis_and_polizeidirektion(app_ctx, actor):

@@ -525,12 +525,14 @@ def _ensure_four_eyes(approver: User, decision: Decision) -> None:
 
 def approve(approver: User, decision: Decision, *, now: datetime | None = None) -> Bescheid:
     """T7: approve in one transaction — guarded status changes, budget commitments per payout year
-    (R12, R13 via ``app.budget.services.commit_funds``), Kassenzeichen, Bescheid PDF, events.
+    (R12, R13 via ``app.budget.services.commit_funds``), Kassenzeichen, payout plan and approval
+    ledger entries (``app.finance``), Bescheid PDF, events.
 
     :raises NotPermitted: four eyes / conflict; :raises InvalidTransition: already decided;
     :raises BudgetCapExceeded: a year's budget or VE is short (nothing is written).
     """
     from app.budget.services import commit_funds
+    from app.finance.services.payouts import create_payout_plan
 
     now = now or utcnow()
     _ensure_four_eyes(approver, decision)
@@ -544,6 +546,8 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
         actor_id=approver.id,
     )
     decision.kassenzeichen = f"KP-{application.funding_year}-{application.id:04d}"
+    db.session.flush()
+    create_payout_plan(decision, actor_id=approver.id, posting_date=now.date())
     application.late_accepted = decision.late_accepted
     application.notified_on = (now + timedelta(days=NOTIFICATION_DAYS_AFTER_POSTING)).date()
     bescheid = issue_bescheid(decision, approver, now)

@@ -1,0 +1,7 @@
+"""Finance: payout plans, payout orders with four eyes, payment runs (pain.001) and the ledger."""
+
+from flask import Blueprint
+
+bp = Blueprint("finance", __name__)
+
+from app.finance import cli, routes  # noqa: E402, F401

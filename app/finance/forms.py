@@ -1,0 +1,51 @@
+"""Forms of the finance blueprint."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from app.common.fields import GermanDateField
+
+
+class OrderForm(FlaskForm):
+    """Prepare an order; the hidden uuid makes double clicks and retries idempotent."""
+
+    idempotency_key = HiddenField(validators=[InputRequired(), Length(min=16, max=64)])
+
+
+class ActionForm(FlaskForm):
+    reason = TextAreaField(_l("Grund"), validators=[Optional(), Length(max=2000)])
+
+
+class PaymentRunForm(FlaskForm):
+    execution_date = GermanDateField(
+        _l("Ausführungsdatum"),
+        validators=[InputRequired(_l("Bitte geben Sie das Ausführungsdatum an."))],
+    )
+
+
+class BankAccountForm(FlaskForm):
+    holder = StringField(
+        _l("Kontoinhaber/in"),
+        validators=[
+            InputRequired(_l("Bitte geben Sie die Kontoinhaberin bzw. den Kontoinhaber an.")),
+            Length(max=70),
+        ],
+    )
+    iban = StringField(
+        _l("IBAN"), validators=[InputRequired(_l("Bitte geben Sie die IBAN an.")), Length(max=42)]
+    )
+    bic = StringField(_l("BIC (optional)"), validators=[Optional(), Length(max=11)])
+    password = PasswordField(
+        _l("Ihr Passwort (zur Bestätigung)"),
+        validators=[InputRequired(_l("Bitte bestätigen Sie mit Ihrem Passwort."))],
+    )
+
+
+class StartForm(FlaskForm):
+    started_on = GermanDateField(
+        _l("Projektbeginn am"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
+    )

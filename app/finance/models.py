@@ -1,0 +1,261 @@
+"""Finance models: bank accounts of recipients, the payout plan (instalments), payout orders,
+payment runs (pain.001) and the append-only double-entry ledger (journal entries + postings).
+
+Money is integer cents. The ledger tables are append-only (database triggers refuse UPDATE and
+DELETE); a correction is a reversal entry (``reverses_id``). Only ``app.finance.services.ledger``
+writes the ledger.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.common.db import Cents, TimestampMixin, utcnow
+from app.extensions import db
+from app.grants.models import Application, Decision
+from app.orgs.models import Organisation
+
+
+def _enum(cls: type[enum.Enum], length: int = 30) -> Enum:
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+# --- bank accounts ------
+
+
+class BankAccountStatus(enum.StrEnum):
+    PENDING = "pending"  # entered by the recipient, not yet confirmed by finance
+    CONFIRMED = "confirmed"  # confirmed by a finance user: payments may use it
+    SUPERSEDED = "superseded"  # replaced by a newer confirmed account
+    REJECTED = "rejected"
+
+
+class BankAccount(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """The account an organisation wants its grant paid to (IBAN validated with schwifty)."""
+
+    __tablename__ = "bank_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    holder: Mapped[str] = mapped_column(String(70))
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str] = mapped_column(String(11), default="")
+    status: Mapped[BankAccountStatus] = mapped_column(_enum(BankAccountStatus), index=True)
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+    entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+
+# --- payout plan ------
+
+
+class InstalmentKind(enum.StrEnum):
+    """VVK 7.1/7.2, RL VI.6: which instalment of the payout plan."""
+
+    FIRST = "first"  # 40 % after finality + start notice (R14)
+    INTERIM = "interim"  # 25 % interim for grants > 150,000 EUR and > 1 year (R15)
+    AFTER_VN = "after_vn"  # 50 % (or 25 %) after complete proof of use (R18)
+    FINAL = "final"  # 10 % after the check of the proof of use (R19)
+    REIMBURSEMENT = "reimbursement"  # Erstattungsverfahren < 20,000 EUR (R16)
+
+
+class InstalmentStatus(enum.StrEnum):
+    PLANNED = "planned"  # condition not yet met
+    DUE = "due"  # condition met: finance may prepare an order
+    ORDERED = "ordered"  # an open payout order exists
+    PAID = "paid"  # sent to the bank (confirmed by reconciliation later)
+    CANCELLED = "cancelled"  # e.g. reduced to zero by a recalculation
+
+
+class Instalment(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """One instalment of the payout plan of an approved grant."""
+
+    __tablename__ = "instalment"
+    __table_args__ = (
+        UniqueConstraint("decision_id", "number", name="uq_instalment_decision_id_number"),
+        CheckConstraint("amount_cents >= 0", name="amount_nonneg"),
+        CheckConstraint("number >= 1 AND number <= 9", name="number_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"), index=True)
+    number: Mapped[int]
+    kind: Mapped[InstalmentKind] = mapped_column(_enum(InstalmentKind))
+    percent: Mapped[int]
+    amount_cents: Mapped[Cents]
+    budget_year: Mapped[int]
+    status: Mapped[InstalmentStatus] = mapped_column(_enum(InstalmentStatus), index=True)
+    due_since: Mapped[date | None]
+
+    application: Mapped[Application] = relationship()
+    decision: Mapped[Decision] = relationship()
+
+
+class GrantAccount(db.Model):  # type: ignore[name-defined,misc]
+    """Per approved grant: granted (possibly reduced) and ordered totals (R20).
+
+    ``ordered_cents`` is raised by a guarded UPDATE when a payout order is prepared; the CHECK
+    ``ordered_cents <= granted_cents`` is the database's backstop, so two racing orders cannot pay
+    more than the grant.
+    """
+
+    __tablename__ = "grant_account"
+    __table_args__ = (
+        CheckConstraint("granted_cents >= 0", name="granted_nonneg"),
+        CheckConstraint("ordered_cents >= 0", name="ordered_nonneg"),
+        CheckConstraint("ordered_cents <= granted_cents", name="ordered_le_granted"),
+    )
+
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id"), primary_key=True, autoincrement=False
+    )
+    kassenzeichen: Mapped[str] = mapped_column(String(40), unique=True)
+    granted_cents: Mapped[Cents]
+    ordered_cents: Mapped[Cents] = mapped_column(default=0)
+    start_notified_on: Mapped[date | None]
+
+
+# --- payout orders and payment runs ------
+
+
+class OrderStatus(enum.StrEnum):
+    PREPARED = "prepared"  # prepared by finance user A
+    RELEASED = "released"  # released by finance user B (four eyes)
+    IN_RUN = "in_run"  # part of a payment run file (sent to bank)
+    RECONCILED = "reconciled"  # confirmed by a bank statement
+    RETURNED = "returned"  # returned by the bank
+    CANCELLED = "cancelled"
+
+
+class PaymentRun(db.Model):  # type: ignore[name-defined,misc]
+    """A SEPA credit-transfer file (pain.001.001.09) with its released orders. Immutable."""
+
+    __tablename__ = "payment_run"
+    __table_args__ = (
+        CheckConstraint("nb_of_txs > 0", name="txs_positive"),
+        CheckConstraint("ctrl_sum_cents > 0", name="sum_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    msg_id: Mapped[str] = mapped_column(String(35), unique=True)
+    execution_date: Mapped[date]
+    schema: Mapped[str] = mapped_column(String(40))
+    nb_of_txs: Mapped[int]
+    ctrl_sum_cents: Mapped[Cents]
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    created_by: Mapped[User] = relationship()
+
+
+class PayoutOrder(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """An order to pay one instalment; four eyes between preparer and releaser."""
+
+    __tablename__ = "payout_order"
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint(
+            "released_by_id IS NULL OR released_by_id <> prepared_by_id", name="four_eyes"
+        ),
+        Index(
+            "uq_payout_order_open_instalment",
+            "instalment_id",
+            unique=True,
+            sqlite_where=db.text("status <> 'cancelled' AND status <> 'returned'"),
+            postgresql_where=db.text("status <> 'cancelled' AND status <> 'returned'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instalment_id: Mapped[int] = mapped_column(ForeignKey("instalment.id"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_account.id"))
+    amount_cents: Mapped[Cents]
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), index=True)
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    remittance: Mapped[str] = mapped_column(String(140))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    prepared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    released_at: Mapped[datetime | None]
+    payment_run_id: Mapped[int | None] = mapped_column(ForeignKey("payment_run.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    instalment: Mapped[Instalment] = relationship()
+    application: Mapped[Application] = relationship()
+    bank_account: Mapped[BankAccount] = relationship()
+    prepared_by: Mapped[User] = relationship(foreign_keys=[prepared_by_id])
+    released_by: Mapped[User | None] = relationship(foreign_keys=[released_by_id])
+    payment_run: Mapped[PaymentRun | None] = relationship()
+
+
+# --- ledger ------
+
+
+class EntryKind(enum.StrEnum):
+    APPROVAL = "approval"  # commitment of a grant per payout year
+    PAYOUT = "payout"  # released payout order: expense against payable
+    BANK = "bank"  # bank statement confirms the payment (reconciliation)
+    RECOVERY = "recovery"  # receivable from a revocation
+    RECEIPT = "receipt"  # incoming payment of a receivable
+    REVERSAL = "reversal"  # correction of an earlier entry
+
+
+class JournalEntry(db.Model):  # type: ignore[name-defined,misc]
+    """A balanced booking: two or more postings whose amounts sum to zero. Append-only."""
+
+    __tablename__ = "journal_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind), index=True)
+    posting_date: Mapped[date] = mapped_column(index=True)
+    fiscal_year: Mapped[int] = mapped_column(index=True)
+    description: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[str] = mapped_column(String(60), index=True)  # Kassenzeichen, EndToEndId …
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    postings: Mapped[list[Posting]] = relationship(
+        back_populates="entry", order_by="Posting.id", lazy="selectin"
+    )
+
+
+class Posting(db.Model):  # type: ignore[name-defined,misc]
+    """One line of a journal entry: signed amount (debit > 0, credit < 0) on an account."""
+
+    __tablename__ = "posting"
+    __table_args__ = (CheckConstraint("amount_cents <> 0", name="amount_nonzero"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), index=True)
+    account: Mapped[str] = mapped_column(String(120), index=True)
+    amount_cents: Mapped[Cents]
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
+
+    entry: Mapped[JournalEntry] = relationship(back_populates="postings")

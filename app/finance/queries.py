@@ -1,0 +1,108 @@
+"""Read-only queries for the finance pages (eager loading; constant statements per page)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import defer, selectinload
+
+from app.extensions import db
+from app.finance.models import (
+    BankAccount,
+    BankAccountStatus,
+    GrantAccount,
+    Instalment,
+    InstalmentStatus,
+    OrderStatus,
+    PaymentRun,
+    PayoutOrder,
+)
+from app.grants.models import Application
+
+
+def due_instalments(limit: int = 200) -> Sequence[Instalment]:
+    return (
+        db.session.execute(
+            db.select(Instalment)
+            .where(Instalment.status == InstalmentStatus.DUE)
+            .options(selectinload(Instalment.application).selectinload(Application.organisation))
+            .order_by(Instalment.due_since, Instalment.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def orders_with_status(status: OrderStatus, limit: int = 200) -> Sequence[PayoutOrder]:
+    return (
+        db.session.execute(
+            db.select(PayoutOrder)
+            .where(PayoutOrder.status == status)
+            .options(
+                selectinload(PayoutOrder.application).selectinload(Application.organisation),
+                selectinload(PayoutOrder.instalment),
+                selectinload(PayoutOrder.prepared_by),
+                selectinload(PayoutOrder.released_by),
+                selectinload(PayoutOrder.bank_account),
+            )
+            .order_by(PayoutOrder.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def recent_runs(limit: int = 20) -> Sequence[PaymentRun]:
+    return (
+        db.session.execute(
+            db.select(PaymentRun)
+            .options(defer(PaymentRun.xml), selectinload(PaymentRun.created_by))
+            .order_by(PaymentRun.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def pending_accounts() -> Sequence[BankAccount]:
+    return (
+        db.session.execute(
+            db.select(BankAccount)
+            .where(BankAccount.status == BankAccountStatus.PENDING)
+            .options(selectinload(BankAccount.organisation), selectinload(BankAccount.entered_by))
+            .order_by(BankAccount.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def accounts_of(organisation_id: int) -> Sequence[BankAccount]:
+    return (
+        db.session.execute(
+            db.select(BankAccount)
+            .where(BankAccount.organisation_id == organisation_id)
+            .order_by(BankAccount.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def instalments_of(application_id: int) -> Sequence[Instalment]:
+    return (
+        db.session.execute(
+            db.select(Instalment)
+            .where(Instalment.application_id == application_id)
+            .order_by(Instalment.number)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def grant_account(application_id: int) -> GrantAccount | None:
+    return db.session.get(GrantAccount, application_id)

@@ -1,0 +1,1 @@
+"""Finance services: no Flask request objects, never commit."""

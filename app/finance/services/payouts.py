@@ -1,0 +1,566 @@
+"""Payout plan, bank accounts, payout orders (four eyes) and payment runs (R14–R17, R20, R31, R32).
+
+Services flush, never commit; the route or CLI command owns the transaction. Status changes and
+money counters use guarded UPDATEs so that double clicks, retries and concurrent users cannot pay
+twice or more than the grant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import update
+
+from app.auth.models import Role, User
+from app.auth.passwords import verify_password
+from app.common.audit import record_event
+from app.common.db import today, utcnow
+from app.common.errors import DomainError, InvalidTransition, NotPermitted
+from app.common.money import format_eur
+from app.extensions import db
+from app.finance import config as fcfg
+from app.finance import sepa
+from app.finance.models import (
+    BankAccount,
+    BankAccountStatus,
+    EntryKind,
+    GrantAccount,
+    Instalment,
+    InstalmentKind,
+    InstalmentStatus,
+    OrderStatus,
+    PaymentRun,
+    PayoutOrder,
+)
+from app.finance.services import ledger
+from app.grants.models import Application, Decision, Status
+
+logger = logging.getLogger(__name__)
+
+
+def _rowcount(result: Any) -> int:
+    """Rows matched by a guarded UPDATE (``CursorResult.rowcount``)."""
+    return int(result.rowcount)
+
+
+def ensure_finance(user: User) -> None:
+    if not user.has_role(Role.FINANCE):
+        raise NotPermitted("Nur Haushalt und Kasse dürfen Auszahlungen bearbeiten.")
+
+
+# --- payout plan (created at approval) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedInstalment:
+    number: int
+    kind: InstalmentKind
+    percent: int
+    amount_cents: int
+    budget_year: int
+
+
+def plan_instalments(decision: Decision) -> list[PlannedInstalment]:
+    """The payout plan of a Bescheid (VVK 7.1/7.2, RL VI.6): R15 split, R16 reimbursement;
+    each share rounded down, the last instalment takes the remainder."""
+    grant = decision.grant_cents
+    years = sorted(y.year for y in decision.years) or [decision.period_start.year]
+    first_year, last_year = years[0], years[-1]
+    if grant < fcfg.REIMBURSEMENT_LIMIT_CENTS:  # R16
+        return [PlannedInstalment(1, InstalmentKind.REIMBURSEMENT, 100, grant, last_year)]
+    long_running = (decision.period_end - decision.period_start).days > fcfg.SPLIT_MIN_DAYS
+    if grant > fcfg.SPLIT_THRESHOLD_CENTS and long_running:  # R15
+        shares = [
+            (InstalmentKind.FIRST, 40, first_year),
+            (InstalmentKind.INTERIM, 25, years[1] if len(years) > 2 else first_year),
+            (InstalmentKind.AFTER_VN, 25, last_year),
+            (InstalmentKind.FINAL, 10, last_year),
+        ]
+    else:
+        shares = [
+            (InstalmentKind.FIRST, 40, first_year),
+            (InstalmentKind.AFTER_VN, 50, last_year),
+            (InstalmentKind.FINAL, 10, last_year),
+        ]
+    plan = [
+        PlannedInstalment(n, kind, pct, grant * pct // 100, year)
+        for n, (kind, pct, year) in enumerate(shares, start=1)
+    ]
+    remainder = grant - sum(p.amount_cents for p in plan)
+    last = plan[-1]
+    plan[-1] = PlannedInstalment(
+        last.number, last.kind, last.percent, last.amount_cents + remainder, last.budget_year
+    )
+    return plan
+
+
+def create_payout_plan(decision: Decision, *, actor_id: int | None, posting_date: date) -> None:
+    """At approval: grant account (R20 counter), instalments and the commitment ledger entries."""
+    application = decision.application
+    kz = decision.kassenzeichen or ""
+    db.session.add(
+        GrantAccount(
+            application_id=application.id,
+            kassenzeichen=kz,
+            granted_cents=decision.grant_cents,
+            ordered_cents=0,
+        )
+    )
+    for item in plan_instalments(decision):
+        db.session.add(
+            Instalment(
+                application_id=application.id,
+                decision_id=decision.id,
+                number=item.number,
+                kind=item.kind,
+                percent=item.percent,
+                amount_cents=item.amount_cents,
+                budget_year=item.budget_year,
+                status=InstalmentStatus.PLANNED,
+            )
+        )
+    for year in decision.years:
+        ledger.post_entry(
+            kind=EntryKind.APPROVAL,
+            posting_date=posting_date,
+            fiscal_year=year.year,
+            description=f"Bewilligung {application.reference}",
+            reference=kz,
+            idempotency_key=f"approval-{decision.id}-{year.year}",
+            lines=[
+                ledger.Line(ledger.committed_account(kz), year.amount_cents, application.id),
+                ledger.Line(ledger.budget_account(year.year), -year.amount_cents, application.id),
+            ],
+            actor_id=actor_id,
+        )
+    db.session.flush()
+
+
+# --- project start (T9) and due instalments -------------------------------------------------------
+
+
+def notify_start(user: User, application: Application, started_on: date) -> None:
+    """The recipient notifies the project start (ANBK 5.4): FINAL → RUNNING; the first instalment
+    (and an interim one) becomes due (R14). Reimbursement plans stay planned (R16)."""
+    if not (user.has_role(Role.APPLICANT) and user.organisation_id == application.organisation_id):
+        raise NotPermitted("Nur die Zuwendungsempfängerin kann den Beginn anzeigen.")
+    if started_on > today():
+        raise DomainError("Der Projektbeginn darf nicht in der Zukunft liegen.", field="started_on")
+    from app.grants.services.applications import transition
+
+    transition(application, [Status.FINAL], Status.RUNNING)
+    db.session.execute(
+        update(GrantAccount)
+        .where(GrantAccount.application_id == application.id)
+        .values(start_notified_on=started_on)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Instalment)
+        .where(
+            Instalment.application_id == application.id,
+            Instalment.kind.in_([InstalmentKind.FIRST, InstalmentKind.INTERIM]),
+            Instalment.status == InstalmentStatus.PLANNED,
+        )
+        .values(status=InstalmentStatus.DUE, due_since=today())
+        .execution_options(synchronize_session=False)
+    )
+    from app.grants.models import EventKind
+    from app.grants.services.applications import add_event
+
+    add_event(application, EventKind.START_NOTIFIED, user, started_on=started_on)
+
+
+def mark_due(application: Application, kinds: Sequence[InstalmentKind]) -> int:
+    """Make planned instalments of ``kinds`` due (after VN completeness or check, issue 7)."""
+    result = db.session.execute(
+        update(Instalment)
+        .where(
+            Instalment.application_id == application.id,
+            Instalment.kind.in_(list(kinds)),
+            Instalment.status == InstalmentStatus.PLANNED,
+        )
+        .values(status=InstalmentStatus.DUE, due_since=today())
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
+def small_instalment_warning(instalment: Instalment) -> str | None:
+    """R17: instalments below 10,000 EUR (VVK 7.5) — a warning or a refusal by configuration."""
+    if instalment.amount_cents >= fcfg.MIN_INSTALMENT_CENTS:
+        return None
+    return f"Die Rate liegt unter {format_eur(fcfg.MIN_INSTALMENT_CENTS)} (Nr. 7.5 VVK)."
+
+
+# --- bank accounts -------------------------------------------------------------------------------
+
+
+def submit_bank_account(
+    user: User, *, password: str, holder: str, iban: str, bic: str
+) -> BankAccount:
+    """The recipient enters a new account; needs the password again; pending until finance
+    confirms it (payments use only confirmed accounts).
+
+    :raises DomainError: wrong password (field ``password``) or invalid IBAN/BIC.
+    """
+    if not user.has_role(Role.APPLICANT) or user.organisation_id is None:
+        raise NotPermitted("Nur Antragstellende einer Kommune können die Bankverbindung ändern.")
+    if not verify_password(user.password_hash, password):
+        raise DomainError("Das Passwort ist falsch.", field="password")
+    try:
+        iban_c = sepa.validate_iban(iban)
+        bic_c = sepa.validate_bic(bic) if bic.strip() else ""
+    except sepa.BankDetailError as exc:
+        raise DomainError(str(exc), field="bic" if "BIC" in str(exc) else "iban") from exc
+    holder_t = sepa.transliterate(holder).strip()
+    if not holder_t:
+        raise DomainError(
+            "Bitte geben Sie die Kontoinhaberin bzw. den Kontoinhaber an.", field="holder"
+        )
+    account = BankAccount(
+        organisation_id=user.organisation_id,
+        holder=holder_t[:70],
+        iban=iban_c,
+        bic=bic_c,
+        status=BankAccountStatus.PENDING,
+        entered_by_id=user.id,
+    )
+    db.session.add(account)
+    db.session.flush()
+    record_event(
+        "bank_account_submitted",
+        "organisation",
+        user.organisation_id,
+        actor_id=user.id,
+        bank_account_id=account.id,
+        iban_tail=iban_c[-4:],
+    )
+    return account
+
+
+def confirm_bank_account(finance: User, account: BankAccount) -> None:
+    """A finance user confirms a pending account; the previous confirmed one is superseded."""
+    ensure_finance(finance)
+    result = db.session.execute(
+        update(BankAccount)
+        .where(BankAccount.id == account.id, BankAccount.status == BankAccountStatus.PENDING)
+        .values(
+            status=BankAccountStatus.CONFIRMED, confirmed_by_id=finance.id, confirmed_at=utcnow()
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(result) != 1:
+        raise InvalidTransition("Diese Bankverbindung wurde bereits bearbeitet.")
+    db.session.execute(
+        update(BankAccount)
+        .where(
+            BankAccount.organisation_id == account.organisation_id,
+            BankAccount.id != account.id,
+            BankAccount.status == BankAccountStatus.CONFIRMED,
+        )
+        .values(status=BankAccountStatus.SUPERSEDED)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(account)
+    record_event(
+        "bank_account_confirmed",
+        "organisation",
+        account.organisation_id,
+        actor_id=finance.id,
+        bank_account_id=account.id,
+    )
+
+
+def current_account(organisation_id: int) -> BankAccount | None:
+    return db.session.execute(
+        db.select(BankAccount).where(
+            BankAccount.organisation_id == organisation_id,
+            BankAccount.status == BankAccountStatus.CONFIRMED,
+        )
+    ).scalar_one_or_none()
+
+
+# --- payout orders -------------------------------------------------------------------------------
+
+
+def prepare_order(finance: User, instalment: Instalment, *, idempotency_key: str) -> PayoutOrder:
+    """Finance user A prepares the order for a due instalment.
+
+    R14/R16: only due instalments (first: final + start notified; reimbursement: after a VN);
+    R20: guarded increment of the grant's ordered total (never above the grant);
+    R31: EndToEndId and remittance from the Kassenzeichen. A repeated request with the same
+    idempotency key returns the first order.
+    """
+    ensure_finance(finance)
+    existing = db.session.execute(
+        db.select(PayoutOrder).where(PayoutOrder.idempotency_key == idempotency_key)
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.instalment_id != instalment.id:
+            raise DomainError("Dieser Vorgang wurde bereits für eine andere Rate verwendet.")
+        return existing
+    if instalment.status is not InstalmentStatus.DUE:
+        raise InvalidTransition("Diese Rate ist nicht zur Auszahlung fällig.")
+    warning = small_instalment_warning(instalment)
+    if warning and fcfg.SMALL_INSTALMENT_POLICY == "block":
+        raise DomainError(warning + " Auszahlung nach Programmeinstellung nicht zulässig.")
+    application = instalment.application
+    account = current_account(application.organisation_id)
+    if account is None:
+        raise DomainError("Für die Kommune ist keine bestätigte Bankverbindung hinterlegt.")
+    grant = db.session.get(GrantAccount, application.id)
+    if grant is None:
+        raise DomainError("Für diesen Antrag gibt es keine Bewilligung.")
+    counter = db.session.execute(
+        update(GrantAccount)
+        .where(
+            GrantAccount.application_id == application.id,
+            GrantAccount.ordered_cents + instalment.amount_cents <= GrantAccount.granted_cents,
+        )
+        .values(ordered_cents=GrantAccount.ordered_cents + instalment.amount_cents)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(counter) != 1:  # R20
+        raise DomainError("Die Summe der Auszahlungen würde die Zuwendung übersteigen (R20).")
+    moved = db.session.execute(
+        update(Instalment)
+        .where(Instalment.id == instalment.id, Instalment.status == InstalmentStatus.DUE)
+        .values(status=InstalmentStatus.ORDERED)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(moved) != 1:
+        raise InvalidTransition("Für diese Rate wurde inzwischen ein Auftrag angelegt.")
+    kz = grant.kassenzeichen
+    order = PayoutOrder(
+        instalment_id=instalment.id,
+        application_id=application.id,
+        bank_account_id=account.id,
+        amount_cents=instalment.amount_cents,
+        status=OrderStatus.PREPARED,
+        end_to_end_id=sepa.end_to_end_id(kz, instalment.number),
+        remittance=sepa.remittance(
+            kz,
+            application.reference or "",
+            instalment.number,
+            application.applicant_ags_at_submission or "",
+        ),
+        idempotency_key=idempotency_key,
+        prepared_by_id=finance.id,
+        note=warning or "",
+    )
+    db.session.add(order)
+    db.session.flush()
+    db.session.refresh(instalment)
+    record_event(
+        "payout_order_prepared",
+        "payout_order",
+        order.id,
+        actor_id=finance.id,
+        application_id=application.id,
+        amount_cents=order.amount_cents,
+    )
+    return order
+
+
+def release_order(finance: User, order: PayoutOrder, *, on: date | None = None) -> None:
+    """Finance user B (not the preparer) releases the order; the payout is posted to the ledger."""
+    ensure_finance(finance)
+    if finance.id == order.prepared_by_id:
+        raise NotPermitted(
+            "Vier-Augen-Prinzip: Wer den Auftrag angelegt hat, darf ihn nicht freigeben."
+        )
+    account = current_account(order.application.organisation_id)
+    if account is None or account.id != order.bank_account_id:
+        raise DomainError(
+            "Die Bankverbindung hat sich geändert; bitte legen Sie den Auftrag neu an."
+        )
+    result = db.session.execute(
+        update(PayoutOrder)
+        .where(PayoutOrder.id == order.id, PayoutOrder.status == OrderStatus.PREPARED)
+        .values(status=OrderStatus.RELEASED, released_by_id=finance.id, released_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(result) != 1:
+        raise InvalidTransition("Dieser Auftrag wurde bereits freigegeben oder storniert.")
+    db.session.refresh(order)
+    instalment = order.instalment
+    kz = db.session.get(GrantAccount, order.application_id).kassenzeichen  # type: ignore[union-attr]
+    year = instalment.budget_year
+    a = order.amount_cents
+    ledger.post_entry(
+        kind=EntryKind.PAYOUT,
+        posting_date=on or today(),
+        fiscal_year=year,
+        description=f"Auszahlung Rate {instalment.number} {order.application.reference}",
+        reference=order.end_to_end_id,
+        idempotency_key=f"payout-{order.id}",
+        lines=[
+            ledger.Line(ledger.expense_account(year, kz), a, order.application_id),
+            ledger.Line(ledger.payable_account(kz), -a, order.application_id),
+            ledger.Line(ledger.budget_account(year), a, order.application_id),
+            ledger.Line(ledger.committed_account(kz), -a, order.application_id),
+        ],
+        actor_id=finance.id,
+    )
+    record_event("payout_order_released", "payout_order", order.id, actor_id=finance.id)
+
+
+def cancel_order(finance: User, order: PayoutOrder, reason: str) -> None:
+    """Cancel a prepared or released order not yet in a payment run; a released one is reversed
+    in the ledger; the instalment becomes due again and the R20 counter is released."""
+    ensure_finance(finance)
+    if not reason.strip():
+        raise DomainError("Bitte geben Sie einen Grund an.", field="reason")
+    was_released = order.status is OrderStatus.RELEASED
+    result = db.session.execute(
+        update(PayoutOrder)
+        .where(
+            PayoutOrder.id == order.id,
+            PayoutOrder.status.in_([OrderStatus.PREPARED, OrderStatus.RELEASED]),
+            PayoutOrder.payment_run_id.is_(None),
+        )
+        .values(status=OrderStatus.CANCELLED, note=reason.strip())
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(result) != 1:
+        raise InvalidTransition("Dieser Auftrag kann nicht mehr storniert werden.")
+    db.session.execute(
+        update(GrantAccount)
+        .where(GrantAccount.application_id == order.application_id)
+        .values(ordered_cents=GrantAccount.ordered_cents - order.amount_cents)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Instalment)
+        .where(Instalment.id == order.instalment_id)
+        .values(status=InstalmentStatus.DUE)
+        .execution_options(synchronize_session=False)
+    )
+    if was_released:
+        entry = db.session.execute(
+            db.select(ledger.JournalEntry).where(
+                ledger.JournalEntry.idempotency_key == f"payout-{order.id}"
+            )
+        ).scalar_one()
+        ledger.post_reversal(
+            entry, posting_date=today(), reason=reason.strip(), actor_id=finance.id
+        )
+    db.session.refresh(order)
+    record_event(
+        "payout_order_cancelled",
+        "payout_order",
+        order.id,
+        actor_id=finance.id,
+        reason=reason.strip(),
+    )
+
+
+# --- payment runs --------------------------------------------------------------------------------
+
+
+def new_msg_id(execution_date: date) -> str:
+    """A unique MsgId (≤ 35 chars; never reused — unique constraint as backstop)."""
+    return f"KP{execution_date:%Y%m%d}{uuid.uuid4().hex[:20].upper()}"
+
+
+def create_payment_run(
+    finance: User, *, execution_date: date, now: datetime | None = None
+) -> PaymentRun:
+    """Collect all released orders not yet in a run into one pain.001 file (validated against
+    the XSD before it is stored); each order can be in at most one run (guarded UPDATE).
+
+    :raises DomainError: nothing to pay or a concurrent run took some orders.
+    """
+    ensure_finance(finance)
+    if execution_date < today():
+        raise DomainError(
+            "Das Ausführungsdatum darf nicht in der Vergangenheit liegen.", field="execution_date"
+        )
+    orders: Sequence[PayoutOrder] = (
+        db.session.execute(
+            db.select(PayoutOrder)
+            .where(PayoutOrder.status == OrderStatus.RELEASED, PayoutOrder.payment_run_id.is_(None))
+            .order_by(PayoutOrder.id)
+        )
+        .scalars()
+        .all()
+    )
+    if not orders:
+        raise DomainError("Es gibt keine freigegebenen Auszahlungsaufträge.")
+    cfg = current_app.config
+    msg_id = new_msg_id(execution_date)
+    created = now or utcnow()
+    transfers = [
+        sepa.Transfer(
+            end_to_end_id=o.end_to_end_id,
+            creditor_name=o.bank_account.holder,
+            creditor_iban=o.bank_account.iban,
+            creditor_bic=o.bank_account.bic or None,
+            amount_cents=o.amount_cents,
+            remittance=o.remittance,
+        )
+        for o in orders
+    ]
+    xml = sepa.build_pain001(
+        msg_id=msg_id,
+        created_at=created,
+        execution_date=execution_date,
+        debtor_name=cfg["DEBTOR_NAME"],
+        debtor_iban=cfg["DEBTOR_IBAN"],
+        debtor_bic=cfg.get("DEBTOR_BIC") or None,
+        payments=transfers,
+        schema=fcfg.PAIN_SCHEMA,
+    )
+    run = PaymentRun(
+        msg_id=msg_id,
+        execution_date=execution_date,
+        schema=fcfg.PAIN_SCHEMA,
+        nb_of_txs=len(orders),
+        ctrl_sum_cents=sum(o.amount_cents for o in orders),
+        xml=xml,
+        sha256=hashlib.sha256(xml).hexdigest(),
+        created_by_id=finance.id,
+        created_at=created,
+    )
+    db.session.add(run)
+    db.session.flush()
+    ids = [o.id for o in orders]
+    moved = db.session.execute(
+        update(PayoutOrder)
+        .where(
+            PayoutOrder.id.in_(ids),
+            PayoutOrder.status == OrderStatus.RELEASED,
+            PayoutOrder.payment_run_id.is_(None),
+        )
+        .values(status=OrderStatus.IN_RUN, payment_run_id=run.id)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(moved) != len(ids):
+        raise DomainError(
+            "Ein anderer Zahlungslauf hat gleichzeitig Aufträge übernommen; bitte erneut versuchen."
+        )
+    db.session.execute(
+        update(Instalment)
+        .where(Instalment.id.in_([o.instalment_id for o in orders]))
+        .values(status=InstalmentStatus.PAID)
+        .execution_options(synchronize_session=False)
+    )
+    record_event(
+        "payment_run_created",
+        "payment_run",
+        run.id,
+        actor_id=finance.id,
+        msg_id=msg_id,
+        nb_of_txs=run.nb_of_txs,
+        ctrl_sum_cents=run.ctrl_sum_cents,
+    )
+    logger.info("payment_run_created", extra={"payment_run_id": run.id, "count": len(ids)})
+    return run

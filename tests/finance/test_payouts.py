@@ -1,0 +1,193 @@
+"""Payout plan, orders with four eyes and payment runs: R14–R17, R20, R31, R32."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.common.errors import DomainError, InvalidTransition, NotPermitted
+from app.extensions import db
+from app.finance import config as fcfg
+from app.finance import queries, sepa
+from app.finance.models import (
+    GrantAccount,
+    InstalmentKind,
+    InstalmentStatus,
+    OrderStatus,
+)
+from app.finance.services import ledger, payouts
+from app.grants.models import Status
+from tests import factories
+from tests.finance.factories import approved_grant, confirmed_account
+
+
+@pytest.fixture
+def people(app_ctx):
+    return {
+        "applicant": factories.create_user("applicant", ags="14626610"),
+        "finance": factories.create_user("finance", name="Karl Kasse"),
+        "finance2": factories.create_user("finance", name="Frieda Finanz"),
+    }
+
+
+@pytest.fixture
+def running(people):
+    application = approved_grant(people["applicant"])
+    confirmed_account(people["applicant"], people["finance"])
+    payouts.notify_start(people["applicant"], application, date(2026, 11, 2))
+    return application
+
+
+def _first(application):
+    return queries.instalments_of(application.id)[0]
+
+
+def test_plan_40_50_10_and_ledger_commitment(people):
+    application = approved_grant(people["applicant"], final=False)
+    plan = queries.instalments_of(application.id)
+    assert [(i.kind, i.amount_cents) for i in plan] == [
+        (InstalmentKind.FIRST, 1_600_000), (InstalmentKind.AFTER_VN, 2_000_000),
+        (InstalmentKind.FINAL, 400_000)]
+    kz = db.session.get(GrantAccount, application.id).kassenzeichen
+    assert ledger.balance(ledger.committed_account(kz)) == 4_000_000
+    assert ledger.unbalanced_entries() == []
+
+
+def test_R14_first_instalment_needs_finality_and_start_notice(people):
+    application = approved_grant(people["applicant"], final=False)
+    confirmed_account(people["applicant"], people["finance"])
+    assert _first(application).status is InstalmentStatus.PLANNED
+    with pytest.raises(InvalidTransition):  # not final yet: no start notice possible
+        payouts.notify_start(people["applicant"], application, date(2026, 11, 2))
+    with pytest.raises(InvalidTransition, match="nicht zur Auszahlung fällig"):
+        payouts.prepare_order(people["finance"], _first(application), idempotency_key="k" * 32)
+    from app.grants.services import review
+
+    review.record_waiver(factories.create_user("reviewer"), application, date(2026, 11, 1))
+    payouts.notify_start(people["applicant"], application, date(2026, 11, 2))
+    assert application.status is Status.RUNNING
+    db.session.expire_all()
+    assert _first(application).status is InstalmentStatus.DUE
+
+
+def test_R15_split_plan_for_large_long_grants(people):
+    application = approved_grant(people["applicant"], grant_cents=16_000_000,
+                                 period_end=date(2028, 6, 30))
+    plan = queries.instalments_of(application.id)
+    assert [(i.kind, i.percent) for i in plan] == [
+        (InstalmentKind.FIRST, 40), (InstalmentKind.INTERIM, 25),
+        (InstalmentKind.AFTER_VN, 25), (InstalmentKind.FINAL, 10)]
+    assert sum(i.amount_cents for i in plan) == 16_000_000
+
+
+def test_R16_small_grants_use_reimbursement(people):
+    application = approved_grant(people["applicant"], grant_cents=1_500_000)
+    plan = queries.instalments_of(application.id)
+    assert [(i.kind, i.amount_cents) for i in plan] == [(InstalmentKind.REIMBURSEMENT, 1_500_000)]
+    confirmed_account(people["applicant"], people["finance"])
+    payouts.notify_start(people["applicant"], application, date(2026, 11, 2))
+    db.session.expire_all()
+    assert plan[0].status is InstalmentStatus.PLANNED  # nothing before a (partial) VN
+
+
+def test_R17_small_instalment_warns_or_blocks(people, running, monkeypatch):
+    instalment = _first(running)
+    instalment.amount_cents = 900_000  # below 10.000 €
+    assert "10.000,00" in payouts.small_instalment_warning(instalment)
+    monkeypatch.setattr(fcfg, "SMALL_INSTALMENT_POLICY", "block")
+    with pytest.raises(DomainError, match="nicht zulässig"):
+        payouts.prepare_order(people["finance"], instalment, idempotency_key="b" * 32)
+    monkeypatch.setattr(fcfg, "SMALL_INSTALMENT_POLICY", "warn")
+    order = payouts.prepare_order(people["finance"], instalment, idempotency_key="w" * 32)
+    assert "7.5 VVK" in order.note
+
+
+def test_R20_orders_never_exceed_the_grant(people, running):
+    grant = db.session.get(GrantAccount, running.id)
+    grant.granted_cents = 1_000_000  # reduced grant, below the first instalment
+    db.session.flush()
+    with pytest.raises(DomainError, match="R20"):
+        payouts.prepare_order(people["finance"], _first(running), idempotency_key="r" * 32)
+
+
+def test_R31_end_to_end_id_and_remittance_from_kassenzeichen(people, running):
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="e" * 32)
+    kz = db.session.get(GrantAccount, running.id).kassenzeichen
+    assert order.end_to_end_id == f"{kz}-R1" and len(order.end_to_end_id) <= 35
+    assert order.remittance.startswith(kz) and len(order.remittance) <= 140
+    assert sepa.transliterate(order.remittance) == order.remittance
+
+
+def test_four_eyes_and_idempotent_prepare(people, running):
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="i" * 32)
+    again = payouts.prepare_order(people["finance"], _first(running), idempotency_key="i" * 32)
+    assert again.id == order.id
+    with pytest.raises(NotPermitted, match="Vier-Augen"):
+        payouts.release_order(people["finance"], order)
+    payouts.release_order(people["finance2"], order)
+    assert order.status is OrderStatus.RELEASED
+    with pytest.raises(InvalidTransition):
+        payouts.release_order(people["finance2"], order)
+    kz = db.session.get(GrantAccount, running.id).kassenzeichen
+    assert ledger.balance(ledger.payable_account(kz)) == -1_600_000
+    assert ledger.balance(ledger.committed_account(kz)) == 2_400_000
+    assert ledger.unbalanced_entries() == []
+
+
+def test_cancel_released_order_reverses_ledger_and_frees_the_instalment(people, running):
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="c" * 32)
+    payouts.release_order(people["finance2"], order)
+    payouts.cancel_order(people["finance"], order, "falsche Rate")
+    kz = db.session.get(GrantAccount, running.id).kassenzeichen
+    assert ledger.balance(ledger.payable_account(kz)) == 0
+    assert db.session.get(GrantAccount, running.id).ordered_cents == 0
+    db.session.expire_all()
+    assert _first(running).status is InstalmentStatus.DUE
+
+
+def test_R32_payment_run_counts_sums_and_unique_msg_id(people, running):
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="p" * 32)
+    payouts.release_order(people["finance2"], order)
+    run = payouts.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
+    summary = sepa.parse_pain001_summary(run.xml)
+    assert summary.nb_of_txs == run.nb_of_txs == 1
+    assert summary.ctrl_sum_cents == run.ctrl_sum_cents == 1_600_000
+    assert summary.transactions == [(order.end_to_end_id, 1_600_000)]
+    db.session.refresh(order)
+    assert order.status is OrderStatus.IN_RUN and order.payment_run_id == run.id
+    with pytest.raises(DomainError, match="keine freigegebenen"):
+        payouts.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
+    assert payouts.new_msg_id(date(2027, 1, 1)) != payouts.new_msg_id(date(2027, 1, 1))
+
+
+def test_bank_account_needs_password_valid_iban_and_confirmation(people):
+    from tests.factories import PASSWORD
+
+    with pytest.raises(DomainError, match="Passwort"):
+        payouts.submit_bank_account(people["applicant"], password="falsch", holder="X",
+                                    iban="DE89370400440532013000", bic="")
+    with pytest.raises(DomainError) as exc:
+        payouts.submit_bank_account(people["applicant"], password=PASSWORD, holder="X",
+                                    iban="DE00370400440532013000", bic="")
+    assert exc.value.field == "iban"
+    account = payouts.submit_bank_account(people["applicant"], password=PASSWORD,
+                                          holder="Stadtkasse Görlitz",
+                                          iban="de89 3704 0044 0532 0130 00", bic="")
+    assert account.holder == "Stadtkasse Goerlitz" and account.iban == "DE89370400440532013000"
+    assert payouts.current_account(account.organisation_id) is None
+    with pytest.raises(NotPermitted):
+        payouts.confirm_bank_account(people["applicant"], account)
+    payouts.confirm_bank_account(people["finance"], account)
+    assert payouts.current_account(account.organisation_id).id == account.id
+
+
+def test_changed_iban_blocks_release_of_an_older_order(people, running):
+    from tests.factories import PASSWORD
+
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="x" * 32)
+    new = payouts.submit_bank_account(people["applicant"], password=PASSWORD, holder="Neu",
+                                      iban="DE02120300000000202051", bic="")
+    payouts.confirm_bank_account(people["finance"], new)
+    with pytest.raises(DomainError, match="Bankverbindung hat sich geändert"):
+        payouts.release_order(people["finance2"], order)

@@ -1,0 +1,131 @@
+"""English catalog: every German msgid translated, placeholders kept, language switch works.
+
+The msgids are the German UI texts; ``app/translations/en`` translates them to English. The
+completeness test re-extracts the messages from the source with the mapping of ``babel.cfg``,
+so a new German string without an English translation fails here (see babel.cfg to update).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask.testing import FlaskClient
+
+ROOT = Path(__file__).resolve().parent.parent
+PO = ROOT / "app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+MO = PO.with_suffix(".mo")
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# %-conversions (named or not, with flags/width), "%%", and a lone "%".
+PLACEHOLDER_RE = re.compile(r"%(?:\(\w+\))?[#0 +-]*\d*(?:\.\d+)?[a-zA-Z%]|%")
+
+
+def _read_catalog() -> Catalog:
+    with PO.open("rb") as f:
+        return read_po(f, locale="en")
+
+
+def compile_catalog() -> None:
+    """Compile the .po when the .mo is missing or older (the .mo is git-ignored).
+
+    Runs at import, i.e. at collection and before any request: Flask-Babel caches the loaded
+    translations per process. Written atomically because xdist workers collect in parallel.
+    """
+    if MO.exists() and MO.stat().st_mtime >= PO.stat().st_mtime:
+        return
+    catalog = _read_catalog()
+    fd, tmp = tempfile.mkstemp(dir=MO.parent, suffix=".mo.tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write_mo(f, catalog)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, MO)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+compile_catalog()
+
+
+def _source_msgids() -> dict[str, list[str]]:
+    """msgid -> ["file:line", ...] extracted like ``pybabel extract -F babel.cfg``."""
+    with (ROOT / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f)
+
+    def directory_filter(path: str) -> bool:
+        # Only hidden folders are skipped: Babel's default would also skip "_macros".
+        return not os.path.basename(path).startswith(".")
+
+    found: dict[str, list[str]] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        ROOT, method_map, options_map, keywords=KEYWORDS, directory_filter=directory_filter
+    ):
+        msgids = message if isinstance(message, tuple) else (message,)
+        for msgid in msgids:
+            if msgid:
+                found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+    return found
+
+
+def test_every_msgid_has_an_english_translation() -> None:
+    catalog = _read_catalog()
+    translated = set()
+    for m in catalog:
+        if not m.id or m.fuzzy:
+            continue
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        if all(s.strip() for s in strings):
+            for msgid in m.id if isinstance(m.id, tuple) else (m.id,):
+                translated.add(msgid)
+    source = _source_msgids()
+    assert len(source) > 300, "extraction found suspiciously few messages"
+    missing = sorted(set(source) - translated)
+    assert not missing, (
+        f"{len(missing)} German msgid(s) without English translation in {PO.relative_to(ROOT)} "
+        "(update the catalog as described in babel.cfg):\n"
+        + "\n".join(f"  {msgid!r}  ({', '.join(source[msgid][:2])})" for msgid in missing)
+    )
+
+
+def test_catalog_has_no_fuzzy_entries() -> None:
+    catalog = _read_catalog()
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert not fuzzy, f"fuzzy entries are not compiled: {fuzzy}"
+
+
+def test_placeholders_are_kept() -> None:
+    wrong = []
+    for m in _read_catalog():
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        expected = sorted(PLACEHOLDER_RE.findall(ids[0]))
+        for s in strings:
+            if s and sorted(PLACEHOLDER_RE.findall(s)) != expected:
+                wrong.append(f"{ids[0]!r} -> {s!r}")
+    assert not wrong, "placeholders differ between msgid and msgstr:\n" + "\n".join(wrong)
+
+
+def test_language_switch_to_english_and_back(client: FlaskClient) -> None:
+    response = client.post("/sprache/en", data={"next": "/auth/login"})
+    assert response.status_code == 302
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "Log in" in html
+    assert "Anmelden" not in html
+    assert "Email address" in html
+
+    client.post("/sprache/de", data={"next": "/auth/login"})
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert '<html lang="de">' in html
+    assert "Anmelden" in html
+    assert "Log in" not in html
