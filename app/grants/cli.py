@@ -115,6 +115,25 @@ def demo_command() -> None:
     )
     review.approve(approver, decision, now=datetime(2026, 11, 16, 10, 0, tzinfo=UTC))
     review.record_waiver(reviewer, zittau, date(2026, 11, 20))
+    # Zittau's bank account (confirmed by finance), start notified, first instalment ordered by
+    # Karl Kasse and waiting for Frieda Finanz's release (four eyes).
+    from app.finance.models import Instalment
+    from app.finance.services import payouts
+
+    zoe, kasse = _user("kpr@zittau.demo-sachsen.de"), _user("kasse@lpr.demo-sachsen.de")
+    account = payouts.submit_bank_account(
+        zoe,
+        password=DEMO_PASSWORD,
+        holder="Stadt Zittau",
+        iban="DE89370400440532013000",
+        bic="COBADEFFXXX",
+    )
+    payouts.confirm_bank_account(kasse, account)
+    payouts.notify_start(zoe, zittau, date(2026, 11, 23))
+    first = db.session.execute(
+        db.select(Instalment).where(Instalment.application_id == zittau.id, Instalment.number == 1)
+    ).scalar_one()
+    payouts.prepare_order(kasse, first, idempotency_key="demo-zittau-rate-1")
 
     # Plauen: decision prepared by the reviewer, waiting for the approver (four eyes).
     plauen = submitted(

@@ -32,7 +32,7 @@ from app.grants.forms import (
     SubmitForm,
     WithdrawForm,
 )
-from app.grants.models import Application, KprRecordKind, LineCategory
+from app.grants.models import Application, KprRecordKind, LineCategory, Status
 from app.grants.rules_config import QUALIFICATION_CAP_GROUP
 from app.grants.services import applications as svc
 from app.grants.services import documents as files
@@ -93,6 +93,10 @@ def new_application() -> ResponseReturnValue:
 @bp.route("/antraege/<int:application_id>")
 @role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
 def detail(application_id: int) -> ResponseReturnValue:
+    # Imported here: app.finance builds on app.grants (avoids an import cycle).
+    from app.finance import queries as finance_queries
+    from app.finance.forms import StartForm
+
     application = _load(application_id)
     user = _user()
     problems = svc.submission_problems(application) if application.is_editable else []
@@ -108,6 +112,10 @@ def detail(application_id: int) -> ResponseReturnValue:
         change_requests=queries.change_requests_of(application),
         bescheid=queries.bescheid_of(application),
         comment_form=CommentForm() if application.submitted_at else None,
+        instalments=finance_queries.instalments_of(application.id),
+        start_form=StartForm()
+        if application.status is Status.FINAL and user.has_role(Role.APPLICANT)
+        else None,
     )
 
 

@@ -26,6 +26,8 @@ def index() -> ResponseReturnValue:
         return redirect(url_for("grants.my_applications"))
     if current_user.has_role(Role.REVIEWER, Role.APPROVER, Role.ADMIN):
         return redirect(url_for("grants.queue"))
+    if current_user.has_role(Role.FINANCE):
+        return redirect(url_for("finance.dashboard"))
     return render_template("main/home.html")
 
 

@@ -26,8 +26,13 @@ def open_budget(years: tuple[int, ...] = (2027, 2028, 2029), cap: int = 130_000_
         budget.set_authorisation(years[0], later, cap)
 
 
-def approved_grant(applicant: User, *, grant_cents: int = 4_000_000, final: bool = True,
-                   period_end: date | None = None) -> Application:
+def approved_grant(
+    applicant: User,
+    *,
+    grant_cents: int = 4_000_000,
+    final: bool = True,
+    period_end: date | None = None,
+) -> Application:
     """Submitted, reviewed, approved (approval year 2027) and — by default — final."""
     reviewer = factories.create_user("reviewer")
     approver = factories.create_user("approver")
@@ -49,6 +54,7 @@ def approved_grant(applicant: User, *, grant_cents: int = 4_000_000, final: bool
 def confirmed_account(applicant: User, finance: User) -> None:
     from tests.factories import PASSWORD
 
-    account = payouts.submit_bank_account(applicant, password=PASSWORD,
-                                          holder="Stadtkasse Zittau", iban=IBAN, bic="")
+    account = payouts.submit_bank_account(
+        applicant, password=PASSWORD, holder="Stadtkasse Zittau", iban=IBAN, bic=""
+    )
     payouts.confirm_bank_account(finance, account)

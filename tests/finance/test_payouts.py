@@ -47,8 +47,10 @@ def test_plan_40_50_10_and_ledger_commitment(people):
     application = approved_grant(people["applicant"], final=False)
     plan = queries.instalments_of(application.id)
     assert [(i.kind, i.amount_cents) for i in plan] == [
-        (InstalmentKind.FIRST, 1_600_000), (InstalmentKind.AFTER_VN, 2_000_000),
-        (InstalmentKind.FINAL, 400_000)]
+        (InstalmentKind.FIRST, 1_600_000),
+        (InstalmentKind.AFTER_VN, 2_000_000),
+        (InstalmentKind.FINAL, 400_000),
+    ]
     kz = db.session.get(GrantAccount, application.id).kassenzeichen
     assert ledger.balance(ledger.committed_account(kz)) == 4_000_000
     assert ledger.unbalanced_entries() == []
@@ -72,12 +74,16 @@ def test_R14_first_instalment_needs_finality_and_start_notice(people):
 
 
 def test_R15_split_plan_for_large_long_grants(people):
-    application = approved_grant(people["applicant"], grant_cents=16_000_000,
-                                 period_end=date(2028, 6, 30))
+    application = approved_grant(
+        people["applicant"], grant_cents=16_000_000, period_end=date(2028, 6, 30)
+    )
     plan = queries.instalments_of(application.id)
     assert [(i.kind, i.percent) for i in plan] == [
-        (InstalmentKind.FIRST, 40), (InstalmentKind.INTERIM, 25),
-        (InstalmentKind.AFTER_VN, 25), (InstalmentKind.FINAL, 10)]
+        (InstalmentKind.FIRST, 40),
+        (InstalmentKind.INTERIM, 25),
+        (InstalmentKind.AFTER_VN, 25),
+        (InstalmentKind.FINAL, 10),
+    ]
     assert sum(i.amount_cents for i in plan) == 16_000_000
 
 
@@ -165,15 +171,29 @@ def test_bank_account_needs_password_valid_iban_and_confirmation(people):
     from tests.factories import PASSWORD
 
     with pytest.raises(DomainError, match="Passwort"):
-        payouts.submit_bank_account(people["applicant"], password="falsch", holder="X",
-                                    iban="DE89370400440532013000", bic="")
+        payouts.submit_bank_account(
+            people["applicant"],
+            password="falsch",
+            holder="X",
+            iban="DE89370400440532013000",
+            bic="",
+        )
     with pytest.raises(DomainError) as exc:
-        payouts.submit_bank_account(people["applicant"], password=PASSWORD, holder="X",
-                                    iban="DE00370400440532013000", bic="")
+        payouts.submit_bank_account(
+            people["applicant"],
+            password=PASSWORD,
+            holder="X",
+            iban="DE00370400440532013000",
+            bic="",
+        )
     assert exc.value.field == "iban"
-    account = payouts.submit_bank_account(people["applicant"], password=PASSWORD,
-                                          holder="Stadtkasse Görlitz",
-                                          iban="de89 3704 0044 0532 0130 00", bic="")
+    account = payouts.submit_bank_account(
+        people["applicant"],
+        password=PASSWORD,
+        holder="Stadtkasse Görlitz",
+        iban="de89 3704 0044 0532 0130 00",
+        bic="",
+    )
     assert account.holder == "Stadtkasse Goerlitz" and account.iban == "DE89370400440532013000"
     assert payouts.current_account(account.organisation_id) is None
     with pytest.raises(NotPermitted):
@@ -186,8 +206,9 @@ def test_changed_iban_blocks_release_of_an_older_order(people, running):
     from tests.factories import PASSWORD
 
     order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="x" * 32)
-    new = payouts.submit_bank_account(people["applicant"], password=PASSWORD, holder="Neu",
-                                      iban="DE02120300000000202051", bic="")
+    new = payouts.submit_bank_account(
+        people["applicant"], password=PASSWORD, holder="Neu", iban="DE02120300000000202051", bic=""
+    )
     payouts.confirm_bank_account(people["finance"], new)
     with pytest.raises(DomainError, match="Bankverbindung hat sich geändert"):
         payouts.release_order(people["finance2"], order)
