@@ -6,12 +6,14 @@ from app.common.audit import AuditEvent
 from app.common.mail import OutboxMessage
 from app.finance.models import (
     BankAccount,
+    BankStatement,
     GrantAccount,
     Instalment,
     JournalEntry,
     PaymentRun,
     PayoutOrder,
     Posting,
+    StatementLine,
 )
 from app.grants.models import (
     Application,
@@ -29,6 +31,8 @@ from app.orgs.models import Organisation
 
 __all__ = [
     "BankAccount",
+    "BankStatement",
+    "StatementLine",
     "GrantAccount",
     "Instalment",
     "JournalEntry",

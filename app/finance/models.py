@@ -259,3 +259,97 @@ class Posting(db.Model):  # type: ignore[name-defined,misc]
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
 
     entry: Mapped[JournalEntry] = relationship(back_populates="postings")
+
+
+# --- bank statements and reconciliation (camt.053) ---------------------------------------------
+
+
+class MatchStatus(enum.StrEnum):
+    MATCHED = "matched"  # assigned to exactly one payout order (auto or manual)
+    UNMATCHED = "unmatched"  # nothing found: review queue
+    AMBIGUOUS = "ambiguous"  # several candidates: review queue
+    EXPLAINED = "explained"  # a finance user explained it (no posting)
+    IGNORED = "ignored"  # not relevant (e.g. pending status, other currency)
+
+
+class MatchRule(enum.StrEnum):
+    END_TO_END = "end_to_end"  # R33 step 1
+    KASSENZEICHEN = "kassenzeichen"  # R33 step 2
+    AMOUNT_IBAN = "amount_iban"  # R33 step 3
+    MANUAL = "manual"
+    RETURN = "return"  # returned transfer reopened its order
+    REVERSAL = "reversal"  # bank reversed an earlier booking
+
+
+class BankStatement(db.Model):  # type: ignore[name-defined,misc]
+    """An imported camt.053 statement; identified by account + statement id + sequence number
+    (``fingerprint``) and by the file hash, so importing it again changes nothing (R33)."""
+
+    __tablename__ = "bank_statement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    message_version: Mapped[str] = mapped_column(String(40))
+    account_iban: Mapped[str] = mapped_column(String(34), index=True)
+    statement_ref: Mapped[str] = mapped_column(String(35))
+    electronic_seq_nb: Mapped[str | None] = mapped_column(String(20))
+    from_date: Mapped[date | None]
+    to_date: Mapped[date | None]
+    opening_balance_cents: Mapped[Cents | None]
+    closing_balance_cents: Mapped[Cents | None]
+    imported_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    imported_by: Mapped[User] = relationship()
+    lines: Mapped[list[StatementLine]] = relationship(
+        back_populates="statement", order_by="StatementLine.line_no"
+    )
+
+
+class StatementLine(db.Model):  # type: ignore[name-defined,misc]
+    """One booked transaction of a statement (batch entries are split into several lines)."""
+
+    __tablename__ = "statement_line"
+    __table_args__ = (
+        UniqueConstraint("statement_id", "line_no", name="uq_statement_line_statement_id_line_no"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        Index(
+            "uq_statement_line_matched_order",
+            "matched_order_id",
+            unique=True,
+            sqlite_where=db.text(
+                "match_status = 'matched' AND match_rule <> 'return' AND match_rule <> 'reversal'"
+            ),
+            postgresql_where=db.text(
+                "match_status = 'matched' AND match_rule <> 'return' AND match_rule <> 'reversal'"
+            ),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("bank_statement.id"), index=True)
+    line_no: Mapped[int]
+    entry_ref: Mapped[str] = mapped_column(String(35), default="")
+    booking_date: Mapped[date | None] = mapped_column(index=True)
+    value_date: Mapped[date | None]
+    amount_cents: Mapped[Cents]
+    credit_debit: Mapped[str] = mapped_column(String(4))
+    reversal: Mapped[bool] = mapped_column(default=False)
+    is_return: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(10), default="BOOK")
+    end_to_end_id: Mapped[str | None] = mapped_column(String(35), index=True)
+    remittance: Mapped[str] = mapped_column(Text, default="")
+    counterparty_name: Mapped[str] = mapped_column(String(140), default="")
+    counterparty_iban: Mapped[str] = mapped_column(String(34), default="")
+    match_status: Mapped[MatchStatus] = mapped_column(_enum(MatchStatus), index=True)
+    match_rule: Mapped[MatchRule | None] = mapped_column(_enum(MatchRule))
+    matched_order_id: Mapped[int | None] = mapped_column(ForeignKey("payout_order.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resolved_at: Mapped[datetime | None]
+
+    statement: Mapped[BankStatement] = relationship(back_populates="lines")
+    matched_order: Mapped[PayoutOrder | None] = relationship()
+    resolved_by: Mapped[User | None] = relationship()
