@@ -28,8 +28,10 @@ def utcnow() -> datetime:
 
 
 def today() -> date:
-    """Today's date (patched by freezegun in tests)."""
-    return date.today()
+    """Today's date in Germany (the programme's calendar; patched by freezegun in tests)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Berlin")).date()
 
 
 class Base(DeclarativeBase):

@@ -66,11 +66,15 @@ def test_conflict_of_interest_blocks_assignment_review_and_approval(people, subm
 
 def test_change_request_reopens_and_resubmission_keeps_both_versions(people, submitted):
     review.start_review(people["reviewer"], submitted)
-    review.request_changes(people["reviewer"], submitted, message="Bitte Stellenanteil prüfen",
-                           sections=["finance"], due_on=None)
+    review.request_changes(
+        people["reviewer"],
+        submitted,
+        message="Bitte Stellenanteil prüfen",
+        sections=["finance"],
+        due_on=None,
+    )
     assert submitted.status is Status.INCOMPLETE and submitted.is_editable
-    svc.update_fields(submitted, people["applicant"], {"title": "Neuer Titel"},
-                      svc.GENERAL_FIELDS)
+    svc.update_fields(submitted, people["applicant"], {"title": "Neuer Titel"}, svc.GENERAL_FIELDS)
     svc.submit_application(submitted, people["applicant"], now=factories.IN_WINDOW)
     assert submitted.status is Status.SUBMITTED
     versions = queries.submissions_of(submitted)
@@ -85,8 +89,7 @@ def test_change_request_reopens_and_resubmission_keeps_both_versions(people, sub
 
 def test_change_request_needs_a_message(people, submitted):
     with pytest.raises(DomainError, match="beschreiben"):
-        review.request_changes(people["reviewer"], submitted, message=" ", sections=[],
-                               due_on=None)
+        review.request_changes(people["reviewer"], submitted, message=" ", sections=[], due_on=None)
 
 
 def test_internal_comments_are_hidden_from_applicants(people, submitted):
@@ -115,20 +118,26 @@ def test_R10_decision_stores_rate_cap_purpose_period_deadline_and_anbest(people,
     assert decision.vn_deadline == date(2028, 12, 31)
     assert decision.anbest_version.startswith("ANBest-K")
     with pytest.raises(review.DecisionInvalid, match="Höchstbetrag"):
-        review.prepare_decision(people["reviewer"], submitted,
-                                _input(submitted, max_amount_cents=0))
+        review.prepare_decision(
+            people["reviewer"], submitted, _input(submitted, max_amount_cents=0)
+        )
     with pytest.raises(review.DecisionInvalid, match="Verwendungsnachweis"):
-        review.prepare_decision(people["reviewer"], submitted,
-                                _input(submitted, vn_deadline=date(2029, 1, 1)))
+        review.prepare_decision(
+            people["reviewer"], submitted, _input(submitted, vn_deadline=date(2029, 1, 1))
+        )
 
 
 def test_R11_deficit_financing_needs_override_and_full_funding_is_impossible(people, submitted):
     review.start_review(people["reviewer"], submitted)
     with pytest.raises(review.DecisionInvalid, match="R11"):
-        review.prepare_decision(people["reviewer"], submitted,
-                                _input(submitted, financing_type=FinancingType.DEFICIT))
-    review.prepare_decision(people["reviewer"], submitted, _input(
-        submitted, financing_type=FinancingType.DEFICIT, override_note="Sonderlage"))
+        review.prepare_decision(
+            people["reviewer"], submitted, _input(submitted, financing_type=FinancingType.DEFICIT)
+        )
+    review.prepare_decision(
+        people["reviewer"],
+        submitted,
+        _input(submitted, financing_type=FinancingType.DEFICIT, override_note="Sonderlage"),
+    )
     with pytest.raises(review.DecisionInvalid):
         review.prepare_decision(people["reviewer"], submitted, _input(submitted, rate_bp=10000))
 
@@ -142,17 +151,23 @@ def test_decision_years_must_add_up_to_the_grant(people, submitted):
 
 
 def test_late_application_needs_accepted_justification(people):
-    application = factories.complete_application(people["applicant"],
-                                                 project_start=date(2027, 6, 1))
+    application = factories.complete_application(
+        people["applicant"], project_start=date(2027, 6, 1)
+    )
     from datetime import UTC, datetime
 
-    svc.submit_application(application, people["applicant"], late_justification="Grund",
-                           now=datetime(2026, 11, 24, tzinfo=UTC))
+    svc.submit_application(
+        application,
+        people["applicant"],
+        late_justification="Grund",
+        now=datetime(2026, 11, 24, tzinfo=UTC),
+    )
     review.start_review(people["reviewer"], application)
     with pytest.raises(review.DecisionInvalid, match="R2"):
         review.prepare_decision(people["reviewer"], application, _input(application))
-    review.prepare_decision(people["reviewer"], application,
-                            _input(application, late_accepted=True))
+    review.prepare_decision(
+        people["reviewer"], application, _input(application, late_accepted=True)
+    )
 
 
 def test_four_eyes_preparer_cannot_approve_or_reject(people, submitted):
@@ -197,10 +212,17 @@ def test_payout_plan_matches_vvk_examples(people, submitted):
     review.start_review(people["reviewer"], submitted)
     decision = review.prepare_decision(people["reviewer"], submitted, _input(submitted))
     assert [a for _, a in review.payout_plan(10_000_000, decision)] == [
-        4_000_000, 5_000_000, 1_000_000]
+        4_000_000,
+        5_000_000,
+        1_000_000,
+    ]
     decision.period_end = date(2028, 6, 30)  # 18 months
     assert [a for _, a in review.payout_plan(20_000_000, decision)] == [
-        8_000_000, 5_000_000, 5_000_000, 2_000_000]
+        8_000_000,
+        5_000_000,
+        5_000_000,
+        2_000_000,
+    ]
     assert sum(a for _, a in review.payout_plan(10_000_001, decision)) == 10_000_001
 
 
@@ -225,6 +247,7 @@ def test_queue_filters_and_paginates(people):
 
 # --- approval within the budget ---------------------------------------------------------------
 
+
 def _open_budget(year=2027, cap_cents=130_000_000, ve_for=None):
     from app.budget import services as budget
 
@@ -235,12 +258,12 @@ def _open_budget(year=2027, cap_cents=130_000_000, ve_for=None):
 
 def _approval_ready(people, submitted):
     review.start_review(people["reviewer"], submitted)
-    return review.prepare_decision(people["reviewer"], submitted, _input(submitted),
-                                   approval_year=2027)
+    return review.prepare_decision(
+        people["reviewer"], submitted, _input(submitted), approval_year=2027
+    )
 
 
-APPROVAL_TIME = __import__("datetime").datetime(2027, 2, 1, 9, 0,
-                                                 tzinfo=__import__("datetime").UTC)
+APPROVAL_TIME = __import__("datetime").datetime(2027, 2, 1, 9, 0, tzinfo=__import__("datetime").UTC)
 
 
 def test_approve_commits_budget_issues_bescheid_and_notifies(people, submitted):
@@ -310,3 +333,15 @@ def test_waiver_makes_final_at_once(people, submitted):
     review.approve(people["approver"], decision, now=APPROVAL_TIME)
     review.record_waiver(people["reviewer"], submitted, date(2026, 11, 20))
     assert submitted.status is Status.FINAL
+
+
+def test_change_request_closes_a_prepared_decision(people, submitted):
+    review.start_review(people["reviewer"], submitted)
+    decision = review.prepare_decision(people["reviewer"], submitted, _input(submitted))
+    review.request_changes(
+        people["reviewer"], submitted, message="Bitte ergänzen", sections=["general"], due_on=None
+    )
+    db.session.refresh(decision)
+    assert review.open_decision(submitted) is None
+    with pytest.raises(InvalidTransition):
+        review.approve(people["approver"], decision)

@@ -22,6 +22,7 @@ from app.auth.models import Role, User
 from app.common.audit import record_event
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
+from app.common.formatting import BERLIN
 from app.common.mail import queue_mail
 from app.common.money import format_eur
 from app.extensions import db
@@ -181,6 +182,15 @@ def request_changes(
     if due_on is not None and due_on < today():
         raise DomainError("Die Frist darf nicht in der Vergangenheit liegen.", field="due_on")
     transition(application, list(REVIEW_STATUSES), Status.INCOMPLETE)
+    # A prepared decision refers to the version under review; it must not survive the change.
+    db.session.execute(
+        update(Decision)
+        .where(
+            Decision.application_id == application.id, Decision.status == DecisionStatus.PREPARED
+        )
+        .values(status=DecisionStatus.SENT_BACK, reasons="Durch Nachforderung überholt")
+        .execution_options(synchronize_session=False)
+    )
     request = ChangeRequest(
         application_id=application.id,
         requested_by_id=reviewer.id,
@@ -535,6 +545,7 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     from app.finance.services.payouts import create_payout_plan
 
     now = now or utcnow()
+    local = now.astimezone(BERLIN)  # the budget year is the German calendar year
     _ensure_four_eyes(approver, decision)
     application = decision.application
     _decide(decision, DecisionStatus.APPROVED, approver, "")
@@ -547,9 +558,9 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     )
     decision.kassenzeichen = f"KP-{application.funding_year}-{application.id:04d}"
     db.session.flush()
-    create_payout_plan(decision, actor_id=approver.id, posting_date=now.date())
+    create_payout_plan(decision, actor_id=approver.id, posting_date=local.date())
     application.late_accepted = decision.late_accepted
-    application.notified_on = (now + timedelta(days=NOTIFICATION_DAYS_AFTER_POSTING)).date()
+    application.notified_on = local.date() + timedelta(days=NOTIFICATION_DAYS_AFTER_POSTING)
     bescheid = issue_bescheid(decision, approver, now)
     add_event(
         application,
