@@ -553,7 +553,7 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     commit_funds(
         application.id,
         {y.year: y.amount_cents for y in decision.years},
-        approval_year=now.year,
+        approval_year=local.year,
         actor_id=approver.id,
     )
     decision.kassenzeichen = f"KP-{application.funding_year}-{application.id:04d}"
