@@ -35,7 +35,7 @@ def database_url(tmp_dir: Path) -> str:
     url = os.environ.get("TEST_DATABASE_URL", "sqlite")
     if url == "sqlite":
         return f"sqlite:///{tmp_dir / f'test-{_worker()}.sqlite'}"
-    schema = f"kp_test_{_worker()}"
+    schema = f"kp_test_{_worker()}_{os.getpid()}"  # parallel runs must not share a schema
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
@@ -73,6 +73,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     yield application
     with application.app_context():
         db.engine.dispose()
+    if "search_path" in url:
+        schema = url.rsplit("%3D", 1)[1]
+        engine = sa.create_engine(url.split("?")[0])
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -156,26 +156,43 @@ def end_all_sessions(user: User) -> None:
     db.session.refresh(user)
 
 
-def change_password(user: User, current: str, new: str, *, now: datetime | None = None) -> None:
-    """Change the password after re-checking the current one; ends all other sessions.
+def reauthenticate(
+    user: User,
+    password: str,
+    *,
+    now: datetime | None = None,
+    field: str = "current_password",
+    reason: str = "wrong_current_password",
+) -> None:
+    """Re-check the password of a logged-in user before a sensitive change (ASVS 7.5.1).
 
-    A wrong current password counts as a failed login (the form must not be a way around the
-    lock): when it locks the account, every session of the user ends, including this one. The
-    caller must commit even when this raises, or the failure is not counted.
+    A wrong password counts as a failed login, so such a form is no way around the lock; when it
+    locks the account, every session of the user ends, including the current one. The caller
+    must commit even when this raises, or the failure is not counted.
 
-    :raises PasswordRejected: wrong current password, locked account, or a weak new one.
+    :raises PasswordRejected: wrong password or locked account (on ``field``).
     """
     now = now or utcnow()
     if is_locked(user, now):  # the user is logged in: naming the lock reveals nothing
         raise PasswordRejected(
             "Das Konto ist nach mehreren Fehlversuchen vorübergehend gesperrt. Bitte versuchen "
             "Sie es später erneut.",
-            field="current_password",
+            field=field,
         )
-    if not verify_password(user.password_hash, current):
-        if count_failure(user, now, reason="wrong_current_password"):
+    if not verify_password(user.password_hash, password):
+        if count_failure(user, now, reason=reason):
             end_all_sessions(user)
-        raise PasswordRejected("Das aktuelle Passwort ist falsch.", field="current_password")
+        raise PasswordRejected("Das aktuelle Passwort ist falsch.", field=field)
+
+
+def change_password(user: User, current: str, new: str, *, now: datetime | None = None) -> None:
+    """Change the password after re-checking the current one; ends all other sessions.
+
+    The caller must commit even when this raises (see ``reauthenticate``).
+
+    :raises PasswordRejected: wrong current password, locked account, or a weak new one.
+    """
+    reauthenticate(user, current, now=now)
     set_password(user, new)
     user.failed_logins = 0
     end_all_sessions(user)

@@ -68,3 +68,11 @@ def register_security(app: Flask) -> None:
         if current_user.is_authenticated:
             headers["Cache-Control"] = "no-store"
         return response
+
+
+def parse_id(raw: str | None, maximum: int = MAX_ID) -> int | None:
+    """A positive database id from untrusted text (ASCII digits only, within INTEGER), or None."""
+    if not raw or not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        return None
+    value = int(raw)
+    return value if 0 < value <= maximum else None

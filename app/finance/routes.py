@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.auth.models import Role, User
+from app.auth.services import PasswordRejected
 from app.common.errors import DomainError
 from app.common.tx import transactional
 from app.extensions import db
@@ -29,7 +30,7 @@ def _user() -> User:
 
 
 def _get(model: type, object_id: int) -> object:
-    row = db.session.get(model, object_id) if 0 < object_id < 2**63 else None
+    row = db.session.get(model, object_id) if 0 < object_id <= 2**31 - 1 else None
     if row is None:
         abort(404)
     return row
@@ -162,6 +163,9 @@ def bank_account() -> ResponseReturnValue:
                 iban=form.iban.data or "",
                 bic=form.bic.data or "",
             )
+        except PasswordRejected as exc:
+            db.session.commit()  # the failed re-authentication must be counted (lockout)
+            form.password.errors.append(exc.message)
         except DomainError as exc:
             getattr(form, exc.field or "iban").errors.append(exc.message)
         else:

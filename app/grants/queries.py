@@ -39,7 +39,7 @@ def get_application_for(user: User, application_id: int) -> Application:
 
     :raises NotFound: unknown id or another organisation's application (no existence leak).
     """
-    if not 0 < application_id < 2**63:
+    if not 0 < application_id <= 2**31 - 1:
         raise NotFound("not found")
     application = db.session.execute(
         db.select(Application)
@@ -191,7 +191,7 @@ def get_submission(application: Application, version: int) -> Submission:
 
 
 def get_document(application: Application, document_id: int) -> Document:
-    if not 0 < document_id < 2**63:
+    if not 0 < document_id <= 2**31 - 1:
         raise NotFound("not found")
     doc = db.session.get(Document, document_id)
     if doc is None or doc.application_id != application.id:

@@ -16,6 +16,7 @@ from app.common.db import today
 from app.common.errors import BudgetCapExceeded, DomainError
 from app.common.fields import options
 from app.common.money import MoneyError, parse_eur
+from app.common.security import parse_id
 from app.common.tx import transactional
 from app.extensions import db
 from app.grants import bp, queries
@@ -46,8 +47,9 @@ def _load(application_id: int) -> Application:
 
 def _int_arg(name: str, low: int = 0, high: int = 10_000) -> int | None:
     raw = request.args.get(name, "")
-    if raw.isdigit() and low <= int(raw) <= high:
-        return int(raw)
+    value = parse_id(raw, high) if raw != "0" else 0
+    if value is not None and low <= value <= high:
+        return value
     return None
 
 
@@ -147,7 +149,8 @@ def assign(application_id: int) -> ResponseReturnValue:
     application = _load(application_id)
     form = AssignForm()
     raw = form.reviewer.data or ""
-    reviewer = db.session.get(User, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    reviewer_id = parse_id(raw)
+    reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
     if not form.validate_on_submit() or reviewer is None:
         flash(_("Bitte wählen Sie eine Person aus."), "error")
         return _back(application)
@@ -310,7 +313,7 @@ def prepare_decision(application_id: int) -> ResponseReturnValue:
 
 
 def _decision(application: Application, decision_id: int) -> Decision:
-    decision = db.session.get(Decision, decision_id) if 0 < decision_id < 2**63 else None
+    decision = db.session.get(Decision, decision_id) if 0 < decision_id <= 2**31 - 1 else None
     if decision is None or decision.application_id != application.id:
         abort(404)
     return decision

@@ -16,6 +16,7 @@ from app.auth.models import Role
 from app.common.db import today
 from app.common.errors import DomainError, RuleViolation
 from app.common.fields import options
+from app.common.security import parse_id
 from app.common.tx import transactional
 from app.extensions import db
 from app.grants import bp, queries
@@ -233,7 +234,8 @@ def _line_inputs(form: PlanForm, application: Application) -> list[svc.LineInput
         if sub.remove.data:
             continue
         raw_id = sub.id.data or ""
-        line_id = int(raw_id) if raw_id.isdigit() and int(raw_id) in own_ids else None
+        parsed = parse_id(raw_id)
+        line_id = parsed if parsed in own_ids else None
         if not (sub.description.data or sub.amount.data):
             continue  # an empty row the user added but did not fill
         inputs.append(
@@ -324,7 +326,7 @@ def _edit_documents(application: Application) -> ResponseReturnValue:
                 type_code=form.type_code.data or "",
                 data=upload.read(),
                 filename=upload.filename or "",
-                plan_line_id=int(raw_line) if raw_line.isdigit() else None,
+                plan_line_id=parse_id(raw_line),
             )
         except files.UploadRejected as exc:
             getattr(form, exc.field or "file").errors.append(exc.message)
@@ -499,7 +501,7 @@ def organisation() -> ResponseReturnValue:
 def kpr_document(record_id: int) -> ResponseReturnValue:
     from app.grants.models import KprRecord
 
-    if not 0 < record_id < 2**63:
+    if not 0 < record_id <= 2**31 - 1:
         abort(404)
     record = db.session.get(KprRecord, record_id)
     user = _user()

@@ -29,7 +29,9 @@ def active_organisations(on: date | None = None) -> Sequence[Organisation]:
 
 def get_organisation(raw_id: str | None) -> Organisation | None:
     """Organisation by a (possibly empty or malformed) id from a form."""
-    if not raw_id or not raw_id.isdigit() or len(raw_id) > 12:
+    from app.common.security import MAX_ID
+
+    if not raw_id or not (raw_id.isascii() and raw_id.isdigit()) or not 0 < int(raw_id) <= MAX_ID:
         return None
     return db.session.get(Organisation, int(raw_id))
 

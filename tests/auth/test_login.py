@@ -318,3 +318,23 @@ def test_login_with_newline_in_email_logs_single_json_lines(client, user_email):
     events = [json.loads(line)["event"] for line in lines]  # every line is one JSON object
     assert events.count("authn_login_fail") == 2
     assert "authn_login_success" not in events
+
+
+# --- re-authentication for sensitive changes ----------------------------------------------------
+
+
+def test_reauthenticate_counts_failures_and_ends_sessions_on_lock(app_ctx, app):
+    user = factories.create_user(email=EMAIL)
+    epoch = user.session_epoch
+    services.reauthenticate(user, factories.PASSWORD, now=T0)  # right password: no error
+    for attempt in range(1, app.config["LOGIN_MAX_FAILURES"] + 1):
+        with pytest.raises(services.PasswordRejected) as excinfo:
+            services.reauthenticate(user, WRONG, now=T0, field="password", reason="iban_change")
+        assert excinfo.value.field == "password"
+        assert user.failed_logins == attempt
+    assert as_utc(user.locked_until) == T0 + timedelta(
+        seconds=app.config["LOGIN_LOCK_BASE_SECONDS"]
+    )
+    assert user.session_epoch == epoch + 1  # every session ended with the lock
+    with pytest.raises(services.PasswordRejected, match="vorübergehend gesperrt"):
+        services.reauthenticate(user, factories.PASSWORD, now=T0 + timedelta(seconds=1))

@@ -18,8 +18,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import update
 
+from app.auth import services as auth_services
 from app.auth.models import Role, User
-from app.auth.passwords import verify_password
 from app.common.audit import record_event
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
@@ -209,12 +209,14 @@ def submit_bank_account(
     """The recipient enters a new account; needs the password again; pending until finance
     confirms it (payments use only confirmed accounts).
 
-    :raises DomainError: wrong password (field ``password``) or invalid IBAN/BIC.
+    :raises PasswordRejected: wrong password or locked account (field ``password``; the caller
+        must commit so that the failure is counted);
+    :raises DomainError: invalid IBAN/BIC.
     """
     if not user.has_role(Role.APPLICANT) or user.organisation_id is None:
         raise NotPermitted("Nur Antragstellende einer Kommune können die Bankverbindung ändern.")
-    if not verify_password(user.password_hash, password):
-        raise DomainError("Das Passwort ist falsch.", field="password")
+    # Re-authentication counts failures like a login (the caller commits even on failure).
+    auth_services.reauthenticate(user, password, field="password", reason="bank_account_change")
     try:
         iban_c = sepa.validate_iban(iban)
         bic_c = sepa.validate_bic(bic) if bic.strip() else ""
