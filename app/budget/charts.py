@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.budget.services import RegionTotal
 
-LABEL_WIDTH = 250  # room for "Sächsische Schweiz-Osterzgebirge"
+LABEL_WIDTH = 270  # room for "Sächsische Schweiz-Osterzgebirge" at font size 14
 BAR_AREA = 330
 VALUE_WIDTH = 140
 ROW_HEIGHT = 26

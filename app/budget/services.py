@@ -525,7 +525,8 @@ def commit_funds(
     committed.
 
     :raises NotFound: no such application.
-    :raises BudgetYearBlocked: approval year missing, provisional or closed (R13).
+    :raises BudgetYearBlocked: approval year missing, provisional or closed (R13), or a later
+        payout year already closed.
     :raises BudgetCapExceeded: a year or VE has not enough left; the message names each short
         year and the missing amount (R12).
     :raises DomainError: an invalid plan (negative amount, payout before the approval year, empty).
@@ -544,6 +545,17 @@ def commit_funds(
         )
     _ensure_application(application_id)
     _ensure_open_for_approvals(approval_year)
+    later = [year for year in amounts if year > approval_year]
+    if later:
+        closed = db.session.execute(
+            select(BudgetYear.year)
+            .where(BudgetYear.year.in_(later), BudgetYear.closed.is_(True))
+            .order_by(BudgetYear.year)
+        ).scalar()
+        if closed is not None:
+            raise BudgetYearBlocked(
+                _("Das Haushaltsjahr %(year)s ist abgeschlossen.", year=closed), field="plan"
+            )
 
     failure: str | None = None
     with db.session.begin_nested() as savepoint:

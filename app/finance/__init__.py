@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("finance", __name__)
 
-from app.finance import cli, routes  # noqa: E402, F401
+from app.finance import cli, export_routes, reconcile_routes, routes  # noqa: E402, F401

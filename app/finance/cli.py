@@ -1,17 +1,25 @@
-"""``flask --app wsgi finance payment-run --execution-date 2027-02-01 --out run.xml --as EMAIL``."""
+"""Finance commands.
+
+``flask --app wsgi finance payment-run --execution-date 2027-02-01 --out run.xml --as EMAIL``
+``flask --app wsgi finance export-beancount --year 2027 --out ledger.beancount``
+``flask --app wsgi finance export-ledger --year 2027 --format csv|csv-plain|xlsx|json --out FILE``
+``flask --app wsgi finance export-monitoring --year 2027 --format xlsx --out FILE``
+``flask --app wsgi finance export-grant --kassenzeichen KP-2027-0001 --format xlsx --out FILE``
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
 from app.auth.models import User
+from app.budget.models import MAX_YEAR, MIN_YEAR
 from app.common.errors import DomainError
 from app.common.money import format_eur
 from app.extensions import db
-from app.finance import bp
+from app.finance import bp, exports, reports
 from app.finance.services import payouts
 
 
@@ -46,3 +54,164 @@ def payment_run_command(execution_date: str, out: Path, email: str) -> None:
         f"Zahlungslauf {run.msg_id}: {run.nb_of_txs} Überweisungen, "
         f"{format_eur(run.ctrl_sum_cents)} → {out}"
     )
+
+
+@bp.cli.command("export-beancount")
+@click.option(
+    "--year",
+    type=click.IntRange(MIN_YEAR, MAX_YEAR),
+    default=None,
+    help="Haushaltsjahr (ohne Angabe: alle Jahre).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Zieldatei für das Hauptbuch im beancount-Format.",
+)
+def export_beancount_command(year: int | None, out: Path) -> None:
+    """Export the ledger (journal entries with postings) as a beancount file (read-only)."""
+    with out.open("w", encoding="utf-8", newline="\n") as fh:
+        count = exports.write_beancount(fh, year)
+    scope = f"Haushaltsjahr {year}" if year is not None else "alle Haushaltsjahre"
+    click.echo(f"Hauptbuch ({scope}): {count} Buchungen → {out}")
+
+
+@bp.cli.command("import-statement")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "email", required=True, help="E-Mail der ausführenden Kassenkraft.")
+def import_statement_command(file: Path, email: str) -> None:
+    """Import a camt.053 statement and reconcile it (importing it twice changes nothing)."""
+    from app.finance.services import reconcile
+
+    user = db.session.execute(
+        db.select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"Unbekannter Benutzer {email}.")
+    try:
+        result = reconcile.import_statement(user, file.read_bytes(), file.name)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    for ref in result.duplicates:
+        click.echo(f"Kontoauszug {ref} war bereits eingelesen – nichts geändert.")
+    click.echo(
+        f"{len(result.statements)} Auszug/Auszüge, {result.lines} Buchungen: "
+        f"{result.matched} zugeordnet, {result.open} offen."
+    )
+
+
+# --- reports: ledger, monitoring list (R34), grant statement (formats: app.finance.reports) ------
+
+_FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(reports.FORMATS),
+    help="csv = deutsch für Excel (;, Dezimalkomma), csv-plain = technisch (,, Punkt), xlsx, json.",
+)
+_OUT_OPTION = click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Zieldatei (ohne Angabe: <art>-<jahr>-<zeitstempel>.<endung> im aktuellen Verzeichnis).",
+)
+
+
+def _parse_day(text: str | None, option: str) -> date | None:
+    if text is None or not text.strip():
+        return None
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()  # noqa: DTZ007 - a plain date
+        except ValueError:
+            continue
+    raise click.BadParameter(
+        "Datum bitte als JJJJ-MM-TT oder TT.MM.JJJJ angeben.", param_hint=option
+    )
+
+
+def _write_export(export: reports.ExportFile, out: Path | None) -> Path:
+    """Write the chunks to ``out`` (default: the export's file name) via a ``.part`` file."""
+    target = out or Path(export.filename)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as fh:
+            for chunk in export.chunks:
+                fh.write(chunk)
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return target
+
+
+@bp.cli.command("export-ledger")
+@click.option(
+    "--year",
+    type=click.IntRange(MIN_YEAR, MAX_YEAR),
+    default=None,
+    help="Haushaltsjahr (ohne Angabe: alle Jahre).",
+)
+@click.option("--from", "date_from", default=None, help="Buchungsdatum ab (JJJJ-MM-TT).")
+@click.option("--to", "date_to", default=None, help="Buchungsdatum bis (JJJJ-MM-TT).")
+@_FORMAT_OPTION
+@_OUT_OPTION
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(100, 1_000_000),
+    default=reports.CHUNK_ROWS,
+    show_default=True,
+    help="Buchungszeilen je Block (begrenzt den Speicherbedarf).",
+)
+def export_ledger_command(
+    year: int | None,
+    date_from: str | None,
+    date_to: str | None,
+    fmt: str | None,
+    out: Path | None,
+    chunk_rows: int,
+) -> None:
+    """Export the ledger (one row per posting), streamed in chunks, with a progress bar."""
+    start, end = _parse_day(date_from, "--from"), _parse_day(date_to, "--to")
+    if start is not None and end is not None and start > end:
+        raise click.BadParameter("Das Enddatum liegt vor dem Anfang.", param_hint="--to")
+    total = reports.ledger_row_count(year, start, end)
+    with click.progressbar(length=total, label="Hauptbuch exportieren") as bar:
+        export = reports.ledger_export(
+            fmt or "csv",
+            year=year,
+            date_from=start,
+            date_to=end,
+            chunk_rows=chunk_rows,
+            progress=bar.update,
+        )
+        target = _write_export(export, out)
+    scope = reports.ledger_scope(year, start, end)
+    click.echo(f"Hauptbuch ({scope}): {total} Buchungszeilen → {target}")
+
+
+@bp.cli.command("export-monitoring")
+@click.option("--year", type=click.IntRange(MIN_YEAR, MAX_YEAR), required=True)
+@_FORMAT_OPTION
+@_OUT_OPTION
+def export_monitoring_command(year: int, fmt: str | None, out: Path | None) -> None:
+    """Export the Haushaltsüberwachungsliste of a budget year (R34, VVK 9.2)."""
+    target = _write_export(reports.monitoring_export(year, fmt or "xlsx"), out)
+    click.echo(f"Haushaltsüberwachungsliste {year} → {target}")
+
+
+@bp.cli.command("export-grant")
+@click.option("--kassenzeichen", required=True, help="z. B. KP-2027-0001")
+@_FORMAT_OPTION
+@_OUT_OPTION
+def export_grant_command(kassenzeichen: str, fmt: str | None, out: Path | None) -> None:
+    """Export the account statement of one grant (running balance per account)."""
+    try:
+        export = reports.grant_export(kassenzeichen.strip().upper(), fmt or "xlsx")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    target = _write_export(export, out)
+    click.echo(f"Kontoauszug {kassenzeichen.strip().upper()} → {target}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.common.fields import GermanDateField
@@ -48,4 +49,22 @@ class BankAccountForm(FlaskForm):
 class StartForm(FlaskForm):
     started_on = GermanDateField(
         _l("Projektbeginn am"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
+    )
+
+
+class StatementUploadForm(FlaskForm):
+    file = FileField(
+        _l("Kontoauszug (camt.053, XML)"),
+        validators=[FileRequired(_l("Bitte wählen Sie eine Datei."))],
+    )
+
+
+class AssignLineForm(FlaskForm):
+    order = SelectField(_l("Auszahlungsauftrag"), choices=[], validate_choice=False)
+
+
+class ExplainLineForm(FlaskForm):
+    text = TextAreaField(
+        _l("Erläuterung"),
+        validators=[InputRequired(_l("Bitte geben Sie eine Erläuterung ein.")), Length(max=2000)],
     )

@@ -273,6 +273,18 @@ def test_R13_closed_year_blocks_approvals_and_changes(app_ctx, actor, app_id):
         budget.set_carryover(2027, 1)
 
 
+def test_R12_closed_later_payout_year_is_refused(app_ctx, actor, app_id):
+    h.open_years(2027, 2028)
+    budget.set_authorisation(2027, 2028, h.CAP)
+    db.session.get(BudgetYear, 2028).closed = True
+    db.session.flush()
+    with pytest.raises(budget.BudgetYearBlocked, match="2028 ist abgeschlossen"):
+        budget.commit_funds(
+            app_id, {2027: 1 * EUR, 2028: 1 * EUR}, approval_year=2027, actor_id=actor.id
+        )
+    assert h.committed(2027) == 0
+
+
 def test_R13_flag_on_unknown_year_is_refused(app_ctx):
     with pytest.raises(DomainError, match="kein Haushalt"):
         budget.set_provisional(2040, True)

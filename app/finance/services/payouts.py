@@ -293,6 +293,20 @@ def current_account(organisation_id: int) -> BankAccount | None:
 # --- payout orders -------------------------------------------------------------------------------
 
 
+def _end_to_end_id(kassenzeichen: str, instalment: Instalment) -> str:
+    """R31: ``<KZ>-R<n>``; a re-issued order (after a cancellation or a returned transfer) gets
+    ``-2``, ``-3`` … so that no EndToEndId is ever used for two transfers."""
+    from sqlalchemy import func
+
+    earlier = db.session.execute(
+        db.select(func.count())
+        .select_from(PayoutOrder)
+        .where(PayoutOrder.instalment_id == instalment.id)
+    ).scalar_one()
+    base = sepa.end_to_end_id(kassenzeichen, instalment.number)
+    return base if earlier == 0 else f"{base}-{earlier + 1}"
+
+
 def prepare_order(finance: User, instalment: Instalment, *, idempotency_key: str) -> PayoutOrder:
     """Finance user A prepares the order for a due instalment.
 
@@ -347,7 +361,7 @@ def prepare_order(finance: User, instalment: Instalment, *, idempotency_key: str
         bank_account_id=account.id,
         amount_cents=instalment.amount_cents,
         status=OrderStatus.PREPARED,
-        end_to_end_id=sepa.end_to_end_id(kz, instalment.number),
+        end_to_end_id=_end_to_end_id(kz, instalment),
         remittance=sepa.remittance(
             kz,
             application.reference or "",

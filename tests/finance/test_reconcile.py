@@ -1,0 +1,299 @@
+"""Reconciliation of camt.053 statements against payout orders (R33, RELIABILITY test 11)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.extensions import db
+from app.finance.models import (
+    BankStatement,
+    GrantAccount,
+    InstalmentStatus,
+    MatchRule,
+    MatchStatus,
+    OrderStatus,
+    PayoutOrder,
+    StatementLine,
+)
+from app.finance.services import ledger, payouts, reconcile
+from tests import factories
+from tests.finance.factories import approved_grant
+
+OUR_IBAN = "DE02120300000000202051"
+IBANS = ["DE89370400440532013000", "DE02500105170137075030", "DE88100900001234567892"]
+
+
+def camt(lines, *, stmt_id="KP-STMT-1", seq="1"):
+    """A minimal camt.053.001.08 statement. ``lines``: dicts with cd, amount (cents), e2e,
+    remittance, iban, rvsl, rtr."""
+    entries = []
+    for ln in lines:
+        euros = f"{ln['amount'] // 100}.{ln['amount'] % 100:02d}"
+        party = "Cdtr" if ln["cd"] == "DBIT" else "Dbtr"
+        if ln.get("rtr") or ln.get("rvsl"):
+            party = "Cdtr"
+        rtr = "<RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf>" if ln.get("rtr") else ""
+        entries.append(f"""
+    <Ntry><Amt Ccy="EUR">{euros}</Amt><CdtDbtInd>{ln["cd"]}</CdtDbtInd>
+      {"<RvslInd>true</RvslInd>" if ln.get("rvsl") else ""}
+      <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2027-02-03</Dt></BookgDt><ValDt><Dt>2027-02-03</Dt></ValDt>
+      <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>{"RRTN" if ln.get("rtr") else "ESCT"}</SubFmlyCd></Fmly></Domn></BkTxCd>
+      <NtryDtls><TxDtls>
+        <Refs><EndToEndId>{ln.get("e2e") or "NOTPROVIDED"}</EndToEndId></Refs>
+        <Amt Ccy="EUR">{euros}</Amt><CdtDbtInd>{ln["cd"]}</CdtDbtInd>
+        <RltdPties><{party}><Pty><Nm>Gemeinde</Nm></Pty></{party}><{party}Acct><Id><IBAN>{ln.get("iban", IBANS[0])}</IBAN></Id></{party}Acct></RltdPties>
+        <RmtInf><Ustrd>{ln.get("remittance", "")}</Ustrd></RmtInf>
+        {rtr}
+      </TxDtls></NtryDtls>
+    </Ntry>""")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+ <BkToCstmrStmt>
+  <GrpHdr><MsgId>MSG-{stmt_id}</MsgId><CreDtTm>2027-02-04T06:00:00</CreDtTm></GrpHdr>
+  <Stmt><Id>{stmt_id}</Id><ElctrncSeqNb>{seq}</ElctrncSeqNb><CreDtTm>2027-02-04T06:00:00</CreDtTm>
+   <Acct><Id><IBAN>{OUR_IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>
+   {"".join(entries)}
+  </Stmt>
+ </BkToCstmrStmt>
+</Document>""".encode()
+
+
+@pytest.fixture
+def sent(app_ctx):
+    """Three grants of three municipalities, each with its first instalment in a sent run."""
+    k1, k2 = factories.create_user("finance"), factories.create_user("finance")
+    orders = []
+    for ags, iban in zip(("14626610", "14628270", "14523320"), IBANS, strict=True):
+        applicant = factories.create_user("applicant", ags=ags)
+        application = approved_grant(applicant)
+        account = payouts.submit_bank_account(
+            applicant, password=factories.PASSWORD, holder="Kasse", iban=iban, bic=""
+        )
+        payouts.confirm_bank_account(k1, account)
+        payouts.notify_start(applicant, application, date(2026, 11, 2))
+        from app.finance import queries
+
+        first = queries.instalments_of(application.id)[0]
+        order = payouts.prepare_order(k1, first, idempotency_key=f"key-{ags}-xxxxxxxxxxxx")
+        payouts.release_order(k2, order)
+        orders.append(order)
+    payouts.create_payment_run(k1, execution_date=date(2099, 1, 4))
+    for order in orders:
+        db.session.refresh(order)
+    return {"finance": k1, "orders": orders}
+
+
+def _line(statement, n):
+    return next(ln for ln in statement.lines if ln.line_no == n)
+
+
+def _kz(order):
+    return db.session.get(GrantAccount, order.application_id).kassenzeichen
+
+
+def test_R33_matches_by_end_to_end_id_then_kassenzeichen_then_amount_and_iban(sent):
+    o1, o2, o3 = sent["orders"]
+    data = camt(
+        [
+            {"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id, "iban": IBANS[0]},
+            {
+                "cd": "DBIT",
+                "amount": o2.amount_cents,
+                "remittance": f"{_kz(o2)} Zuwendung",
+                "iban": "DE12500105170648489890",
+            },
+            {
+                "cd": "DBIT",
+                "amount": o3.amount_cents,
+                "remittance": "Sammelueberweisung",
+                "iban": IBANS[2],
+            },
+        ]
+    )
+    result = reconcile.import_statement(sent["finance"], data, "auszug.xml")
+    statement = result.statements[0]
+    rules = [_line(statement, n).match_rule for n in (1, 2, 3)]
+    assert rules == [MatchRule.END_TO_END, MatchRule.KASSENZEICHEN, MatchRule.AMOUNT_IBAN]
+    assert result.matched == 3 and result.open == 0
+    for order in sent["orders"]:
+        db.session.refresh(order)
+        assert order.status is OrderStatus.RECONCILED
+        assert ledger.balance(ledger.payable_account(_kz(order))) == 0
+    assert ledger.balance(ledger.BANK_ACCOUNT) == -sum(o.amount_cents for o in sent["orders"])
+    assert ledger.unbalanced_entries() == []
+
+
+def test_R33_unknown_id_and_one_cent_off_go_to_the_queue(sent):
+    o1 = sent["orders"][0]
+    data = camt(
+        [
+            {
+                "cd": "DBIT",
+                "amount": 471_100,
+                "e2e": "KP-2027-9999-R1",
+                "iban": "DE12500105170648489890",
+            },
+            {"cd": "DBIT", "amount": o1.amount_cents - 1, "e2e": o1.end_to_end_id},
+        ]
+    )
+    result = reconcile.import_statement(sent["finance"], data, "auszug.xml")
+    statement = result.statements[0]
+    assert [ln.match_status for ln in statement.lines] == [MatchStatus.UNMATCHED] * 2
+    assert "Betrag" in _line(statement, 2).note
+    db.session.refresh(o1)
+    assert o1.status is OrderStatus.IN_RUN  # nothing matched by guess
+    assert {ln.id for ln in reconcile.open_lines()} == {ln.id for ln in statement.lines}
+
+
+def test_R33_same_statement_twice_changes_nothing(sent):
+    o1 = sent["orders"][0]
+    data = camt([{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id}])
+    reconcile.import_statement(sent["finance"], data, "a.xml")
+    entries_before = len(db.session.execute(db.select(ledger.JournalEntry)).all())
+    again = reconcile.import_statement(sent["finance"], data.replace(b"MSG-", b"MSG2-"), "b.xml")
+    assert again.statements == [] and again.duplicates == ["KP-STMT-1"]
+    assert db.session.execute(db.select(BankStatement)).scalars().all().__len__() == 1
+    assert len(db.session.execute(db.select(ledger.JournalEntry)).all()) == entries_before
+
+
+def test_returned_transfer_reopens_the_order(sent):
+    o1 = sent["orders"][0]
+    reconcile.import_statement(
+        sent["finance"],
+        camt([{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id}]),
+        "a.xml",
+    )
+    reconcile.import_statement(
+        sent["finance"],
+        camt(
+            [{"cd": "CRDT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id, "rtr": True}],
+            stmt_id="KP-STMT-2",
+            seq="2",
+        ),
+        "b.xml",
+    )
+    db.session.refresh(o1)
+    assert o1.status is OrderStatus.RETURNED
+    assert o1.instalment.status is InstalmentStatus.DUE
+    kz = _kz(o1)
+    assert db.session.get(GrantAccount, o1.application_id).ordered_cents == 0
+    assert ledger.balance(ledger.BANK_ACCOUNT) == 0
+    assert ledger.balance(ledger.committed_account(kz)) == 4_000_000
+    assert ledger.unbalanced_entries() == []
+    # A new order for the reopened instalment is possible (the returned one does not block it).
+    again = payouts.prepare_order(sent["finance"], o1.instalment, idempotency_key="n" * 32)
+    assert again.status is OrderStatus.PREPARED
+
+
+def test_bank_reversal_undoes_the_reconciliation(sent):
+    o1 = sent["orders"][0]
+    reconcile.import_statement(
+        sent["finance"],
+        camt([{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id}]),
+        "a.xml",
+    )
+    reconcile.import_statement(
+        sent["finance"],
+        camt(
+            [{"cd": "CRDT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id, "rvsl": True}],
+            stmt_id="KP-STMT-3",
+            seq="3",
+        ),
+        "c.xml",
+    )
+    db.session.refresh(o1)
+    assert o1.status is OrderStatus.IN_RUN
+    assert ledger.balance(ledger.BANK_ACCOUNT) == 0
+    assert ledger.balance(ledger.payable_account(_kz(o1))) == -o1.amount_cents
+
+
+def test_manual_assignment_exact_cents_only_and_explanation(sent):
+    o1, o2, _ = sent["orders"]
+    result = reconcile.import_statement(
+        sent["finance"],
+        camt(
+            [
+                {
+                    "cd": "DBIT",
+                    "amount": o1.amount_cents,
+                    "remittance": "ohne Bezug",
+                    "iban": "DE12500105170648489890",
+                },
+                {
+                    "cd": "DBIT",
+                    "amount": 12_345,
+                    "remittance": "Gebuehren",
+                    "iban": "DE12500105170648489890",
+                },
+            ]
+        ),
+        "a.xml",
+    )
+    statement = result.statements[0]
+    first, second = _line(statement, 1), _line(statement, 2)
+    assert first.match_status is MatchStatus.UNMATCHED  # no id, no Kassenzeichen, unknown IBAN
+    with pytest.raises(Exception, match="centgenau"):
+        reconcile.assign_line(sent["finance"], second, o2)
+    reconcile.assign_line(sent["finance"], first, o2)
+    assert first.match_rule is MatchRule.MANUAL
+    db.session.refresh(o2)
+    assert o2.status is OrderStatus.RECONCILED
+    reconcile.explain_line(sent["finance"], second, "Kontoführungsgebühr")
+    assert second.match_status is MatchStatus.EXPLAINED
+    report = reconcile.statement_report(statement)
+    assert (report.matched, report.open, report.explained) == (1, 0, 1)
+
+
+def test_hostile_file_is_refused_and_nothing_stored(sent):
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><Document>&lol2;</Document>'
+    )
+    with pytest.raises(reconcile.StatementRejected):
+        reconcile.import_statement(sent["finance"], bomb, "bomb.xml")
+    assert db.session.execute(db.select(StatementLine)).first() is None
+
+
+def test_stale_orders_report_lists_unconfirmed_payments(sent):
+    stale = reconcile.stale_orders(10, on=date(2099, 2, 1))
+    assert {o.id for o in stale} == {o.id for o in sent["orders"]}
+    assert reconcile.stale_orders(10, on=date(2099, 1, 5)) == []
+    report = reconcile.year_report(2027)
+    assert report["in_run_count"] == 3
+
+
+def test_statement_pages_over_http(app, client):
+    from tests.conftest import _client_for
+
+    finance = _client_for(app, role="finance", email="recon@lpr.test-kp.de")
+    assert finance.get("/kasse/kontoauszuege").status_code == 200
+    assert finance.get("/kasse/abgleich").status_code == 200
+    upload = finance.post(
+        "/kasse/kontoauszuege",
+        data={"file": (__import__("io").BytesIO(b"<kein xml"), "x.xml")},
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 422 and "XML" in upload.get_data(as_text=True)
+    ok = finance.post(
+        "/kasse/kontoauszuege",
+        data={
+            "file": (
+                __import__("io").BytesIO(camt([{"cd": "DBIT", "amount": 100, "e2e": "X-1"}])),
+                "a.xml",
+            )
+        },
+        content_type="multipart/form-data",
+    )
+    assert ok.status_code == 302
+    with app.app_context():
+        line = db.session.execute(db.select(StatementLine)).scalar_one()
+        line_id, statement_id = line.id, line.statement_id
+    assert finance.get(f"/kasse/kontoauszuege/{statement_id}").status_code == 200
+    assert finance.get(f"/kasse/abgleich/{line_id}").status_code == 200
+    explained = finance.post(
+        f"/kasse/abgleich/{line_id}", data={"action": "explain", "explain-text": "Testbuchung"}
+    )
+    assert explained.status_code == 302
+    assert PayoutOrder  # imported for type context
