@@ -142,6 +142,15 @@ def set_provisional_command(year: int, flag: bool | None) -> None:
     click.echo(f"Haushaltsjahr {year}: vorläufige Haushaltsführung {state}.")
 
 
+@bp.cli.command("close")
+@click.argument("year", type=YEAR)
+def close_command(year: int) -> None:
+    """Close budget YEAR: no further commitments or ledger postings for it."""
+    with _unit_of_work():
+        svc.close_year(year)
+    click.echo(f"Haushaltsjahr {year} abgeschlossen.")
+
+
 @bp.cli.command("check")
 def check_command() -> None:
     """Self-check: cached committed figures against the commitment ledger; exit 1 on mismatch."""

@@ -404,6 +404,24 @@ def set_provisional(year: int, flag: bool, *, actor_id: int | None = None) -> No
     record_event("budget_provisional_set", "budget_year", year, actor_id=actor_id, provisional=flag)
 
 
+def close_year(year: int, *, actor_id: int | None = None) -> None:
+    """Close a Haushaltsjahr (Jahresabschluss): afterwards neither commitments nor ledger
+    postings with that fiscal year are accepted (``app.finance.services.ledger``).
+
+    :raises DomainError: the year is missing or already closed.
+    """
+    _check_year(year)
+    changed = _rowcount(
+        update(BudgetYear)
+        .where(BudgetYear.year == year, BudgetYear.closed.is_(False))
+        .values(closed=True)
+    )
+    if changed != 1:
+        raise _year_update_refused(year) or _missing_year_error(year)
+    _expire_budget_rows()
+    record_event("budget_year_closed", "budget_year", year, actor_id=actor_id)
+
+
 # --- commitments ---------------------------------------------------------------------------------
 
 

@@ -212,3 +212,14 @@ def test_changed_iban_blocks_release_of_an_older_order(people, running):
     payouts.confirm_bank_account(people["finance"], new)
     with pytest.raises(DomainError, match="Bankverbindung hat sich geändert"):
         payouts.release_order(people["finance2"], order)
+
+
+def test_closed_budget_year_refuses_ledger_postings(people, running):
+    from app.budget import services as budget
+
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="z" * 32)
+    budget.close_year(_first(running).budget_year)
+    with pytest.raises(ledger.LedgerError, match="abgeschlossen"):
+        payouts.release_order(people["finance2"], order)
+    with pytest.raises(DomainError):
+        budget.close_year(_first(running).budget_year)  # already closed
