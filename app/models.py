@@ -7,29 +7,43 @@ from app.common.mail import OutboxMessage
 from app.finance.models import (
     BankAccount,
     BankStatement,
+    BaseRate,
     GrantAccount,
     Instalment,
     JournalEntry,
     PaymentRun,
     PayoutOrder,
     Posting,
+    RecoveryClaim,
     StatementLine,
 )
 from app.grants.models import (
     Application,
     ApplicationEvent,
+    AuditSample,
     Consultation,
     Document,
     DocumentType,
     FundingYear,
     KprRecord,
+    Notification,
     PayScale,
     PlanLine,
+    ProofLine,
+    ProofOfUse,
+    RevocationCase,
     Submission,
 )
 from app.orgs.models import Organisation
 
 __all__ = [
+    "AuditSample",
+    "BaseRate",
+    "Notification",
+    "ProofLine",
+    "ProofOfUse",
+    "RecoveryClaim",
+    "RevocationCase",
     "BankAccount",
     "BankStatement",
     "StatementLine",

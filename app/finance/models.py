@@ -353,3 +353,49 @@ class StatementLine(db.Model):  # type: ignore[name-defined,misc]
     statement: Mapped[BankStatement] = relationship(back_populates="lines")
     matched_order: Mapped[PayoutOrder | None] = relationship()
     resolved_by: Mapped[User | None] = relationship()
+
+
+# --- recovery and interest ------------------------------------------------------------------------
+
+
+class BaseRate(db.Model):  # type: ignore[name-defined,misc]
+    """Basiszinssatz (§ 247 BGB) from ``valid_from``, in basis points (may be negative).
+    Reference data maintained by an admin; never hard-coded in the calculation (R27)."""
+
+    __tablename__ = "base_rate"
+
+    valid_from: Mapped[date] = mapped_column(primary_key=True)
+    rate_bp: Mapped[int]
+    source: Mapped[str] = mapped_column(String(300))
+
+
+class ClaimStatus(enum.StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    WAIVED = "waived"  # documented waiver (VVK 8.6) or below thresholds
+
+
+class RecoveryClaim(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A refund claim from a (partial) revocation, with its own Kassenzeichen (R31)."""
+
+    __tablename__ = "recovery_claim"
+    __table_args__ = (
+        CheckConstraint("principal_cents > 0", name="principal_positive"),
+        CheckConstraint("interest_cents >= 0", name="interest_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    kassenzeichen: Mapped[str] = mapped_column(String(40), unique=True)
+    principal_cents: Mapped[Cents]
+    interest_cents: Mapped[Cents] = mapped_column(default=0)
+    effective_from: Mapped[date]  # the date the Bescheid lost effect (interest starts, R27)
+    due_on: Mapped[date]
+    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus), index=True)
+    reasons: Mapped[str] = mapped_column(Text)
+    paid_on: Mapped[date | None]
+    paid_cents: Mapped[Cents | None]
+    waiver_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    application: Mapped[Application] = relationship()

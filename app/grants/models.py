@@ -103,6 +103,19 @@ class EventKind(enum.StrEnum):
     NOTIFICATION_RECORDED = "notification_recorded"
     FINAL = "final"
     START_NOTIFIED = "start_notified"
+    PURPOSE_FULFILLED = "purpose_fulfilled"
+    VN_SUBMITTED = "vn_submitted"
+    VN_INCOMPLETE = "vn_incomplete"
+    VN_COMPLETE = "vn_complete"
+    VN_AUDIT = "vn_audit"
+    VN_CHECKED = "vn_checked"
+    RECALCULATED = "recalculated"
+    REVOCATION_CHECK = "revocation_check"
+    REVOCATION_CLOSED = "revocation_closed"
+    REVOKED = "revoked"
+    RECOVERY_PAID = "recovery_paid"
+    CLOSED = "closed"
+    REMINDER = "reminder"
 
 
 class Consultation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -243,6 +256,10 @@ class Application(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     notified_on: Mapped[date | None]  # Bescheid received (Bekanntgabe)
     waiver_on: Mapped[date | None]  # Rechtsbehelfsverzicht recorded
     final_on: Mapped[date | None]  # bestandskräftig
+    # Proof of use (issue 7)
+    purpose_fulfilled_on: Mapped[date | None]
+    vn_due_on: Mapped[date | None]  # R21
+    final_payment_due_on: Mapped[date | None]  # R19: at the latest 6 months after complete VN
 
     organisation: Mapped[Organisation] = relationship()
     assigned_reviewer: Mapped[User | None] = relationship(foreign_keys=[assigned_reviewer_id])
@@ -453,6 +470,7 @@ class Decision(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     vn_deadline: Mapped[date]
     anbest_version: Mapped[str] = mapped_column(String(100))
     late_accepted: Mapped[bool] = mapped_column(default=False)
+    pass_through_allowed: Mapped[bool] = mapped_column(default=False)  # R30 (RL III)
     prepared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None]
@@ -499,3 +517,134 @@ class Bescheid(db.Model):  # type: ignore[name-defined,misc]
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     pdf_sha256: Mapped[str] = mapped_column(String(64))
+
+
+# --- proof of use, audit sample, revocation (issue "Proof of use … recovery with interest") -----
+
+
+class ProofKind(enum.StrEnum):
+    FINAL = "final"  # Verwendungsnachweis
+    PROVISIONAL = "provisional"  # vorläufiger VN (ANBK 6.1: deadline before purpose fulfilled)
+    PARTIAL = "partial"  # Teil-VN (Erstattungsverfahren, R16)
+
+
+class ProofStatus(enum.StrEnum):
+    RECEIVED = "received"
+    INCOMPLETE = "incomplete"
+    COMPLETE = "complete"
+    CHECKED = "checked"
+
+
+class ProofOfUse(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A submitted proof of use (Sachbericht + numeric proof per plan line; no receipts)."""
+
+    __tablename__ = "proof_of_use"
+    __table_args__ = (
+        UniqueConstraint("application_id", "version", name="uq_proof_of_use_application_version"),
+        CheckConstraint("actual_own_cents >= 0", name="own_nonneg"),
+        CheckConstraint("actual_third_party_cents >= 0", name="third_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    version: Mapped[int]
+    kind: Mapped[ProofKind] = mapped_column(_enum(ProofKind))
+    status: Mapped[ProofStatus] = mapped_column(_enum(ProofStatus), index=True)
+    report: Mapped[str] = mapped_column(Text)
+    publicity_confirmed: Mapped[bool] = mapped_column(default=False)
+    publicity_note: Mapped[str] = mapped_column(Text, default="")
+    actual_own_cents: Mapped[Cents] = mapped_column(default=0)
+    actual_third_party_cents: Mapped[Cents] = mapped_column(default=0)
+    ngo_share_cents: Mapped[Cents] = mapped_column(default=0)  # R30: passed on to an NGO
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    check_due_on: Mapped[date]  # R18: completeness check within 30 days, restarts per version
+    completed_on: Mapped[date | None]
+    checked_on: Mapped[date | None]
+    audit_selected: Mapped[bool] = mapped_column(default=False)
+    final_eligible_cents: Mapped[Cents | None]
+    reviewer_note: Mapped[str] = mapped_column(Text, default="")
+
+    lines: Mapped[list[ProofLine]] = relationship(
+        back_populates="proof", cascade="all, delete-orphan", order_by="ProofLine.id"
+    )
+
+
+class ProofLine(db.Model):  # type: ignore[name-defined,misc]
+    """Actual expenditure for one line of the financing plan."""
+
+    __tablename__ = "proof_line"
+    __table_args__ = (CheckConstraint("actual_cents >= 0", name="actual_nonneg"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proof_id: Mapped[int] = mapped_column(ForeignKey("proof_of_use.id", ondelete="CASCADE"))
+    plan_line_id: Mapped[int] = mapped_column(ForeignKey("plan_line.id"))
+    planned_cents: Mapped[Cents]
+    actual_cents: Mapped[Cents]
+
+    proof: Mapped[ProofOfUse] = relationship(back_populates="lines")
+    plan_line: Mapped[PlanLine] = relationship()
+
+
+class AuditSample(db.Model):  # type: ignore[name-defined,misc]
+    """R25: the yearly risk-weighted random draw of proofs for in-depth audit (logged)."""
+
+    __tablename__ = "audit_sample"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(unique=True)
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+    drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    seed: Mapped[str] = mapped_column(String(64))
+    population: Mapped[int]
+    selected: Mapped[int]
+    details: Mapped[str] = mapped_column(Text)  # JSON: weights and selected proof ids
+
+
+class RevocationReason(enum.StrEnum):
+    NO_START = "no_start"  # R24
+    VN_OVERDUE = "vn_overdue"  # R21
+    PUBLICITY = "publicity"  # R29
+    RECALCULATION = "recalculation"  # R22 overpayment
+    MISUSE = "misuse"  # T25
+    WRONG_DATA = "wrong_data"  # T25
+    OTHER = "other"
+
+
+class RevocationCase(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """An open revocation check (T23–T27) with the date the facts were fully known (R26)."""
+
+    __tablename__ = "revocation_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    reason: Mapped[RevocationReason] = mapped_column(_enum(RevocationReason))
+    previous_status: Mapped[Status] = mapped_column(_enum(Status))
+    facts_known_on: Mapped[date]
+    cure_deadline: Mapped[date | None]  # R29: 8 weeks for missing publicity
+    note: Mapped[str] = mapped_column(Text, default="")
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_on: Mapped[date | None]
+    outcome: Mapped[str] = mapped_column(String(20), default="")  # revoked / no_revocation
+
+    application: Mapped[Application] = relationship()
+
+
+class Notification(db.Model):  # type: ignore[name-defined,misc]
+    """A task or reminder for a user or an organisation; ``dedupe_key`` makes the deadline job
+    idempotent (running it twice on a day creates nothing twice)."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    for_ministry: Mapped[bool] = mapped_column(default=False)
+    due_on: Mapped[date | None]
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+
+    application: Mapped[Application | None] = relationship()
