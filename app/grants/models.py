@@ -553,6 +553,7 @@ class ProofOfUse(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     report: Mapped[str] = mapped_column(Text)
     publicity_confirmed: Mapped[bool] = mapped_column(default=False)
     publicity_note: Mapped[str] = mapped_column(Text, default="")
+    publicity_cure_until: Mapped[date | None]  # R29: eight weeks to cure missing publicity
     actual_own_cents: Mapped[Cents] = mapped_column(default=0)
     actual_third_party_cents: Mapped[Cents] = mapped_column(default=0)
     ngo_share_cents: Mapped[Cents] = mapped_column(default=0)  # R30: passed on to an NGO

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-25 00:40:42.513437
+Create Date: 2026-11-25 00:42:37.027468
 
 """
 from alembic import op
@@ -67,6 +67,7 @@ def upgrade():
     sa.Column('report', sa.Text(), nullable=False),
     sa.Column('publicity_confirmed', sa.Boolean(), nullable=False),
     sa.Column('publicity_note', sa.Text(), nullable=False),
+    sa.Column('publicity_cure_until', sa.Date(), nullable=True),
     sa.Column('actual_own_cents', sa.BigInteger(), nullable=False),
     sa.Column('actual_third_party_cents', sa.BigInteger(), nullable=False),
     sa.Column('ngo_share_cents', sa.BigInteger(), nullable=False),
