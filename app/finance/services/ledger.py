@@ -56,6 +56,21 @@ def payable_account(kassenzeichen: str) -> str:
     return f"Liabilities:Auszahlungen:{kassenzeichen}"
 
 
+def receivable_account(claim_kassenzeichen: str) -> str:
+    """An open recovery claim (Rückforderung)."""
+    return f"Assets:Forderungen:{claim_kassenzeichen}"
+
+
+def recovered_account(year: int, kassenzeichen: str) -> str:
+    """Grant expenditure reclaimed by a revocation (reduces the year's grant expense)."""
+    return f"Income:Rueckforderungen:Y{year}:{kassenzeichen}"
+
+
+def interest_account(year: int) -> str:
+    """§ 49a interest received."""
+    return f"Income:Zinsen:Y{year}"
+
+
 class LedgerError(DomainError):
     """An entry is unbalanced, empty, in a closed year, or conflicts with its idempotency key."""
 

@@ -569,6 +569,10 @@ def create_payment_run(
         .values(status=InstalmentStatus.PAID)
         .execution_options(synchronize_session=False)
     )
+    from app.grants.services.proof import close_if_settled
+
+    for application in {o.application for o in orders}:
+        close_if_settled(application)  # T19: the final instalment went to the bank
     record_event(
         "payment_run_created",
         "payment_run",

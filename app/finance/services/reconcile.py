@@ -246,7 +246,7 @@ def auto_match(line: StatementLine, *, actor_id: int | None) -> None:
         if line.is_return:
             _match_return(line, actor_id=actor_id)
         else:
-            line.note = "Zahlungseingang: Zuordnung zu Rückforderungen folgt; bitte prüfen."
+            _match_recovery(line, actor_id=actor_id)
         return
     found, rule, note = candidates(line)
     if len(found) == 1 and rule is not None:
@@ -290,6 +290,50 @@ def _confirm(
     line.matched_order_id = order.id
     line.note = ""
     db.session.refresh(order)
+
+
+_CLAIM_KZ = re.compile(r"KP-\d{4}-\d{4,}-RF\d+")
+
+
+def _match_recovery(line: StatementLine, *, actor_id: int | None) -> None:
+    """An incoming payment naming a recovery claim's Kassenzeichen in the remittance text
+    (refunds rarely carry our EndToEndId): the claim is settled with interest (T21, R33)."""
+    from app.auth.models import User as Actor
+    from app.finance.models import ClaimStatus, RecoveryClaim
+    from app.grants.services.revocation import record_claim_payment
+
+    found = set(_CLAIM_KZ.findall(line.remittance or ""))
+    claims = list(
+        db.session.execute(
+            db.select(RecoveryClaim).where(
+                RecoveryClaim.kassenzeichen.in_(sorted(found)),
+                RecoveryClaim.status == ClaimStatus.OPEN,
+            )
+        ).scalars()
+    )
+    if len(claims) != 1:
+        line.note = (
+            "Zahlungseingang ohne eindeutige offene Rückforderung – bitte prüfen."
+            if found
+            else "Zahlungseingang ohne Kassenzeichen – bitte prüfen."
+        )
+        return
+    claim = claims[0]
+    if line.amount_cents < claim.principal_cents:
+        line.note = (
+            f"Teilzahlung auf {claim.kassenzeichen}: {format_eur(line.amount_cents)} von "
+            f"{format_eur(claim.principal_cents)} – bitte prüfen."
+        )
+        return
+    actor = db.session.get(Actor, actor_id) if actor_id else None
+    record_claim_payment(
+        actor, claim, paid_on=line.booking_date or today(), paid_cents=line.amount_cents
+    )
+    line.match_status = MatchStatus.MATCHED
+    line.match_rule = MatchRule.KASSENZEICHEN
+    line.note = f"Rückforderung {claim.kassenzeichen}"
+    if claim.status is not ClaimStatus.PAID:
+        line.note += " – Zinsen noch offen"
 
 
 def _match_return(line: StatementLine, *, actor_id: int | None) -> None:

@@ -1,0 +1,607 @@
+"""Proof of use (Verwendungsnachweis): purpose fulfilled, submission, completeness check, audit
+sample, final check, recalculation and the grant reduction that follows (T11–T19; R16, R18, R19,
+R21, R22, R23, R25, R29, R30).
+
+No Flask request objects, no commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, update
+
+from app.auth.models import Role, User
+from app.common.audit import record_event
+from app.common.db import today
+from app.common.errors import DomainError, InvalidTransition, NotPermitted
+from app.common.mail import queue_mail
+from app.common.money import format_eur
+from app.extensions import db
+from app.grants import queries
+from app.grants.models import (
+    Application,
+    AuditSample,
+    Decision,
+    DecisionStatus,
+    EventKind,
+    PlanLine,
+    ProofKind,
+    ProofLine,
+    ProofOfUse,
+    ProofStatus,
+    RevocationReason,
+    Status,
+)
+from app.grants.services.applications import add_event, transition
+from app.grants.services.financing import PlanTotals, compute_totals
+
+logger = logging.getLogger(__name__)
+
+#: R18 — completeness check within 30 days (restarts with every re-submission).
+CHECK_DAYS = 30
+#: R19 — the final instalment at the latest six months after the complete VN.
+FINAL_PAYMENT_MONTHS = 6
+#: R22 — recalculation only when eligible expenditure or funds change by more than 500 EUR.
+RECALC_THRESHOLD_CENTS = 50_000
+#: R23 — a reduction of more than 7.5 % or 10,000 EUR must have been reported (ANBK 5.1).
+CHANGE_NOTICE_BP = 750
+CHANGE_NOTICE_CENTS = 1_000_000
+#: R25 — at least half of the proofs received per year are drawn for in-depth audit.
+AUDIT_SHARE_BP = 5000
+#: R29 — eight weeks to cure missing publicity (§ 44a SäHO).
+PUBLICITY_CURE_DAYS = 56
+
+
+def _months(day: date, months: int) -> date:
+    from app.grants.services.review import add_months
+
+    return add_months(day, months)
+
+
+def approved_decision(application: Application) -> Decision:
+    """The approved decision (Bescheid) of the grant.
+
+    :raises InvalidTransition: there is none.
+    """
+    decision = db.session.execute(
+        db.select(Decision).where(
+            Decision.application_id == application.id, Decision.status == DecisionStatus.APPROVED
+        )
+    ).scalar_one_or_none()
+    if decision is None:
+        raise InvalidTransition("Für diesen Antrag gibt es keinen Zuwendungsbescheid.")
+    return decision
+
+
+def _ensure_recipient(user: User, application: Application) -> None:
+    if not (user.has_role(Role.APPLICANT) and user.organisation_id == application.organisation_id):
+        raise NotPermitted("Nur die Zuwendungsempfängerin kann den Verwendungsnachweis einreichen.")
+
+
+def _ensure_reviewer(user: User) -> None:
+    if not user.has_role(Role.REVIEWER, Role.APPROVER):
+        raise NotPermitted("Verwendungsnachweise prüft die Bewilligungsbehörde.")
+
+
+# --- purpose fulfilled (T11) ---------------------------------------------------------------------
+
+
+def vn_due_date(decision: Decision, fulfilled_on: date) -> date:
+    """R21: min(purpose fulfilled + 1 year, end of the grant period + 1 year)."""
+    return min(_months(fulfilled_on, 12), _months(decision.period_end, 12))
+
+
+def declare_purpose_fulfilled(user: User, application: Application, fulfilled_on: date) -> None:
+    """The recipient reports the purpose fulfilled: RUNNING → VN_DUE with the R21 deadline."""
+    _ensure_recipient(user, application)
+    if fulfilled_on > today():
+        raise DomainError("Das Datum darf nicht in der Zukunft liegen.", field="fulfilled_on")
+    decision = approved_decision(application)
+    transition(application, [Status.RUNNING], Status.VN_DUE)
+    application.purpose_fulfilled_on = fulfilled_on
+    application.vn_due_on = vn_due_date(decision, fulfilled_on)
+    add_event(
+        application,
+        EventKind.PURPOSE_FULFILLED,
+        user,
+        fulfilled_on=fulfilled_on,
+        vn_due_on=application.vn_due_on,
+    )
+
+
+# --- submission (T12, T15) -----------------------------------------------------------------------
+
+
+@dataclass
+class ProofInput:
+    kind: ProofKind
+    report: str
+    publicity_confirmed: bool
+    publicity_note: str
+    actuals: Mapping[int, int]  # plan line id → actual cents
+    actual_own_cents: int
+    actual_third_party_cents: int
+    ngo_share_cents: int = 0
+
+
+def change_notice_required(planned_cents: int, actual_cents: int) -> bool:
+    """R23: a reduction of planned expenditure by more than 7.5 % or 10,000 EUR."""
+    reduction = planned_cents - actual_cents
+    return reduction > CHANGE_NOTICE_CENTS or reduction * 10000 > planned_cents * CHANGE_NOTICE_BP
+
+
+def actual_totals(application: Application, proof: ProofOfUse | ProofInput) -> PlanTotals:
+    """Plan totals with the actual figures of a proof (staff caps and R7 apply as planned)."""
+    actuals = (
+        {ln.plan_line_id: ln.actual_cents for ln in proof.lines}
+        if isinstance(proof, ProofOfUse)
+        else dict(proof.actuals)
+    )
+    shadow = [
+        PlanLine(
+            category=line.category,
+            description=line.description,
+            amount_cents=actuals.get(line.id, 0),
+            pay_group=line.pay_group,
+            pay_step=line.pay_step,
+            qualification=line.qualification,
+            fte_permille=line.fte_permille,
+            months=line.months,
+            investive=line.investive,
+            in_kind=line.in_kind,
+            position=line.position,
+        )
+        for line in application.lines
+    ]
+    totals = compute_totals(
+        shadow,
+        own_cash_cents=proof.actual_own_cents,
+        third_party_cents=proof.actual_third_party_cents,
+        requested_grant_cents=application.requested_grant_cents,
+        monthly_caps=queries.monthly_caps(application.funding_year),
+    )
+    for line in shadow:  # transient helpers: keep them out of the session
+        if line in db.session:
+            db.session.expunge(line)
+    return totals
+
+
+def submit_proof(
+    user: User, application: Application, data: ProofInput, *, on: date | None = None
+) -> ProofOfUse:
+    """Submit a proof of use (T12) or re-submit after a request (T15: the R18 clock restarts).
+
+    From RUNNING only a partial (Erstattungsverfahren, R16) or provisional proof is possible.
+
+    :raises DomainError: missing report, figures or a pass-through the Bescheid does not allow.
+    """
+    _ensure_recipient(user, application)
+    on = on or today()
+    allowed = [Status.VN_DUE, Status.VN_INCOMPLETE]
+    if data.kind in (ProofKind.PARTIAL, ProofKind.PROVISIONAL):
+        allowed.append(Status.RUNNING)
+    if application.status not in allowed:
+        raise InvalidTransition("Ein Verwendungsnachweis kann jetzt nicht eingereicht werden.")
+    if not data.report.strip():
+        raise DomainError("Bitte fügen Sie den Sachbericht ein.", field="report")
+    missing = [ln for ln in application.lines if ln.id not in data.actuals]
+    if missing:
+        raise DomainError(
+            "Bitte geben Sie für jede Zeile des Finanzierungsplans die tatsächlichen Ausgaben an.",
+            field="lines",
+        )
+    if (
+        any(v < 0 for v in data.actuals.values())
+        or min(data.actual_own_cents, data.actual_third_party_cents, data.ngo_share_cents) < 0
+    ):
+        raise DomainError("Beträge dürfen nicht negativ sein.", field="lines")
+    decision = approved_decision(application)
+    if data.ngo_share_cents > 0 and not decision.pass_through_allowed:  # R30
+        raise DomainError(
+            "Der Zuwendungsbescheid erlaubt keine Weiterleitung an Dritte (RL III).",
+            field="ngo_share",
+        )
+    version = (
+        int(
+            db.session.execute(
+                db.select(func.count())
+                .select_from(ProofOfUse)
+                .where(ProofOfUse.application_id == application.id)
+            ).scalar_one()
+        )
+        + 1
+    )
+    proof = ProofOfUse(
+        application_id=application.id,
+        version=version,
+        kind=data.kind,
+        status=ProofStatus.RECEIVED,
+        report=data.report.strip(),
+        publicity_confirmed=data.publicity_confirmed,
+        publicity_note=data.publicity_note.strip(),
+        actual_own_cents=data.actual_own_cents,
+        actual_third_party_cents=data.actual_third_party_cents,
+        ngo_share_cents=data.ngo_share_cents,
+        submitted_by_id=user.id,
+        check_due_on=on + timedelta(days=CHECK_DAYS),  # R18 (restarts on re-submission)
+    )
+    proof.lines = [
+        ProofLine(
+            plan_line_id=line.id,
+            planned_cents=line.amount_cents,
+            actual_cents=data.actuals[line.id],
+        )
+        for line in application.lines
+    ]
+    db.session.add(proof)
+    transition(application, allowed, Status.VN_RECEIVED)
+    db.session.flush()
+    planned = sum(line.amount_cents for line in application.lines)
+    actual = sum(data.actuals.values())
+    add_event(
+        application,
+        EventKind.VN_SUBMITTED,
+        user,
+        version=version,
+        proof_kind=data.kind.value,
+        change_notice_required=change_notice_required(planned, actual),
+    )
+    return proof
+
+
+def latest_proof(application: Application) -> ProofOfUse | None:
+    return db.session.execute(
+        db.select(ProofOfUse)
+        .where(ProofOfUse.application_id == application.id)
+        .order_by(ProofOfUse.version.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+# --- completeness check (T13, T14) ---------------------------------------------------------------
+
+
+def mark_incomplete(reviewer: User, proof: ProofOfUse, note: str) -> None:
+    """T14: request the missing parts; the applicant re-submits (T15)."""
+    _ensure_reviewer(reviewer)
+    if not note.strip():
+        raise DomainError("Bitte geben Sie an, was fehlt.", field="note")
+    application = db.session.get(Application, proof.application_id)
+    assert application is not None  # noqa: S101 - foreign key
+    transition(application, [Status.VN_RECEIVED], Status.VN_INCOMPLETE)
+    proof.status, proof.reviewer_note = ProofStatus.INCOMPLETE, note.strip()
+    add_event(application, EventKind.VN_INCOMPLETE, reviewer, message=note.strip())
+    _notify(
+        application,
+        "Verwendungsnachweis unvollständig",
+        f"Bitte ergänzen Sie den Verwendungsnachweis zu {application.reference}:\n\n"
+        f"{note.strip()}\n",
+    )
+
+
+def mark_complete(reviewer: User, proof: ProofOfUse, *, on: date | None = None) -> int | None:
+    """T13: complete — R22 recalculation, the post-VN instalment becomes due (R18), the final
+    payment deadline is set (R19) and missing publicity gets an eight-week cure period (R29).
+
+    Returns the recalculated grant if it changed.
+    """
+    from app.finance.models import InstalmentKind
+    from app.finance.services.payouts import mark_due
+
+    _ensure_reviewer(reviewer)
+    on = on or today()
+    application = db.session.get(Application, proof.application_id)
+    assert application is not None  # noqa: S101 - foreign key
+    transition(application, [Status.VN_RECEIVED], Status.VN_COMPLETE)
+    proof.status, proof.completed_on = ProofStatus.COMPLETE, on
+    application.final_payment_due_on = _months(on, FINAL_PAYMENT_MONTHS)
+    if not proof.publicity_confirmed:
+        proof.publicity_cure_until = on + timedelta(days=PUBLICITY_CURE_DAYS)
+    new_grant = recalculate(reviewer, application, proof)
+    mark_due(application, [InstalmentKind.AFTER_VN, InstalmentKind.REIMBURSEMENT])
+    add_event(
+        application,
+        EventKind.VN_COMPLETE,
+        reviewer,
+        on=on,
+        new_grant_cents=new_grant,
+        late_check=on > proof.check_due_on,
+    )
+    if proof.publicity_cure_until:
+        _notify(
+            application,
+            "Öffentlichkeitsarbeit nachholen (§ 44a SäHO)",
+            f"Im Verwendungsnachweis zu {application.reference} ist die Information der "
+            f"Öffentlichkeit über die Förderung nicht bestätigt. Bitte holen Sie sie bis "
+            f"{proof.publicity_cure_until:%d.%m.%Y} nach und bestätigen Sie dies im Portal.\n",
+        )
+    return new_grant
+
+
+def confirm_publicity(user: User, application: Application, note: str) -> None:
+    """R29: the recipient confirms that the publicity duty has been met (cures the deficit)."""
+    _ensure_recipient(user, application)
+    proof = latest_proof(application)
+    if proof is None:
+        raise InvalidTransition("Es liegt noch kein Verwendungsnachweis vor.")
+    proof.publicity_confirmed = True
+    proof.publicity_note = (proof.publicity_note + "\n" + note.strip()).strip()
+    record_event("publicity_confirmed", "application", application.id, actor_id=user.id)
+
+
+# --- recalculation and reduction (R22) -----------------------------------------------------------
+
+
+def recalculated_grant(
+    decision: Decision, planned: PlanTotals, actual: PlanTotals, planned_third_party: int
+) -> int:
+    """R22 (ANBK 2.1–2.2): for Anteilfinanzierung the grant falls pro rata when eligible
+    expenditure falls or other funds rise by more than 500 EUR; it never rises (ANBK 1.2)."""
+    from app.grants.models import FinancingType
+
+    grant = decision.grant_cents
+    eligible_drop = planned.eligible_cents - actual.eligible_cents
+    funds_rise = actual.third_party_cents - planned_third_party
+    if max(eligible_drop, funds_rise) <= RECALC_THRESHOLD_CENTS:
+        return grant
+    if decision.financing_type is FinancingType.FIXED:
+        return grant  # Festbetrag: no reduction for savings (ANBK 1.2 sentences 4–5 do not apply)
+    if decision.financing_type is FinancingType.DEFICIT:
+        return max(0, grant - max(eligible_drop, 0) - max(funds_rise, 0))
+    base = max(0, actual.eligible_cents - max(funds_rise, 0))
+    by_rate = base * decision.rate_bp // 10000
+    return max(0, min(grant, by_rate, decision.max_amount_cents))
+
+
+def recalculate(reviewer: User, application: Application, proof: ProofOfUse) -> int | None:
+    """Apply R22 to the proof's figures; reduce the grant if it falls. Returns the new grant."""
+    decision = approved_decision(application)
+    planned = queries.totals_for(application)
+    actual = actual_totals(application, proof)
+    new_grant = recalculated_grant(decision, planned, actual, application.third_party_cents)
+    if new_grant >= current_grant(application):
+        return None
+    reduce_grant(reviewer, application, new_grant)
+    return new_grant
+
+
+def current_grant(application: Application) -> int:
+    from app.finance.models import GrantAccount
+
+    account = db.session.get(GrantAccount, application.id)
+    return account.granted_cents if account else approved_decision(application).grant_cents
+
+
+def reduce_grant(actor: User, application: Application, new_grant: int) -> int:
+    """Lower the grant: open instalments shrink (last first), freed budget and commitments are
+    released; if more was already paid, a revocation check for the overpayment is opened.
+    Returns the overpaid amount (0 if none)."""
+    from app.budget.models import CommitmentKind
+    from app.budget.services import committed_plan, release_funds
+    from app.finance.models import EntryKind, GrantAccount, Instalment, InstalmentStatus
+    from app.finance.services import ledger
+    from app.grants.services.revocation import open_check
+
+    account = db.session.get(GrantAccount, application.id)
+    if account is None:
+        raise InvalidTransition("Für diesen Antrag gibt es keine Bewilligung.")
+    old = account.granted_cents
+    floor_cents = max(new_grant, account.ordered_cents)
+    if floor_cents >= old:
+        reduction = 0
+    else:
+        reduction = old - floor_cents
+        db.session.execute(
+            update(GrantAccount)
+            .where(
+                GrantAccount.application_id == application.id,
+                GrantAccount.ordered_cents <= floor_cents,
+            )
+            .values(granted_cents=floor_cents)
+            .execution_options(synchronize_session=False)
+        )
+        remaining = reduction
+        open_rows = (
+            db.session.execute(
+                db.select(Instalment)
+                .where(
+                    Instalment.application_id == application.id,
+                    Instalment.status.in_([InstalmentStatus.PLANNED, InstalmentStatus.DUE]),
+                )
+                .order_by(Instalment.number.desc())
+            )
+            .scalars()
+            .all()
+        )
+        for instalment in open_rows:
+            cut = min(remaining, instalment.amount_cents)
+            instalment.amount_cents -= cut
+            if instalment.amount_cents == 0:
+                instalment.status = InstalmentStatus.CANCELLED
+            remaining -= cut
+        plan: dict[int, int] = {}
+        still = reduction
+        for year, held in sorted(committed_plan(application.id).items(), reverse=True):
+            take = min(still, held)
+            if take > 0:
+                plan[year] = take
+                still -= take
+        if plan:
+            release_funds(application.id, plan, kind=CommitmentKind.REDUCTION, actor_id=actor.id)
+        kz = account.kassenzeichen
+        for year, amount in sorted(plan.items()):
+            ledger.post_entry(
+                kind=EntryKind.REVERSAL,
+                posting_date=today(),
+                fiscal_year=year,
+                description=f"Kürzung der Zuwendung {application.reference}",
+                reference=kz,
+                idempotency_key=f"reduction-{application.id}-{old}-{floor_cents}-{year}",
+                lines=[
+                    ledger.Line(ledger.budget_account(year), amount, application.id),
+                    ledger.Line(ledger.committed_account(kz), -amount, application.id),
+                ],
+                actor_id=actor.id,
+            )
+    overpaid = max(0, account.ordered_cents - new_grant)
+    add_event(
+        application,
+        EventKind.RECALCULATED,
+        actor,
+        old_grant_cents=old,
+        new_grant_cents=new_grant,
+        overpaid_cents=overpaid,
+    )
+    if overpaid and application.status is not Status.REVOCATION_CHECK:
+        open_check(
+            application,
+            reason=RevocationReason.RECALCULATION,
+            facts_known_on=today(),
+            actor=None,
+            note=f"Überzahlung {format_eur(overpaid)} nach Neuberechnung",
+        )
+    db.session.refresh(account)
+    return overpaid
+
+
+# --- audit sample (R25) and final check (T16–T18) ------------------------------------------------
+
+
+def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> AuditSample:
+    """R25: draw at least half of the complete proofs of ``year`` for in-depth audit, weighted by
+    amount and funding rate, with a random component (seeded; seed, weights and selection
+    are logged). Selected grants move to VN_AUDIT (T16)."""
+    _ensure_reviewer(user)
+    if db.session.execute(db.select(AuditSample.id).where(AuditSample.year == year)).first():
+        raise DomainError(f"Für {year} wurde die Stichprobe bereits gezogen.", field="year")
+    rows = db.session.execute(
+        db.select(ProofOfUse, Application, Decision)
+        .join(Application, Application.id == ProofOfUse.application_id)
+        .join(
+            Decision,
+            (Decision.application_id == Application.id)
+            & (Decision.status == DecisionStatus.APPROVED),
+        )
+        .where(
+            ProofOfUse.status == ProofStatus.COMPLETE,
+            Application.status == Status.VN_COMPLETE,
+            func.extract("year", ProofOfUse.submitted_at) == year,
+        )
+    ).all()
+    seed = seed or hashlib.sha256(f"{year}-{today()}".encode()).hexdigest()[:16]
+    rng = random.Random(seed)  # noqa: S311 - audit draw, not cryptography; the seed is logged
+    weights: dict[int, float] = {}
+    keys: list[tuple[float, int]] = []
+    for proof, _application, decision in rows:
+        # Risk weight: amount (in thousands) × funding rate; the random key makes it a draw.
+        weight = max(1.0, decision.grant_cents / 100_000) * max(0.1, decision.rate_bp / 10000)
+        weights[proof.id] = round(weight, 4)
+        keys.append((rng.random() ** (1.0 / weight), proof.id))  # Efraimidis–Spirakis
+    count = math.ceil(len(rows) * AUDIT_SHARE_BP / 10000)
+    selected = {pid for _key, pid in sorted(keys, reverse=True)[:count]}
+    for proof, application, _decision in rows:
+        if proof.id in selected:
+            proof.audit_selected = True
+            transition(application, [Status.VN_COMPLETE], Status.VN_AUDIT)
+            add_event(application, EventKind.VN_AUDIT, user, internal=True, year=year)
+    sample = AuditSample(
+        year=year,
+        drawn_by_id=user.id,
+        seed=seed,
+        population=len(rows),
+        selected=len(selected),
+        details=json.dumps({"weights": weights, "selected": sorted(selected)}),
+    )
+    db.session.add(sample)
+    db.session.flush()
+    record_event(
+        "audit_sample_drawn",
+        "audit_sample",
+        sample.id,
+        actor_id=user.id,
+        year=year,
+        seed=seed,
+        population=len(rows),
+        selected=len(selected),
+    )
+    return sample
+
+
+def mark_checked(
+    reviewer: User,
+    application: Application,
+    *,
+    final_eligible_cents: int | None = None,
+    on: date | None = None,
+) -> int | None:
+    """T17/T18: the check is finished; a lower final eligible amount recalculates (R22) and the
+    final instalment becomes due (R19). Returns the new grant if it changed."""
+    from app.finance.models import InstalmentKind
+    from app.finance.services.payouts import mark_due
+
+    _ensure_reviewer(reviewer)
+    on = on or today()
+    proof = latest_proof(application)
+    if proof is None:
+        raise InvalidTransition("Es liegt kein Verwendungsnachweis vor.")
+    transition(application, [Status.VN_COMPLETE, Status.VN_AUDIT], Status.VN_CHECKED)
+    proof.status, proof.checked_on = ProofStatus.CHECKED, on
+    new_grant = None
+    if final_eligible_cents is not None:
+        if final_eligible_cents < 0:
+            raise DomainError("Der Betrag darf nicht negativ sein.", field="final_eligible")
+        proof.final_eligible_cents = final_eligible_cents
+        decision = approved_decision(application)
+        planned = queries.totals_for(application)
+        actual = actual_totals(application, proof)
+        actual.eligible_cents = final_eligible_cents
+        candidate = recalculated_grant(decision, planned, actual, application.third_party_cents)
+        if candidate < current_grant(application):
+            reduce_grant(reviewer, application, candidate)
+            new_grant = candidate
+    mark_due(application, [InstalmentKind.FINAL])
+    add_event(application, EventKind.VN_CHECKED, reviewer, on=on, new_grant_cents=new_grant)
+    return new_grant
+
+
+def close_if_settled(application: Application) -> bool:
+    """T19: a checked grant whose instalments are all paid (or cancelled) is closed."""
+    from app.finance.models import Instalment, InstalmentStatus
+
+    if application.status is not Status.VN_CHECKED:
+        return False
+    open_count = db.session.execute(
+        db.select(func.count())
+        .select_from(Instalment)
+        .where(
+            Instalment.application_id == application.id,
+            Instalment.status.notin_([InstalmentStatus.PAID, InstalmentStatus.CANCELLED]),
+        )
+    ).scalar_one()
+    if open_count:
+        return False
+    transition(application, [Status.VN_CHECKED], Status.CLOSED)
+    add_event(application, EventKind.CLOSED, None)
+    return True
+
+
+def _notify(application: Application, subject: str, body: str) -> None:
+    recipients = (
+        db.session.execute(
+            db.select(User.email).where(
+                User.organisation_id == application.organisation_id, User.active.is_(True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for email in recipients:
+        queue_mail(email, subject, f"Guten Tag,\n\n{body}\nIhr Förderportal KommPräv\n")
