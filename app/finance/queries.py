@@ -10,12 +10,14 @@ from app.extensions import db
 from app.finance.models import (
     BankAccount,
     BankAccountStatus,
+    ClaimStatus,
     GrantAccount,
     Instalment,
     InstalmentStatus,
     OrderStatus,
     PaymentRun,
     PayoutOrder,
+    RecoveryClaim,
 )
 from app.grants.models import Application
 
@@ -106,3 +108,28 @@ def instalments_of(application_id: int) -> Sequence[Instalment]:
 
 def grant_account(application_id: int) -> GrantAccount | None:
     return db.session.get(GrantAccount, application_id)
+
+
+def claims_of(application_id: int) -> Sequence[RecoveryClaim]:
+    return (
+        db.session.execute(
+            db.select(RecoveryClaim)
+            .where(RecoveryClaim.application_id == application_id)
+            .order_by(RecoveryClaim.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def open_claims() -> Sequence[RecoveryClaim]:
+    return (
+        db.session.execute(
+            db.select(RecoveryClaim)
+            .where(RecoveryClaim.status == ClaimStatus.OPEN)
+            .options(selectinload(RecoveryClaim.application).selectinload(Application.organisation))
+            .order_by(RecoveryClaim.due_on)
+        )
+        .scalars()
+        .all()
+    )

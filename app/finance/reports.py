@@ -33,8 +33,10 @@ vn_checked_on``. ``granted_cents`` is the (possibly reduced) grant, ``committed_
 commitment rows for the year (approvals minus reductions), ``paid_cents`` Σ of the ledger expense
 (``Expenses:Zuwendungen:Y<year>:…``, i.e. released payout orders minus their reversals) booked in
 the year, ``open_cents`` = committed − paid, ``paid_total_cents`` all expense booked for the
-grant in any year. ``vn_deadline`` comes from the decision. **``vn_received_on`` and
-``vn_checked_on`` exist but stay empty** until the proof-of-use (VN) feature exists.
+grant in any year. ``vn_deadline`` comes from the decision; ``vn_received_on`` is the (local)
+date the first *final* proof of use (``ProofKind.FINAL``) was submitted and ``vn_checked_on`` the
+date its check was finished (latest ``checked_on`` of a final proof). Both stay empty while no
+final proof has been received or checked; partial and provisional proofs are not counted.
 
 ``account_totals_frame(...)`` (``account, postings, debit_cents, credit_cents, balance_cents``,
 SQL ``GROUP BY``) and ``monitoring_summary(df)`` (per Kreis: ``kreis_key, landkreis, grants,
@@ -522,13 +524,12 @@ def _local_date(value: datetime | None) -> date | None:
 
 
 def monitoring_frame(year: int) -> pd.DataFrame:
-    """The Haushaltsüberwachungsliste of ``year`` (R34, VVK 9.2) — one SQL statement with two
-    aggregated subqueries (commitments of the year; ledger expense per grant).
-
-    ``vn_received_on`` and ``vn_checked_on`` are always empty until the proof-of-use (VN)
-    feature records them; the columns exist so that the layout does not change then.
+    """The Haushaltsüberwachungsliste of ``year`` (R34, VVK 9.2) — one SQL statement with three
+    aggregated subqueries (commitments of the year; ledger expense per grant; final proofs of
+    use for the VN received/checked dates).
     """
     from app.budget.models import Commitment
+    from app.grants.models import ProofKind, ProofOfUse
 
     year_commitments = (
         select(
@@ -555,6 +556,16 @@ def monitoring_frame(year: int) -> pd.DataFrame:
         .group_by(Posting.application_id)
         .subquery("expense")
     )
+    final = ProofOfUse.kind == ProofKind.FINAL
+    proofs = (
+        select(
+            ProofOfUse.application_id.label("application_id"),
+            func.min(case((final, ProofOfUse.submitted_at))).label("received_at"),
+            func.max(case((final, ProofOfUse.checked_on))).label("checked_on"),
+        )
+        .group_by(ProofOfUse.application_id)
+        .subquery("proofs")
+    )
     committed = func.coalesce(year_commitments.c.committed, 0)
     paid = func.coalesce(expense.c.paid_year, 0)
     stmt = (
@@ -577,6 +588,8 @@ def monitoring_frame(year: int) -> pd.DataFrame:
             cast(committed - paid, BigInteger),
             cast(func.coalesce(expense.c.paid_total, 0), BigInteger),
             Decision.vn_deadline,
+            proofs.c.received_at,
+            proofs.c.checked_on,
         )
         .select_from(Decision)
         .join(Application, Decision.application_id == Application.id)
@@ -584,6 +597,7 @@ def monitoring_frame(year: int) -> pd.DataFrame:
         .outerjoin(GrantAccount, GrantAccount.application_id == Application.id)
         .outerjoin(year_commitments, year_commitments.c.application_id == Application.id)
         .outerjoin(expense, expense.c.application_id == Application.id)
+        .outerjoin(proofs, proofs.c.application_id == Application.id)
         .where(
             Decision.status == DecisionStatus.APPROVED,
             or_(
@@ -594,7 +608,7 @@ def monitoring_frame(year: int) -> pd.DataFrame:
         .order_by(Application.reference, Application.id)
     )
     rows = [
-        (year, *row[:9], _local_date(row[9]), *row[10:], None, None)
+        (year, *row[:9], _local_date(row[9]), *row[10:18], _local_date(row[18]), row[19])
         for row in db.session.execute(stmt).all()
     ]
     return _frame(rows, MONITORING_COLUMNS)

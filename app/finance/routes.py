@@ -23,6 +23,7 @@ from app.finance.forms import ActionForm, BankAccountForm, OrderForm, PaymentRun
 from app.finance.models import BankAccount, Instalment, OrderStatus, PaymentRun, PayoutOrder
 from app.finance.services import payouts
 from app.grants import queries as grant_queries
+from app.grants.forms import ClaimPaymentForm
 
 
 def _user() -> User:
@@ -50,6 +51,8 @@ def dashboard() -> ResponseReturnValue:
         action_form=ActionForm(),
         run_form=PaymentRunForm(),
         warning=payouts.small_instalment_warning,
+        claims=queries.open_claims(),
+        claim_form=ClaimPaymentForm(),
         user=_user(),
     )
 

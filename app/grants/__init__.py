@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("grants", __name__)
 
-from app.grants import admin_routes, cli, review_routes, routes  # noqa: E402, F401
+import app.grants.task_routes  # noqa: E402, F401
+from app.grants import admin_routes, cli, proof_routes, review_routes, routes  # noqa: E402, F401

@@ -28,10 +28,14 @@ from app.grants.forms import (
     DateForm,
     DecideForm,
     DecisionForm,
+    NoteForm,
+    RevocationCheckForm,
+    RevokeForm,
 )
 from app.grants.models import Application, Decision, FinancingType, Status
 from app.grants.routes import _attachment
-from app.grants.services import review
+from app.grants.services import proof as proof_service
+from app.grants.services import review, revocation
 from app.orgs import queries as org_queries
 
 MINISTRY = (Role.REVIEWER, Role.APPROVER, Role.ADMIN)
@@ -121,6 +125,11 @@ def review_page(application_id: int) -> ResponseReturnValue:
         decide_form=DecideForm(),
         date_form=DateForm(),
         finality=review.finality_date(application),
+        proof=proof_service.latest_proof(application),
+        case=revocation.open_case(application),
+        check_form=RevocationCheckForm(),
+        revoke_form=RevokeForm(),
+        note_form=NoteForm(),
     )
 
 

@@ -97,6 +97,8 @@ def detail(application_id: int) -> ResponseReturnValue:
     # Imported here: app.finance builds on app.grants (avoids an import cycle).
     from app.finance import queries as finance_queries
     from app.finance.forms import StartForm
+    from app.grants.forms import FulfilledForm, NoteForm
+    from app.grants.services import proof as proof_service
 
     application = _load(application_id)
     user = _user()
@@ -114,6 +116,10 @@ def detail(application_id: int) -> ResponseReturnValue:
         bescheid=queries.bescheid_of(application),
         comment_form=CommentForm() if application.submitted_at else None,
         instalments=finance_queries.instalments_of(application.id),
+        proof=proof_service.latest_proof(application),
+        claims=finance_queries.claims_of(application.id),
+        fulfilled_form=FulfilledForm() if application.status is Status.RUNNING else None,
+        note_form=NoteForm(),
         start_form=StartForm()
         if application.status is Status.FINAL and user.has_role(Role.APPLICANT)
         else None,

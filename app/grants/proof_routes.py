@@ -1,0 +1,295 @@
+"""Views for proof of use, audit sample, revocation and recovery claims (thin wrappers)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import cast
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+from app.auth.models import Role, User
+from app.common.errors import DomainError
+from app.common.money import MoneyError, parse_eur
+from app.common.security import parse_id
+from app.common.tx import transactional
+from app.extensions import db
+from app.grants import bp, queries
+from app.grants.forms import (
+    AuditSampleForm,
+    CheckForm,
+    ClaimPaymentForm,
+    FulfilledForm,
+    NoteForm,
+    ProofForm,
+    RevocationCheckForm,
+    RevokeForm,
+)
+from app.grants.models import Application, ProofKind, RevocationReason
+from app.grants.services import proof as vn
+from app.grants.services import revocation
+
+
+def _user() -> User:
+    return cast(User, current_user._get_current_object())
+
+
+def _load(application_id: int) -> Application:
+    return queries.get_application_for(_user(), application_id)
+
+
+def _fail(exc: DomainError, target: str) -> ResponseReturnValue:
+    db.session.rollback()
+    flash(exc.message, "error")
+    return redirect(target), 303
+
+
+# --- applicant ---------------------------------------------------------------------------------
+
+
+@bp.route("/antraege/<int:application_id>/zweckerfuellung", methods=["POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def purpose_fulfilled(application_id: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    target = url_for("grants.detail", application_id=application.id)
+    form = FulfilledForm()
+    if not form.validate_on_submit():
+        flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
+        return redirect(target)
+    try:
+        vn.declare_purpose_fulfilled(_user(), application, cast(date, form.fulfilled_on.data))
+    except DomainError as exc:
+        return _fail(exc, target)
+    flash(
+        _(
+            "Der Verwendungsnachweis ist bis %(d)s einzureichen.",
+            d=application.vn_due_on.strftime("%d.%m.%Y") if application.vn_due_on else "",
+        ),
+        "success",
+    )
+    return redirect(target)
+
+
+@bp.route("/antraege/<int:application_id>/verwendungsnachweis", methods=["GET", "POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def submit_proof(application_id: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    form = ProofForm()
+    line_errors: dict[int, str] = {}
+    raw: dict[int, str] = {}
+    if request.method == "POST":
+        actuals: dict[int, int] = {}
+        for line in application.lines:
+            text = request.form.get(f"actual-{line.id}", "").strip()
+            raw[line.id] = text
+            try:
+                actuals[line.id] = parse_eur(text) if text else 0
+            except MoneyError:
+                line_errors[line.id] = _("Bitte geben Sie einen Betrag wie 1.234,56 ein.")
+        if form.validate_on_submit() and not line_errors:
+            data = vn.ProofInput(
+                kind=ProofKind(form.kind.data),
+                report=form.report.data or "",
+                publicity_confirmed=bool(form.publicity_confirmed.data),
+                publicity_note=form.publicity_note.data or "",
+                actuals=actuals,
+                actual_own_cents=form.actual_own.data or 0,
+                actual_third_party_cents=form.actual_third_party.data or 0,
+                ngo_share_cents=form.ngo_share.data or 0,
+            )
+            try:
+                vn.submit_proof(_user(), application, data)
+            except DomainError as exc:
+                getattr(form, exc.field or "report", form.report).errors.append(exc.message)
+            else:
+                flash(_("Der Verwendungsnachweis wurde eingereicht."), "success")
+                return redirect(url_for("grants.detail", application_id=application.id))
+    failed = bool(form.errors or line_errors)
+    return render_template(
+        "grants/proof_form.html", app=application, form=form, line_errors=line_errors, raw=raw
+    ), (422 if failed else 200)
+
+
+@bp.route("/antraege/<int:application_id>/oeffentlichkeit", methods=["POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def confirm_publicity(application_id: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    form = NoteForm()
+    target = url_for("grants.detail", application_id=application.id)
+    if form.validate_on_submit():
+        try:
+            vn.confirm_publicity(_user(), application, form.note.data or "")
+        except DomainError as exc:
+            return _fail(exc, target)
+        flash(_("Vielen Dank. Die Öffentlichkeitsarbeit ist bestätigt."), "success")
+    return redirect(target)
+
+
+# --- ministry ----------------------------------------------------------------------------------
+
+
+@bp.route("/pruefung/<int:application_id>/verwendungsnachweis")
+@role_required(Role.REVIEWER, Role.APPROVER)
+def proof_review(application_id: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    proof = vn.latest_proof(application)
+    if proof is None:
+        abort(404)
+    planned = queries.totals_for(application)
+    actual = vn.actual_totals(application, proof)
+    decision = vn.approved_decision(application)
+    projected = vn.recalculated_grant(decision, planned, actual, application.third_party_cents)
+    return render_template(
+        "grants/proof_review.html",
+        app=application,
+        proof=proof,
+        planned=planned,
+        actual=actual,
+        projected=projected,
+        current=vn.current_grant(application),
+        change_notice=vn.change_notice_required(
+            planned.total_expenditure_cents, actual.total_expenditure_cents
+        ),
+        note_form=NoteForm(),
+        check_form=CheckForm(),
+    )
+
+
+@bp.route("/pruefung/<int:application_id>/verwendungsnachweis/<action>", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def proof_action(application_id: int, action: str) -> ResponseReturnValue:
+    if action not in ("vollstaendig", "unvollstaendig", "geprueft"):
+        abort(404)
+    application = _load(application_id)
+    proof = vn.latest_proof(application)
+    if proof is None:
+        abort(404)
+    target = url_for("grants.proof_review", application_id=application.id)
+    note_form, check_form = NoteForm(), CheckForm()
+    try:
+        if action == "vollstaendig":
+            vn.mark_complete(_user(), proof)
+        elif action == "unvollstaendig":
+            note_form.validate_on_submit()
+            vn.mark_incomplete(_user(), proof, note_form.note.data or "")
+        else:
+            if not check_form.validate_on_submit():
+                flash(_("Bitte geben Sie einen Betrag wie 1.234,56 ein."), "error")
+                return redirect(target), 303
+            vn.mark_checked(
+                _user(), application, final_eligible_cents=check_form.final_eligible.data
+            )
+    except DomainError as exc:
+        return _fail(exc, target)
+    flash(_("Gespeichert."), "success")
+    return redirect(target)
+
+
+@bp.route("/pruefung/stichprobe", methods=["GET", "POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def audit_sample() -> ResponseReturnValue:
+    form = AuditSampleForm()
+    if form.validate_on_submit():
+        try:
+            sample = vn.draw_audit_sample(_user(), cast(int, form.year.data))
+        except DomainError as exc:
+            form.year.errors.append(exc.message)
+        else:
+            flash(
+                _(
+                    "Stichprobe gezogen: %(s)s von %(p)s Nachweisen (Startwert %(seed)s).",
+                    s=sample.selected,
+                    p=sample.population,
+                    seed=sample.seed,
+                ),
+                "success",
+            )
+            return redirect(url_for("grants.audit_sample"))
+    from app.grants.models import AuditSample
+
+    samples = (
+        db.session.execute(db.select(AuditSample).order_by(AuditSample.year.desc())).scalars().all()
+    )
+    return render_template("grants/audit_sample.html", form=form, samples=samples), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/pruefung/<int:application_id>/widerruf/<action>", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def revocation_action(application_id: int, action: str) -> ResponseReturnValue:
+    if action not in ("pruefen", "einstellen", "widerrufen"):
+        abort(404)
+    application = _load(application_id)
+    target = url_for("grants.review_page", application_id=application.id) + "#widerruf"
+    try:
+        if action == "pruefen":
+            form = RevocationCheckForm()
+            if not form.validate_on_submit():
+                flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
+                return redirect(target), 303
+            revocation.open_check(
+                application,
+                reason=RevocationReason(form.reason.data),
+                facts_known_on=cast(date, form.facts_known_on.data),
+                actor=_user(),
+                note=form.note.data or "",
+            )
+        elif action == "einstellen":
+            note = NoteForm()
+            note.validate_on_submit()
+            revocation.close_without_revocation(_user(), application, note.note.data or "")
+        else:
+            revoke = RevokeForm()
+            if not revoke.validate_on_submit():
+                for errors in revoke.errors.values():
+                    for error in errors:
+                        flash(str(error), "error")
+                return redirect(target), 303
+            revocation.revoke(
+                _user(),
+                application,
+                new_grant_cents=cast(int, revoke.new_grant.data),
+                reasons=revoke.reasons.data or "",
+                effective_from=cast(date, revoke.effective_from.data),
+            )
+    except DomainError as exc:
+        return _fail(exc, target)
+    flash(_("Gespeichert."), "success")
+    return redirect(target)
+
+
+@bp.route("/kasse/forderungen/<int:claim_id>/zahlung", methods=["POST"])
+@role_required(Role.FINANCE)
+@transactional
+def claim_payment(claim_id: int) -> ResponseReturnValue:
+    from app.finance.models import RecoveryClaim
+
+    claim = db.session.get(RecoveryClaim, parse_id(str(claim_id)) or 0)
+    if claim is None:
+        abort(404)
+    form = ClaimPaymentForm()
+    target = url_for("finance.dashboard") + "#forderungen"
+    if not form.validate_on_submit():
+        flash(_("Bitte prüfen Sie Datum und Betrag."), "error")
+        return redirect(target), 303
+    try:
+        revocation.record_claim_payment(
+            _user(),
+            claim,
+            paid_on=cast(date, form.paid_on.data),
+            paid_cents=cast(int, form.amount.data),
+        )
+    except DomainError as exc:
+        return _fail(exc, target)
+    flash(_("Der Zahlungseingang wurde gebucht."), "success")
+    return redirect(target)
