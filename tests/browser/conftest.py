@@ -356,6 +356,69 @@ def review_case(live_server: LiveServer, budget: Budget) -> ReviewCase:
     return case
 
 
+# --- finance side: an approved, final grant and the cash office ---------------------------------
+
+#: Finance scenario (Plauen, AGS 14523320: an organisation of its own).
+FINANCE_APPLICANT_EMAIL = "kpr@plauen.browser-test.de"
+FINANCE_1_EMAIL = "kasse1@lpr.browser-test.de"
+FINANCE_2_EMAIL = "kasse2@lpr.browser-test.de"
+
+
+@dataclass
+class FinanceCase:
+    """An approved, final (bestandskräftig) grant of Plauen without a bank account, and two
+    finance users (names as shown in the UI)."""
+
+    application_id: int
+    reference: str
+    title: str
+    kassenzeichen: str
+    grant_cents: int
+    organisation: str
+    applicant: str
+    finance_1: str
+    finance_2: str
+
+
+@pytest.fixture
+def finance_case(live_server: LiveServer, budget: Budget) -> FinanceCase:
+    """Committed: ``tests.finance.factories.approved_grant`` for a Plauen applicant (approval
+    year 2027, final) and two finance users.
+
+    ``approved_grant`` opens the budget years 2027–2029 unless they exist; depending on ``budget``
+    makes the session's years exist first, so that neither fixture opens a year twice whatever
+    the test order and run date (``open_year`` refuses duplicates).
+    """
+    from app.finance import queries as finance_queries
+    from tests import factories
+    from tests.finance.factories import approved_grant
+
+    with live_server.app.app_context():
+        finance_1 = factories.create_user("finance", email=FINANCE_1_EMAIL, name="Kai Kassler")
+        finance_2 = factories.create_user("finance", email=FINANCE_2_EMAIL, name="Frieda Freigabe")
+        applicant = factories.create_user(
+            "applicant", ags="14523320", email=FINANCE_APPLICANT_EMAIL, name="Paula Plauen"
+        )
+        assert applicant.organisation is not None
+        application = approved_grant(applicant)
+        grant = finance_queries.grant_account(application.id)
+        assert grant is not None
+        case = FinanceCase(
+            application_id=application.id,
+            reference=application.reference or "",
+            title=application.title,
+            kassenzeichen=grant.kassenzeichen,
+            grant_cents=grant.granted_cents,
+            organisation=applicant.organisation.display_name,
+            applicant=applicant.name,
+            finance_1=finance_1.name,
+            finance_2=finance_2.name,
+        )
+        db.session.commit()
+        db.session.remove()
+    return case
+
+
 class AxeCheck:
     """Accessibility smoke check with axe-core (bundled by axe-playwright-python, offline).
 
