@@ -1,9 +1,9 @@
-"""Admin pages for programme reference data (TV-L caps, windows, document types)."""
+"""Admin pages for programme reference data: TV-L caps, windows, document types, base rates."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -17,18 +17,36 @@ from app.common.errors import DomainError
 from app.common.tx import transactional
 from app.extensions import db
 from app.grants import bp, queries
-from app.grants.forms import DocumentRequiredForm, PayScaleForm, WindowForm
+from app.grants.forms import BaseRateForm, DocumentRequiredForm, PayScaleForm, WindowForm
 from app.grants.models import FundingYear, PayScale
 from app.grants.rules_config import default_window
 from app.grants.services import reference
+
+if TYPE_CHECKING:
+    from app.finance.models import BaseRate
 
 
 def _admin() -> User:
     return cast(User, current_user._get_current_object())
 
 
+def _base_rates() -> list[tuple[BaseRate, str, str]]:
+    """Basiszinssätze, newest first, with the base and the § 49a rate (+5 pp) as German text."""
+    from app.finance.interest import SURCHARGE_BP, format_rate_bp
+    from app.finance.models import BaseRate  # app.finance builds on app.grants
+
+    rows = db.session.execute(db.select(BaseRate).order_by(BaseRate.valid_from.desc())).scalars()
+    return [
+        (row, format_rate_bp(row.rate_bp), format_rate_bp(row.rate_bp + SURCHARGE_BP))
+        for row in rows
+    ]
+
+
 def _page(
-    pay_form: PayScaleForm, window_form: WindowForm, status: int = 200
+    pay_form: PayScaleForm,
+    window_form: WindowForm,
+    status: int = 200,
+    rate_form: BaseRateForm | None = None,
 ) -> ResponseReturnValue:
     scales = (
         db.session.execute(db.select(PayScale).order_by(PayScale.year.desc(), PayScale.pay_group))
@@ -49,6 +67,8 @@ def _page(
         window_form=window_form,
         doc_form=DocumentRequiredForm(),
         default_window=default_window,
+        base_rates=_base_rates(),
+        rate_form=rate_form or BaseRateForm(),
     ), status
 
 
@@ -99,6 +119,27 @@ def admin_window() -> ResponseReturnValue:
             flash(_("Die Antragsfrist wurde gespeichert."), "success")
             return redirect(url_for("grants.admin_reference"))
     return _page(PayScaleForm(), form, 422)
+
+
+@bp.route("/verwaltung/basiszinssatz", methods=["POST"])
+@role_required(Role.ADMIN)
+@transactional
+def admin_base_rate() -> ResponseReturnValue:
+    form = BaseRateForm()
+    if form.validate_on_submit():
+        try:
+            reference.set_base_rate(
+                _admin(),
+                valid_from=cast(date, form.valid_from.data),
+                rate_bp=cast(int, form.rate.data),
+                source=form.source.data or "",
+            )
+        except DomainError as exc:
+            getattr(form, exc.field or "rate").errors.append(exc.message)
+        else:
+            flash(_("Der Basiszinssatz wurde gespeichert."), "success")
+            return redirect(url_for("grants.admin_reference") + "#basiszinssatz")
+    return _page(PayScaleForm(), WindowForm(), 422, rate_form=form)
 
 
 @bp.route("/verwaltung/dokumentarten/<code>", methods=["POST"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -18,7 +21,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.common.fields import (
     FteField,
@@ -465,3 +468,59 @@ class ClaimPaymentForm(FlaskForm):
     amount = MoneyField(
         _l("Betrag"), validators=[InputRequired(_l("Bitte geben Sie den Betrag an."))]
     )
+
+
+_SIGNED_PERCENT = re.compile(r"^([+-]?)(\d{1,2})(?:[,.](\d{1,2}))?$")
+
+
+class SignedPercentField(StringField):
+    """A percentage that may be negative, typed as "-0,88" or "1,27"; ``data`` is basis points
+    (-88, 127). ``PercentField`` (app.common.fields) accepts no sign."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if isinstance(self.data, int):
+            sign = "-" if self.data < 0 else ""
+            return f"{sign}{abs(self.data) // 100},{abs(self.data) % 100:02d}"
+        return ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = str(valuelist[0]) if valuelist else ""
+        text = text.replace("%", "").replace("\u2212", "-").replace(" ", "").strip()
+        if not text:
+            self.data = None
+            return
+        match = _SIGNED_PERCENT.match(text)
+        if not match:
+            self.data = None
+            raise ValueError(_l("Bitte geben Sie einen Zinssatz wie -0,88 oder 1,27 ein."))
+        sign, whole, frac = match.groups()
+        value = int(whole) * 100 + int(((frac or "") + "00")[:2])
+        self.data = -value if sign == "-" else value
+
+
+class BaseRateForm(FlaskForm):
+    """Add or correct a Basiszinssatz (§ 247 BGB) on the admin page „Stammdaten“ (R27)."""
+
+    valid_from = GermanDateField(
+        _l("Gültig ab"),
+        validators=[InputRequired(_l("Bitte geben Sie an, ab wann der Zinssatz gilt."))],
+    )
+    rate = SignedPercentField(
+        _l("Basiszinssatz in Prozent"),
+        validators=[InputRequired(_l("Bitte geben Sie den Zinssatz an."))],
+    )
+    source = StringField(
+        _l("Quelle"),
+        validators=[InputRequired(_l("Bitte geben Sie die Quelle an.")), Length(max=300)],
+    )
+
+    def validate_valid_from(self, field: GermanDateField) -> None:
+        """Checked here too (the service is authoritative) so all errors show at once."""
+        from app.finance.interest import is_half_year_start  # app.finance builds on app.grants
+
+        if field.data is not None and not is_half_year_start(field.data):
+            raise ValidationError(
+                _l("Der Basiszinssatz ändert sich nur zum 01.01. und 01.07. eines Jahres.")
+            )

@@ -80,8 +80,11 @@ DOCUMENT_TYPES: tuple[tuple[str, str, str, bool, bool, str], ...] = (
 
 
 def seed_reference() -> dict[str, int]:
-    """Insert missing document types and TV-L cap rows; returns how many were added."""
-    added = {"document_types": 0, "pay_scales": 0}
+    """Insert missing document types, TV-L cap rows and Basiszinssätze; returns how many were
+    added."""
+    from app.finance.base_rates import seed_base_rates  # app.finance builds on app.grants
+
+    added = {"document_types": 0, "pay_scales": 0, "base_rates": 0}
     existing_types = set(db.session.execute(db.select(DocumentType.code)).scalars())
     for position, (code, de, en, required, per_line, rule) in enumerate(DOCUMENT_TYPES):
         if code not in existing_types:
@@ -112,5 +115,6 @@ def seed_reference() -> dict[str, int]:
                     )
                 )
                 added["pay_scales"] += 1
+    added["base_rates"] = seed_base_rates()
     db.session.flush()
     return added

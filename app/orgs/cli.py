@@ -23,6 +23,7 @@ def import_command() -> None:
     )
     click.echo(
         f"Dokumentarten neu: {seeded['document_types']}, "
-        f"TV-L-Obergrenzen neu: {seeded['pay_scales']}"
+        f"TV-L-Obergrenzen neu: {seeded['pay_scales']}, "
+        f"Basiszinssätze neu: {seeded.get('base_rates', 0)}"
     )
     click.echo(f"Quelle: {ATTRIBUTION}")

@@ -1,9 +1,10 @@
-"""Admin maintenance of programme reference data: TV-L caps (R8), application windows (R2) and
-which document types are required (R4). Every change is audited."""
+"""Admin maintenance of programme reference data: TV-L caps (R8), application windows (R2),
+which document types are required (R4) and the Basiszinssatz (R27). Every change is audited."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from app.auth.models import Role, User
 from app.common.audit import record_event
@@ -12,7 +13,14 @@ from app.extensions import db
 from app.grants.models import DocumentType, FundingYear, PayScale
 from app.grants.rules_config import QUALIFICATION_CAP_GROUP
 
+if TYPE_CHECKING:
+    from app.finance.models import BaseRate
+
 CAP_GROUPS = tuple(sorted(set(QUALIFICATION_CAP_GROUP.values())))
+
+#: Plausibility bounds for a Basiszinssatz in basis points (it was −0,88 % at its lowest).
+BASE_RATE_MIN_BP = -2_000
+BASE_RATE_MAX_BP = 2_000
 
 
 def _ensure_admin(user: User) -> None:
@@ -96,5 +104,57 @@ def set_document_required(admin: User, code: str, required: bool) -> DocumentTyp
     db.session.flush()
     record_event(
         "document_type_required", "document_type", code, actor_id=admin.id, required=required
+    )
+    return row
+
+
+def set_base_rate(admin: User, valid_from: date, rate_bp: int, source: str) -> BaseRate:
+    """Add or correct the Basiszinssatz (§ 247 BGB) of the half-year starting ``valid_from`` (R27).
+
+    :raises DomainError: ``valid_from`` is not 1 January/1 July (from 2002 on), the rate is
+        implausible (outside ±20 %), or the source is missing.
+    """
+    from app.finance.interest import format_rate_bp, is_half_year_start
+    from app.finance.models import BaseRate
+
+    _ensure_admin(admin)
+    if not is_half_year_start(valid_from):
+        raise DomainError(
+            "Der Basiszinssatz ändert sich nur zum 01.01. und 01.07. eines Jahres (§ 247 BGB).",
+            field="valid_from",
+        )
+    if not 2002 <= valid_from.year <= 2100:
+        raise DomainError(
+            "Bitte geben Sie ein Halbjahr ab 01.01.2002 an (§ 247 BGB gilt seit 2002).",
+            field="valid_from",
+        )
+    if not BASE_RATE_MIN_BP <= rate_bp <= BASE_RATE_MAX_BP:
+        raise DomainError(
+            "Bitte prüfen Sie den Zinssatz: zulässig sind -20,00 % bis 20,00 %.", field="rate"
+        )
+    source = source.strip()
+    if not source or len(source) > 300:
+        raise DomainError(
+            "Bitte geben Sie die Quelle an (höchstens 300 Zeichen, z. B. Bekanntmachung der "
+            "Deutschen Bundesbank).",
+            field="source",
+        )
+    row = db.session.get(BaseRate, valid_from)
+    old = row.rate_bp if row else None
+    if row is None:
+        row = BaseRate(valid_from=valid_from, rate_bp=rate_bp, source=source)
+        db.session.add(row)
+    else:
+        row.rate_bp, row.source = rate_bp, source
+    db.session.flush()
+    record_event(
+        "base_rate_set",
+        "base_rate",
+        valid_from.isoformat(),
+        actor_id=admin.id,
+        old_bp=old,
+        new_bp=rate_bp,
+        new_percent=format_rate_bp(rate_bp),
+        source=source,
     )
     return row

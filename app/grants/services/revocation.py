@@ -335,7 +335,16 @@ def interest_due(claim: RecoveryClaim, paid_on: date) -> tuple[int, str]:
         Rate(r.valid_from, r.rate_bp)
         for r in db.session.execute(db.select(BaseRate).order_by(BaseRate.valid_from)).scalars()
     ]
-    result = compute_interest(claim.principal_cents, claim.effective_from, paid_on, rates)
+    from app.finance.config import INTEREST_DAY_COUNT
+
+    # Interest runs up to and including the payment day (Zins-A Nr. 2.3): end is exclusive.
+    result = compute_interest(
+        claim.principal_cents,
+        claim.effective_from,
+        paid_on + timedelta(days=1),
+        rates,
+        day_count=INTEREST_DAY_COUNT,
+    )
     if not result.charged:
         return 0, result.reason
     return result.total_cents, result.reason
