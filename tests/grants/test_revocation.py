@@ -137,3 +137,60 @@ def test_R28_small_recovery_within_vvk_8_7_is_not_raised(people):
 
 def test_R29_publicity_proposal_is_5_to_15_percent():
     assert revocation.publicity_recovery_proposal(4_000_000) == (200_000, 600_000)
+
+
+def test_R27_claim_paid_with_interest_closes_the_grant(people):
+    from app.finance.interest import Rate, compute_interest
+    from app.finance.models import BaseRate
+
+    application = _paid_first(people)
+    revocation.open_check(
+        application,
+        reason=RevocationReason.MISUSE,
+        facts_known_on=date(2026, 11, 20),
+        actor=people["reviewer"],
+    )
+    claim = revocation.revoke(
+        people["approver"],
+        application,
+        new_grant_cents=0,
+        reasons="Zweckwidrig",
+        effective_from=date(2026, 1, 5),
+        on=date(2026, 11, 24),
+    )
+    rates = [
+        Rate(r.valid_from, r.rate_bp) for r in db.session.execute(db.select(BaseRate)).scalars()
+    ]
+    expected = compute_interest(
+        1_600_000, date(2026, 1, 5), date(2026, 11, 21), rates, day_count="30/360"
+    )
+    assert expected.charged and expected.total_cents > 25_000
+    interest, _why = revocation.interest_due(claim, date(2026, 11, 20))
+    assert interest == expected.total_cents
+    revocation.record_claim_payment(
+        people["finance"], claim, paid_on=date(2026, 11, 20), paid_cents=1_600_000 + interest
+    )
+    assert claim.status is ClaimStatus.PAID and claim.interest_cents == interest
+    assert application.status is Status.CLOSED
+    assert ledger.balance(ledger.receivable_account(claim.kassenzeichen)) == 0
+    assert ledger.unbalanced_entries() == []
+
+
+def test_R27_missing_base_rate_is_a_clear_error_not_a_crash(people):
+    application = _paid_first(people)
+    revocation.open_check(
+        application,
+        reason=RevocationReason.MISUSE,
+        facts_known_on=date(2026, 11, 20),
+        actor=people["reviewer"],
+    )
+    claim = revocation.revoke(
+        people["approver"],
+        application,
+        new_grant_cents=0,
+        reasons="Zweckwidrig",
+        effective_from=date(2026, 1, 5),
+        on=date(2026, 11, 24),
+    )
+    with pytest.raises(DomainError, match="Zinsen können nicht berechnet werden"):
+        revocation.interest_due(claim, date(2027, 3, 1))  # no rate for 2027 maintained yet

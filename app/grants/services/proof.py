@@ -95,8 +95,9 @@ def _ensure_reviewer(user: User) -> None:
 
 
 def vn_due_date(decision: Decision, fulfilled_on: date) -> date:
-    """R21: min(purpose fulfilled + 1 year, end of the grant period + 1 year)."""
-    return min(_months(fulfilled_on, 12), _months(decision.period_end, 12))
+    """R21: min(purpose fulfilled + 1 year, end of the grant period + 1 year), and never later
+    than the deadline stated in the Bescheid (R10)."""
+    return min(_months(fulfilled_on, 12), _months(decision.period_end, 12), decision.vn_deadline)
 
 
 def declare_purpose_fulfilled(user: User, application: Application, fulfilled_on: date) -> None:

@@ -86,9 +86,11 @@ def open_check(
         facts_known_on=facts_known_on,
         note=note.strip(),
         opened_by_id=actor.id if actor else None,
+        # R29: a reviewer's publicity finding starts the eight-week cure period; the deadline
+        # job opens its check only after that period, so no second one is granted.
         cure_deadline=(
             facts_known_on + timedelta(days=PUBLICITY_CURE_DAYS)
-            if reason is RevocationReason.PUBLICITY
+            if reason is RevocationReason.PUBLICITY and actor is not None
             else None
         ),
     )
@@ -338,13 +340,18 @@ def interest_due(claim: RecoveryClaim, paid_on: date) -> tuple[int, str]:
     from app.finance.config import INTEREST_DAY_COUNT
 
     # Interest runs up to and including the payment day (Zins-A Nr. 2.3): end is exclusive.
-    result = compute_interest(
-        claim.principal_cents,
-        claim.effective_from,
-        paid_on + timedelta(days=1),
-        rates,
-        day_count=INTEREST_DAY_COUNT,
-    )
+    from app.finance.interest import InterestError
+
+    try:
+        result = compute_interest(
+            claim.principal_cents,
+            claim.effective_from,
+            paid_on + timedelta(days=1),
+            rates,
+            day_count=INTEREST_DAY_COUNT,
+        )
+    except InterestError as exc:  # e.g. the base rate of a half-year is not maintained yet
+        raise DomainError(f"Zinsen können nicht berechnet werden: {exc}", field="paid_on") from exc
     if not result.charged:
         return 0, result.reason
     return result.total_cents, result.reason
