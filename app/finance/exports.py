@@ -64,7 +64,7 @@ def account_open_dates(fiscal_year: int | None = None) -> dict[str, date]:
     )
     if fiscal_year is not None:
         stmt = stmt.where(JournalEntry.fiscal_year == fiscal_year)
-    return {account: first for account, first in db.session.execute(stmt).tuples()}
+    return {account: first for account, first in db.session.execute(stmt)}
 
 
 # --- money --------------------------------------------------------------------------------------

@@ -51,11 +51,14 @@ Writers (generic over these frames)
 * ``to_csv_plain`` — for tools: UTF-8 without BOM, ``,``, CRLF, the column names as headers with
   ``_cents`` dropped from money columns, amounts ``-1234.56``, ISO dates.
 * ``to_xlsx(sheets, summary)`` — openpyxl (write-only, streamed): bold German header row,
-  frozen, with auto filter; money as *numbers* with the format ``#,##0.00 "€"``, dates as dates
-  (``DD.MM.YYYY``), ids as integers. A money cell's XML value is the exact decimal text built
-  from the cents (``<v>1234.56</v>``) — no float conversion on the way out; Excel/openpyxl read
-  it as the double nearest to that decimal, and every amount below 10^13 € (15 significant
-  digits) reads back to exactly the same cents. Larger amounts are refused.
+  frozen, with auto filter; money as *numbers* with the format ``#,##0.00 "€"`` (the € quoted so
+  that every spreadsheet program accepts the format; shown as ``1.234,56 €`` in German Excel),
+  dates as dates (``DD.MM.YYYY``), ids as integers, entry kinds in German. Summary sheets:
+  ``Zusammenfassung je Landkreis`` (monitoring list), ``Summen je Konto`` (ledger, grant).
+  A money cell's XML value is the exact decimal text built from the cents (``<v>1234.56</v>``)
+  — no float conversion on the way out; Excel/openpyxl read it as the double nearest to that
+  decimal, and every amount below 10^13 € (15 significant digits) reads back to exactly the
+  same cents. Larger amounts are refused.
 * ``to_json`` — a JSON array, one object per row (one per line), UTF-8; each money column twice:
   ``"debit_cents": 123456`` (integer) and ``"debit": "1234.56"`` (decimal string); ISO dates;
   empty values are ``null``. Never a JSON float.
@@ -66,7 +69,7 @@ also replaces characters that XML cannot hold with U+FFFD.
 
 Files and streaming
 -------------------
-``export_filename`` builds ``<kind>-<scope>-<JJJJMMTTTHHMMSS>.<ext>`` in local time, e.g.
+``export_filename`` builds ``<kind>-<scope>-<JJJJMMTT>T<HHMMSS>.<ext>`` in local time, e.g.
 ``ledger-2027-20261124T101500.csv``, ``monitoring-2027-….xlsx``, ``grant-KP-2027-0001-….json``;
 the plain CSV ends in ``-plain.csv``. ``iter_ledger_csv`` / ``iter_ledger_json`` stream the
 ledger in chunks of ``chunk_rows`` postings (SQLAlchemy ``yield_per``), so memory stays bounded;
@@ -182,13 +185,13 @@ VALUES_DE: dict[str, dict[str, str]] = {
 }
 
 # Column kinds: "int" (int64), "money" (int64 cents, name ends in _cents), "optint" (Int64),
-# "text" (object), "date" (object: datetime.date or None).
+# "text" (object), "code" (enum value as text), "date" (object: datetime.date or None).
 LEDGER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("entry_id", "int"),
     ("posting_id", "int"),
     ("posting_date", "date"),
     ("fiscal_year", "int"),
-    ("kind", "text"),
+    ("kind", "code"),
     ("reference", "text"),
     ("description", "text"),
     ("reverses_id", "optint"),
@@ -211,7 +214,7 @@ STATEMENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("entry_id", "int"),
     ("posting_id", "int"),
     ("fiscal_year", "int"),
-    ("kind", "text"),
+    ("kind", "code"),
     ("reference", "text"),
     ("description", "text"),
     ("reverses_id", "optint"),
@@ -267,8 +270,8 @@ def _frame(rows: Sequence[Sequence[Any]], columns: Sequence[tuple[str, str]]) ->
     """Build a DataFrame with fixed dtypes: integers stay ``int64`` (never float), text and dates
     stay Python objects."""
     data: dict[str, Any] = {}
-    for index, (name, kind) in enumerate(columns):
-        values = [row[index] for row in rows]
+    by_column = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    for (name, kind), values in zip(columns, by_column, strict=True):
         if kind in ("int", "money"):
             data[name] = pd.Series([_strict_int(v, name) for v in values], dtype="int64")
         elif kind == "optint":
@@ -277,6 +280,8 @@ def _frame(rows: Sequence[Sequence[Any]], columns: Sequence[tuple[str, str]]) ->
             )
         elif kind == "text":
             data[name] = pd.Series([None if v is None else str(v) for v in values], dtype=object)
+        elif kind == "code":  # an enum member from the database → its value
+            data[name] = pd.Series([_kind_value(v) for v in values], dtype=object)
         else:
             data[name] = pd.Series(values, dtype=object)
     return pd.DataFrame(data, columns=[name for name, _kind in columns])
@@ -367,11 +372,7 @@ def _ledger_filter(
 
 
 def _ledger_rows_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
-    kind_index = 4
-    fixed = [
-        tuple(_kind_value(v) if i == kind_index else v for i, v in enumerate(row)) for row in rows
-    ]
-    return _frame(fixed, LEDGER_COLUMNS)
+    return _frame(rows, LEDGER_COLUMNS)
 
 
 def ledger_frame(
@@ -510,12 +511,7 @@ def grant_statement_frame(application_id: int) -> pd.DataFrame:
         .where(Posting.application_id == application_id)
         .order_by(Posting.account, JournalEntry.posting_date, JournalEntry.id, Posting.id)
     )
-    kind_index = 7
-    rows = [
-        tuple(_kind_value(v) if i == kind_index else v for i, v in enumerate(row))
-        for row in db.session.execute(stmt).all()
-    ]
-    return _frame(rows, STATEMENT_COLUMNS)
+    return _frame(db.session.execute(stmt).all(), STATEMENT_COLUMNS)
 
 
 def _local_date(value: datetime | None) -> date | None:
@@ -827,10 +823,14 @@ def _money_cell(ws: WriteOnlyWorksheet, cents: int) -> WriteOnlyCell:
     return cell
 
 
-def _xlsx_cell(ws: WriteOnlyWorksheet, column: str, value: Any) -> Any:
+def _xlsx_column(ws: WriteOnlyWorksheet, column: str, values: list[Any]) -> list[Any]:
+    """The cells of one column (money columns as exact numeric cells)."""
     if is_money(column):
-        cents = _cents(value, column)
-        return None if cents is None else _money_cell(ws, cents)
+        return [None if (c := _cents(v, column)) is None else _money_cell(ws, c) for v in values]
+    return [_xlsx_cell(ws, column, v) for v in values]
+
+
+def _xlsx_cell(ws: WriteOnlyWorksheet, column: str, value: Any) -> Any:
     if _missing(value):
         return None
     if isinstance(value, datetime):
@@ -872,9 +872,9 @@ def _write_sheet(
     ws.append(header)
     rows = 0
     for df in _chain(first, chunks):
-        lists = [df[c].tolist() for c in columns]
-        for values in zip(*lists, strict=True):
-            ws.append([_xlsx_cell(ws, c, v) for c, v in zip(columns, values, strict=True)])
+        cells = [_xlsx_column(ws, c, df[c].tolist()) for c in columns]
+        for row in zip(*cells, strict=True):
+            ws.append(list(row))
         rows += len(df)
         if progress is not None:
             progress(len(df))
@@ -958,7 +958,7 @@ _SCOPE_BAD = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 def export_filename(kind: str, scope: str, fmt: str, *, now: datetime | None = None) -> str:
-    """``<kind>-<scope>-<JJJJMMTTTHHMMSS>.<ext>`` (local time), e.g.
+    """``<kind>-<scope>-<JJJJMMTT>T<HHMMSS>.<ext>`` (local time), e.g.
     ``ledger-2027-20261124T101500.csv``; the plain CSV ends in ``-plain.csv``."""
     _check_format(fmt)
     stamp = (as_utc(now) or utcnow()).astimezone(BERLIN).strftime("%Y%m%dT%H%M%S")

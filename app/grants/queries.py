@@ -234,7 +234,24 @@ class QueueFilter:
     per_page: int = 25
 
 
-QUEUE_STATUSES = ("submitted", "in_review", "incomplete", "approved", "final", "rejected")
+QUEUE_STATUSES = (
+    "submitted",
+    "in_review",
+    "incomplete",
+    "approved",
+    "final",
+    "running",
+    "vn_due",
+    "vn_received",
+    "vn_incomplete",
+    "vn_complete",
+    "vn_audit",
+    "vn_checked",
+    "revocation_check",
+    "recovery",
+    "closed",
+    "rejected",
+)
 QUEUE_SORTS = {
     "submitted": (Application.submitted_at.asc(), Application.id.asc()),
     "amount": (Application.requested_grant_cents.desc(), Application.id.asc()),

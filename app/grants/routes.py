@@ -118,7 +118,9 @@ def detail(application_id: int) -> ResponseReturnValue:
         instalments=finance_queries.instalments_of(application.id),
         proof=proof_service.latest_proof(application),
         claims=finance_queries.claims_of(application.id),
-        fulfilled_form=FulfilledForm() if application.status is Status.RUNNING else None,
+        fulfilled_form=FulfilledForm()
+        if application.status is Status.RUNNING and user.has_role(Role.APPLICANT)
+        else None,
         note_form=NoteForm(),
         start_form=StartForm()
         if application.status is Status.FINAL and user.has_role(Role.APPLICANT)

@@ -466,3 +466,223 @@ def artifacts() -> Path:
     """Screenshots and downloads for humans to look at (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# --- grants with their first instalment handed to the bank ---------------------------------------
+
+#: A third and fourth finance user: the reconciliation and proof-of-use scenarios prepare and
+#: release their orders in the fixture (four eyes), independent of ``finance_case``.
+CASH_1_EMAIL = "kasse3@lpr.browser-test.de"
+CASH_2_EMAIL = "kasse4@lpr.browser-test.de"
+
+
+@dataclass
+class SentOrder:
+    """The first instalment of an approved grant, ordered, released and in a payment run."""
+
+    application_id: int
+    reference: str
+    title: str
+    kassenzeichen: str
+    end_to_end_id: str
+    amount_cents: int
+    grant_cents: int
+    organisation: str
+    msg_id: str
+
+
+def _cash_office() -> tuple[Any, Any]:
+    """The two finance users of the fixtures below (created once per live server)."""
+    from app.auth.models import User
+    from tests import factories
+
+    users = []
+    for email, name in ((CASH_1_EMAIL, "Carla Abgleich"), (CASH_2_EMAIL, "Cem Zahllauf")):
+        user = db.session.execute(db.select(User).where(User.email == email)).scalar_one_or_none()
+        users.append(user or factories.create_user("finance", email=email, name=name))
+    return users[0], users[1]
+
+
+def _grant_with_sent_first_instalment(
+    *,
+    ags: str,
+    email: str,
+    name: str,
+    iban: str,
+    holder: str,
+    grant_cents: int,
+    finance_1: Any,
+    finance_2: Any,
+) -> Any:
+    """``approved_grant`` (final) for a new applicant of ``ags``, its bank account confirmed, the
+    project start notified two weeks ago, the first instalment ordered and released (four eyes).
+    Returns the released order; the caller puts it into a payment run."""
+    from app.finance import queries as finance_queries
+    from app.finance.services import payouts
+    from tests import factories
+    from tests.finance.factories import approved_grant
+
+    applicant = factories.create_user("applicant", ags=ags, email=email, name=name)
+    application = approved_grant(applicant, grant_cents=grant_cents)
+    account = payouts.submit_bank_account(
+        applicant, password=PASSWORD, holder=holder, iban=iban, bic=""
+    )
+    payouts.confirm_bank_account(finance_1, account)
+    payouts.notify_start(applicant, application, date.today() - timedelta(days=14))
+    first = finance_queries.instalments_of(application.id)[0]
+    order = payouts.prepare_order(finance_1, first, idempotency_key=f"browser-{ags}-{'x' * 20}")
+    payouts.release_order(finance_2, order)
+    return order
+
+
+def _sent_order(order: Any) -> SentOrder:
+    from app.finance import queries as finance_queries
+
+    db.session.refresh(order)
+    grant = finance_queries.grant_account(order.application_id)
+    assert grant is not None
+    assert order.payment_run is not None
+    application = order.application
+    return SentOrder(
+        application_id=application.id,
+        reference=application.reference or "",
+        title=application.title,
+        kassenzeichen=grant.kassenzeichen,
+        end_to_end_id=order.end_to_end_id,
+        amount_cents=order.amount_cents,
+        grant_cents=grant.granted_cents,
+        organisation=application.organisation.display_name,
+        msg_id=order.payment_run.msg_id,
+    )
+
+
+#: Reconciliation scenario (Görlitz 14626110 and Bautzen 14625020: organisations of their own).
+RECON_APPLICANT_EMAILS = ("kpr@goerlitz.browser-test.de", "kpr@bautzen.browser-test.de")
+
+
+@dataclass
+class ReconciliationCase:
+    """Two grants whose first instalments (20.000 € and 12.000 €) are in one sent payment run,
+    and the finance user who reconciles (name as shown in the UI)."""
+
+    orders: list[SentOrder]
+    finance: str
+    finance_email: str
+
+
+@pytest.fixture
+def reconciliation_case(live_server: LiveServer, budget: Budget) -> ReconciliationCase:
+    """Committed: Görlitz (50.000 € grant) and Bautzen (30.000 € grant), each with its first
+    instalment (40 %) in a payment run executed in three days, and two finance users.
+
+    Depends on ``budget`` for the same reason as ``finance_case`` (no budget year opened twice).
+    """
+    from app.finance.services import payouts
+
+    with live_server.app.app_context():
+        finance_1, finance_2 = _cash_office()
+        released = [
+            _grant_with_sent_first_instalment(
+                ags="14626110",
+                email=RECON_APPLICANT_EMAILS[0],
+                name="Greta Görlitz",
+                iban="DE02500105170137075030",
+                holder="Stadtkasse Görlitz",
+                grant_cents=5_000_000,
+                finance_1=finance_1,
+                finance_2=finance_2,
+            ),
+            _grant_with_sent_first_instalment(
+                ags="14625020",
+                email=RECON_APPLICANT_EMAILS[1],
+                name="Bruno Bautzen",
+                iban="DE88100900001234567892",
+                holder="Stadtkasse Bautzen",
+                grant_cents=3_000_000,
+                finance_1=finance_1,
+                finance_2=finance_2,
+            ),
+        ]
+        payouts.create_payment_run(finance_1, execution_date=date.today() + timedelta(days=3))
+        case = ReconciliationCase(
+            orders=[_sent_order(order) for order in released],
+            finance=finance_1.name,
+            finance_email=CASH_1_EMAIL,
+        )
+        db.session.commit()
+        db.session.remove()
+    return case
+
+
+#: Proof-of-use scenario (Freiberg, AGS 14522180: an organisation of its own).
+PROOF_APPLICANT_EMAIL = "kpr@freiberg.browser-test.de"
+PROOF_REVIEWER_EMAIL = "vn-pruefung@lpr.browser-test.de"
+
+
+@dataclass
+class PlanLineFacts:
+    description: str
+    amount_cents: int
+
+
+@dataclass
+class ProofCase:
+    """A running grant of Freiberg (40.000 €, first instalment handed to the bank), its plan,
+    the reviewer who checks the proof of use and the finance user (names as shown in the UI)."""
+
+    first: SentOrder
+    lines: list[PlanLineFacts]
+    own_share_cents: int
+    period_end: date  #: end of the grant period (Bescheid), for the R21 deadline
+    applicant: str
+    reviewer: str
+    reviewer_email: str
+    finance: str
+    finance_email: str
+
+
+@pytest.fixture
+def proof_case(live_server: LiveServer, budget: Budget) -> ProofCase:
+    """Committed: ``approved_grant`` (40.000 €, final) for a Freiberg applicant, started, its
+    first instalment (40 %) in a payment run; a reviewer of its own."""
+    from app.finance.services import payouts
+    from app.grants.models import Application
+    from app.grants.services.proof import approved_decision
+    from tests import factories
+
+    with live_server.app.app_context():
+        finance_1, finance_2 = _cash_office()
+        reviewer = factories.create_user(
+            "reviewer", email=PROOF_REVIEWER_EMAIL, name="Vera Nachweis"
+        )
+        order = _grant_with_sent_first_instalment(
+            ags="14522180",
+            email=PROOF_APPLICANT_EMAIL,
+            name="Fritz Freiberg",
+            iban="DE12500105170648489890",
+            holder="Stadtkasse Freiberg",
+            grant_cents=4_000_000,
+            finance_1=finance_1,
+            finance_2=finance_2,
+        )
+        payouts.create_payment_run(finance_1, execution_date=date.today() + timedelta(days=3))
+        first = _sent_order(order)
+        application = db.session.get(Application, first.application_id)
+        assert application is not None
+        case = ProofCase(
+            first=first,
+            lines=[
+                PlanLineFacts(line.description, line.amount_cents)
+                for line in sorted(application.lines, key=lambda ln: ln.position)
+            ],
+            own_share_cents=application.own_share_cash_cents,
+            period_end=approved_decision(application).period_end,
+            applicant="Fritz Freiberg",
+            reviewer=reviewer.name,
+            reviewer_email=PROOF_REVIEWER_EMAIL,
+            finance=finance_1.name,
+            finance_email=CASH_1_EMAIL,
+        )
+        db.session.commit()
+        db.session.remove()
+    return case

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from app.auth import services as auth_services
 from app.auth.models import Role, User
@@ -313,16 +314,14 @@ def prepare_order(finance: User, instalment: Instalment, *, idempotency_key: str
     R14/R16: only due instalments (first: final + start notified; reimbursement: after a VN);
     R20: guarded increment of the grant's ordered total (never above the grant);
     R31: EndToEndId and remittance from the Kassenzeichen. A repeated request with the same
-    idempotency key returns the first order.
+    idempotency key returns the first order — also when it arrives while the first one is still
+    in flight: the writes run in a savepoint, and if a guard or the unique key refuses them, a
+    concurrent request with the same key has won and its order is returned.
     """
     ensure_finance(finance)
-    existing = db.session.execute(
-        db.select(PayoutOrder).where(PayoutOrder.idempotency_key == idempotency_key)
-    ).scalar_one_or_none()
+    existing = _order_by_key(idempotency_key)
     if existing is not None:
-        if existing.instalment_id != instalment.id:
-            raise DomainError("Dieser Vorgang wurde bereits für eine andere Rate verwendet.")
-        return existing
+        return _replay_order(existing, instalment)
     if instalment.status is not InstalmentStatus.DUE:
         raise InvalidTransition("Diese Rate ist nicht zur Auszahlung fällig.")
     warning = small_instalment_warning(instalment)
@@ -335,6 +334,46 @@ def prepare_order(finance: User, instalment: Instalment, *, idempotency_key: str
     grant = db.session.get(GrantAccount, application.id)
     if grant is None:
         raise DomainError("Für diesen Antrag gibt es keine Bewilligung.")
+    savepoint = db.session.begin_nested()
+    try:
+        order = _write_order(
+            finance, instalment, grant, account, idempotency_key=idempotency_key, note=warning
+        )
+    except (DomainError, IntegrityError):
+        # PostgreSQL, READ COMMITTED: a twin request with the same key may have committed
+        # between our lookup and our writes (its guarded UPDATEs then refuse ours).
+        savepoint.rollback()
+        winner = _order_by_key(idempotency_key)
+        if winner is None:
+            raise
+        return _replay_order(winner, instalment)
+    savepoint.commit()
+    return order
+
+
+def _order_by_key(idempotency_key: str) -> PayoutOrder | None:
+    return db.session.execute(
+        db.select(PayoutOrder).where(PayoutOrder.idempotency_key == idempotency_key)
+    ).scalar_one_or_none()
+
+
+def _replay_order(existing: PayoutOrder, instalment: Instalment) -> PayoutOrder:
+    if existing.instalment_id != instalment.id:
+        raise DomainError("Dieser Vorgang wurde bereits für eine andere Rate verwendet.")
+    return existing
+
+
+def _write_order(
+    finance: User,
+    instalment: Instalment,
+    grant: GrantAccount,
+    account: BankAccount,
+    *,
+    idempotency_key: str,
+    note: str | None,
+) -> PayoutOrder:
+    """The writes of ``prepare_order``: R20 counter, instalment status, order, audit event."""
+    application = instalment.application
     counter = db.session.execute(
         update(GrantAccount)
         .where(
@@ -370,7 +409,7 @@ def prepare_order(finance: User, instalment: Instalment, *, idempotency_key: str
         ),
         idempotency_key=idempotency_key,
         prepared_by_id=finance.id,
-        note=warning or "",
+        note=note or "",
     )
     db.session.add(order)
     db.session.flush()
@@ -571,8 +610,16 @@ def create_payment_run(
     )
     from app.grants.services.proof import close_if_settled
 
-    for application in {o.application for o in orders}:
-        close_if_settled(application)  # T19: the final instalment went to the bank
+    # T19: a checked grant whose final instalment went to the bank is closed. Only grants in
+    # VN_CHECKED can close, so they are selected in one statement (not one per order).
+    checked = db.session.execute(
+        db.select(Application).where(
+            Application.id.in_({o.application_id for o in orders}),
+            Application.status == Status.VN_CHECKED,
+        )
+    ).scalars()
+    for application in checked:
+        close_if_settled(application)
     record_event(
         "payment_run_created",
         "payment_run",
