@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.auth import services as auth_services
 from app.auth.models import Role, User
@@ -543,6 +544,7 @@ def create_payment_run(
         db.session.execute(
             db.select(PayoutOrder)
             .where(PayoutOrder.status == OrderStatus.RELEASED, PayoutOrder.payment_run_id.is_(None))
+            .options(selectinload(PayoutOrder.bank_account))  # one statement, not one per order
             .order_by(PayoutOrder.id)
         )
         .scalars()
