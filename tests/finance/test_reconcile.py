@@ -25,7 +25,7 @@ OUR_IBAN = "DE02120300000000202051"
 IBANS = ["DE89370400440532013000", "DE02500105170137075030", "DE88100900001234567892"]
 
 
-def camt(lines, *, stmt_id="KP-STMT-1", seq="1"):
+def camt(lines, *, stmt_id="KP-STMT-1", seq="1", booked="2027-02-03"):
     """A minimal camt.053.001.08 statement. ``lines``: dicts with cd, amount (cents), e2e,
     remittance, iban, rvsl, rtr."""
     entries = []
@@ -38,7 +38,7 @@ def camt(lines, *, stmt_id="KP-STMT-1", seq="1"):
         entries.append(f"""
     <Ntry><Amt Ccy="EUR">{euros}</Amt><CdtDbtInd>{ln["cd"]}</CdtDbtInd>
       {"<RvslInd>true</RvslInd>" if ln.get("rvsl") else ""}
-      <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2027-02-03</Dt></BookgDt><ValDt><Dt>2027-02-03</Dt></ValDt>
+      <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{booked}</Dt></ValDt>
       <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>{"RRTN" if ln.get("rtr") else "ESCT"}</SubFmlyCd></Fmly></Domn></BkTxCd>
       <NtryDtls><TxDtls>
         <Refs><EndToEndId>{ln.get("e2e") or "NOTPROVIDED"}</EndToEndId></Refs>
@@ -297,3 +297,85 @@ def test_statement_pages_over_http(app, client):
     )
     assert explained.status_code == 302
     assert PayoutOrder  # imported for type context
+
+
+def test_R33_incoming_refund_with_the_claim_kassenzeichen_settles_the_claim(sent):
+    from app.grants.models import RevocationReason, Status
+    from app.grants.services import revocation
+
+    o1 = sent["orders"][0]
+    application = o1.application
+    reviewer = factories.create_user("reviewer")
+    approver = factories.create_user("approver")
+    revocation.open_check(
+        application,
+        reason=RevocationReason.MISUSE,
+        facts_known_on=date(2026, 11, 20),
+        actor=reviewer,
+    )
+    claim = revocation.revoke(
+        approver,
+        application,
+        new_grant_cents=0,
+        reasons="zweckwidrig",
+        effective_from=date(2026, 1, 5),
+        on=date(2026, 11, 24),
+    )
+    interest, _ = revocation.interest_due(claim, date(2026, 11, 20))
+    total = claim.principal_cents + interest
+    data = camt(
+        [
+            {
+                "cd": "CRDT",
+                "amount": total,
+                "iban": IBANS[0],
+                "remittance": f"{claim.kassenzeichen} Rueckzahlung",
+            }
+        ],
+        stmt_id="KP-STMT-9",
+        seq="9",
+        booked="2026-11-20",
+    )
+    result = reconcile.import_statement(sent["finance"], data, "refund.xml")
+    line = result.statements[0].lines[0]
+    assert line.match_status is MatchStatus.MATCHED and claim.kassenzeichen in line.note
+    assert claim.status.value == "paid" and claim.interest_cents == interest
+    assert application.status is Status.CLOSED
+    assert ledger.unbalanced_entries() == []
+
+
+def test_refund_without_a_base_rate_stays_in_the_queue(sent):
+    from app.grants.models import RevocationReason
+    from app.grants.services import revocation
+
+    application = sent["orders"][1].application
+    revocation.open_check(
+        application,
+        reason=RevocationReason.MISUSE,
+        facts_known_on=date(2026, 11, 20),
+        actor=factories.create_user("reviewer"),
+    )
+    claim = revocation.revoke(
+        factories.create_user("approver"),
+        application,
+        new_grant_cents=0,
+        reasons="zweckwidrig",
+        effective_from=date(2026, 1, 5),
+        on=date(2026, 11, 24),
+    )
+    data = camt(
+        [
+            {
+                "cd": "CRDT",
+                "amount": claim.principal_cents,
+                "iban": IBANS[1],
+                "remittance": claim.kassenzeichen,
+            }
+        ],
+        stmt_id="KP-STMT-8",
+        seq="8",
+        booked="2027-03-01",
+    )  # no base rate maintained for 2027 yet
+    line = reconcile.import_statement(sent["finance"], data, "r.xml").statements[0].lines[0]
+    assert line.match_status is MatchStatus.UNMATCHED and "Zinsen" in line.note
+    assert claim.status.value == "open"

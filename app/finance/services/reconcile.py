@@ -326,9 +326,14 @@ def _match_recovery(line: StatementLine, *, actor_id: int | None) -> None:
         )
         return
     actor = db.session.get(Actor, actor_id) if actor_id else None
-    record_claim_payment(
-        actor, claim, paid_on=line.booking_date or today(), paid_cents=line.amount_cents
-    )
+    try:
+        with db.session.begin_nested():
+            record_claim_payment(
+                actor, claim, paid_on=line.booking_date or today(), paid_cents=line.amount_cents
+            )
+    except DomainError as exc:  # e.g. no base rate yet for the payment's half-year
+        line.note = f"Rückforderung {claim.kassenzeichen}: {exc.message} – bitte prüfen."
+        return
     line.match_status = MatchStatus.MATCHED
     line.match_rule = MatchRule.KASSENZEICHEN
     line.note = f"Rückforderung {claim.kassenzeichen}"
