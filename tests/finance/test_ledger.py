@@ -133,8 +133,9 @@ def test_reversal_negates_every_posting_once(app_ctx):
     # … a reversal on another day is a conflicting request for the same key …
     with pytest.raises(IdempotencyConflict):
         ledger.post_reversal(entry, posting_date=date(2027, 3, 1), reason="x", actor_id=None)
-    # … and a second reversal entry under another key violates UNIQUE(reverses_id).
-    with pytest.raises(sa.exc.IntegrityError):
+    # … and a second reversal entry under another key violates UNIQUE(reverses_id), which the
+    # service reports as a clear ledger error.
+    with pytest.raises(ledger.LedgerError, match="bereits storniert"):
         _post(
             key="second-reversal",
             kind=EntryKind.REVERSAL,

@@ -177,11 +177,13 @@ def post_entry(
     try:
         db.session.add(entry)
         db.session.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
         # A concurrent request with the same key won the race: replay its entry.
         savepoint.rollback()
         winner = _by_key(idempotency_key)
         if winner is None:
+            if reverses_id is not None:  # unique reverses_id: one reversal per entry
+                raise LedgerError("Diese Buchung wurde bereits storniert.") from exc
             raise
         return _replay(winner, request_hash)
     savepoint.commit()
