@@ -42,3 +42,35 @@ def test_disbursement_benchmark_runs_with_tiny_sizes(tmp_path: Path) -> None:
     assert "application 5," in text
     assert "payout_order" in text
     assert (tmp_path / "bench-sqlite.log").stat().st_size > 0  # the services' JSON log lines
+
+
+@pytest.mark.slow
+def test_reconcile_export_benchmark_runs_with_tiny_sizes(tmp_path: Path) -> None:
+    from bench import bench_reconcile_export
+
+    report = tmp_path / "performance-rx.md"
+    exit_code = bench_reconcile_export.main(
+        [
+            "--database-url",
+            f"sqlite:///{tmp_path / 'bench.sqlite'}",
+            "--out-dir",
+            str(tmp_path),
+            "--years",
+            "1",
+            "--orgs",
+            "5",
+            "--postings",
+            "1000",
+            "--transfers",
+            "10",
+            "--report",
+            str(report),
+        ]
+    )
+    assert exit_code == 0
+    text = report.read_text(encoding="utf-8")
+    assert "German CSV (`iter_ledger_csv`), 1,000 rows" in text
+    assert "XLSX (`ledger_export('xlsx')`), 1,000 rows" in text
+    assert "1 / 10 / 10 / 0 (10 orders reconciled)" in text  # statements/lines/matched/open
+    assert (tmp_path / "ledger-sqlite.csv").stat().st_size > 0
+    assert (tmp_path / "ledger-sqlite.xlsx").stat().st_size > 0

@@ -20,8 +20,9 @@ def admin(app_ctx):
 
 
 def test_pay_scale_for_a_new_year_is_used_for_that_funding_year(admin):
-    reference.set_pay_scale(admin, year=2028, pay_group=11, monthly_cents=500_000,
-                            source="TV-L ab 01.03.2027")
+    reference.set_pay_scale(
+        admin, year=2028, pay_group=11, monthly_cents=500_000, source="TV-L ab 01.03.2027"
+    )
     assert queries.monthly_caps(2028)[11] == 500_000
     assert queries.monthly_caps(2027)[11] == 474_843  # the 2026 table still applies to 2027
 
@@ -36,8 +37,7 @@ def test_pay_scale_refuses_other_groups_and_missing_source(admin):
 def test_only_admins_maintain_reference_data(app_ctx):
     reviewer = factories.create_user("reviewer")
     with pytest.raises(NotPermitted):
-        reference.set_window(reviewer, year=2028, opens=date(2027, 8, 1),
-                             closes=date(2027, 9, 30))
+        reference.set_window(reviewer, year=2028, opens=date(2027, 8, 1), closes=date(2027, 9, 30))
 
 
 def test_window_is_configurable_per_year(admin):
@@ -62,11 +62,15 @@ def test_document_type_required_flag_drives_R4(admin):
 
 def test_admin_page_renders_and_saves(admin_client):
     assert admin_client.get("/verwaltung/stammdaten").status_code == 200
-    response = admin_client.post("/verwaltung/tvl", data={
-        "year": "2028", "pay_group": "14", "monthly": "6.000,00", "source": "Tabelle 2028"})
+    response = admin_client.post(
+        "/verwaltung/tvl",
+        data={"year": "2028", "pay_group": "14", "monthly": "6.000,00", "source": "Tabelle 2028"},
+    )
     assert response.status_code == 302
-    bad = admin_client.post("/verwaltung/tvl", data={
-        "year": "2028", "pay_group": "14", "monthly": "6.000,0x", "source": "Tabelle"})
+    bad = admin_client.post(
+        "/verwaltung/tvl",
+        data={"year": "2028", "pay_group": "14", "monthly": "6.000,0x", "source": "Tabelle"},
+    )
     assert bad.status_code == 422
     assert "Bitte geben Sie einen Betrag wie 1.234,56 ein." in bad.get_data(as_text=True)
 

@@ -45,8 +45,7 @@ def test_ten_threads_approve_the_same_application_once(committed_app):
                 barrier.wait(timeout=30)
                 approve_as = db.session.get(User, approver_id)
                 target = db.session.get(Decision, decision_id)
-                review.approve(approve_as, target,
-                               now=datetime(2027, 2, 1, 9, 0, tzinfo=UTC))
+                review.approve(approve_as, target, now=datetime(2027, 2, 1, 9, 0, tzinfo=UTC))
                 db.session.commit()
                 result = "approved"
             except InvalidTransition:

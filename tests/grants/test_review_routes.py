@@ -67,9 +67,10 @@ def test_applicant_cannot_open_review_pages(applicant_client, app):
 
 def test_change_request_over_http_reaches_the_applicant(reviewer_client, app):
     (app_id,) = _make_submitted(app, 1)
-    response = reviewer_client.post(f"/pruefung/{app_id}/nachforderung",
-                                    data={"message": "Bitte Qualifikationsnachweis ergänzen",
-                                          "sections": ["documents"]})
+    response = reviewer_client.post(
+        f"/pruefung/{app_id}/nachforderung",
+        data={"message": "Bitte Qualifikationsnachweis ergänzen", "sections": ["documents"]},
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Application, app_id).status is Status.INCOMPLETE
@@ -80,8 +81,9 @@ def test_change_request_over_http_reaches_the_applicant(reviewer_client, app):
 
 
 @pytest.mark.parametrize("url", ["/pruefung", "/antraege"])
-def test_list_pages_use_a_constant_number_of_statements(app, url, reviewer_client,
-                                                        applicant_client):
+def test_list_pages_use_a_constant_number_of_statements(
+    app, url, reviewer_client, applicant_client
+):
     client = reviewer_client if url == "/pruefung" else applicant_client
     _make_submitted(app, 2)
     with count_statements(app) as few:
@@ -109,11 +111,23 @@ def test_review_and_detail_pages_use_a_constant_number_of_statements(app, review
         from app.grants.models import LineCategory
         from app.grants.services import applications as svc
 
-        lines = [svc.LineInput(category=LineCategory.RUNNING, description=f"Posten {i}",
-                               amount_cents=100) for i in range(30)]
-        svc.save_plan(big, user, lines=lines, own_share_cash_cents=300, third_party_cents=0,
-                      third_party_source="", requested_grant_cents=2700,
-                      small_grant_reason=None, small_grant_note="")
+        lines = [
+            svc.LineInput(
+                category=LineCategory.RUNNING, description=f"Posten {i}", amount_cents=100
+            )
+            for i in range(30)
+        ]
+        svc.save_plan(
+            big,
+            user,
+            lines=lines,
+            own_share_cash_cents=300,
+            third_party_cents=0,
+            third_party_source="",
+            requested_grant_cents=2700,
+            small_grant_reason=None,
+            small_grant_note="",
+        )
         big_id = big.id
         db.session.commit()
     with count_statements(app) as many:

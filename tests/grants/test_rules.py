@@ -86,7 +86,9 @@ def test_R2_before_the_window_opens_is_refused(applicant):
 def test_R2_late_submission_is_flagged(applicant):
     application = factories.complete_application(applicant, project_start=date(2027, 6, 1))
     svc.submit_application(
-        application, applicant, late_justification="Begründung",
+        application,
+        applicant,
+        late_justification="Begründung",
         now=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
     )
     assert application.is_late is True
@@ -104,9 +106,15 @@ def test_R3_only_saxon_gemeinden_and_landkreise(applicant):
 
 def test_R3_eigenbetrieb_of_a_gemeinde_is_eligible(app_ctx):
     parent = factories.organisation("14626610")
-    eb = Organisation(kind=OrgKind.EIGENBETRIEB, name="Eigenbetrieb Test", parent=parent,
-                      kreis_key=parent.kreis_key, kreis_name=parent.kreis_name,
-                      polizeidirektion=parent.polizeidirektion, valid_from=date(2022, 1, 1))
+    eb = Organisation(
+        kind=OrgKind.EIGENBETRIEB,
+        name="Eigenbetrieb Test",
+        parent=parent,
+        kreis_key=parent.kreis_key,
+        kreis_name=parent.kreis_name,
+        polizeidirektion=parent.polizeidirektion,
+        valid_from=date(2022, 1, 1),
+    )
     db.session.add(eb)
     db.session.flush()
     from app.grants.services.rules import check_r3_applicant
@@ -118,18 +126,28 @@ def test_R3_eigenbetrieb_of_a_gemeinde_is_eligible(app_ctx):
 
 def test_R4_required_documents_and_proof_per_funded_post(applicant):
     application = factories.complete_application(applicant, documents=False)
-    problems = [p for p in check_submission(queries.submission_context(application,
-                                                                       date(2026, 10, 1)))
-                if p.rule == "R4"]
+    problems = [
+        p
+        for p in check_submission(queries.submission_context(application, date(2026, 10, 1)))
+        if p.rule == "R4"
+    ]
     assert len(problems) == 4  # description, plan, declaration, one qualification proof
     factories.attach_required_documents(application, applicant)
     assert "R4" not in _rules(application)
     # A second grant-funded post needs its own proof.
     lines = [_as_input(line) for line in application.lines]
-    lines.append(svc.LineInput(category=LineCategory.STAFF, description="Assistenz",
-                               amount_cents=100, pay_group=7, pay_step=3,
-                               qualification=Qualification.VOCATIONAL, fte_permille=100,
-                               months=1))
+    lines.append(
+        svc.LineInput(
+            category=LineCategory.STAFF,
+            description="Assistenz",
+            amount_cents=100,
+            pay_group=7,
+            pay_step=3,
+            qualification=Qualification.VOCATIONAL,
+            fte_permille=100,
+            months=1,
+        )
+    )
     _replan(application, applicant, lines, extra_grant=0, extra_own=100)
     assert "R4" in _rules(application)
 
@@ -155,8 +173,11 @@ def test_R6_grant_at_most_90_percent_of_eligible(applicant):
 def test_R6_own_share_at_least_10_percent_and_in_kind_itemised(applicant):
     application = factories.complete_application(applicant)
     lines = [_as_input(line) for line in application.lines]
-    lines.append(svc.LineInput(category=LineCategory.RUNNING, description="", amount_cents=1000,
-                               in_kind=True))
+    lines.append(
+        svc.LineInput(
+            category=LineCategory.RUNNING, description="", amount_cents=1000, in_kind=True
+        )
+    )
     _replan(application, applicant, lines, extra_grant=0, extra_own=0)
     # Expenditure rose by 10 €, in kind own share by 10 €: balanced, but not itemised.
     assert "R6" in _rules(application)
@@ -168,8 +189,14 @@ def test_R7_investive_lines_are_not_eligible(applicant):
     application = factories.complete_application(applicant)
     before = queries.totals_for(application).eligible_cents
     lines = [_as_input(line) for line in application.lines]
-    lines.append(svc.LineInput(category=LineCategory.RUNNING, description="Kamera",
-                               amount_cents=500_000, investive=True))
+    lines.append(
+        svc.LineInput(
+            category=LineCategory.RUNNING,
+            description="Kamera",
+            amount_cents=500_000,
+            investive=True,
+        )
+    )
     _replan(application, applicant, lines, extra_grant=0, extra_own=500_000)
     totals = queries.totals_for(application)
     assert totals.total_expenditure_cents == 5_500_000
@@ -179,9 +206,20 @@ def test_R7_investive_lines_are_not_eligible(applicant):
 
 def test_R7_all_investive_plan_is_refused(applicant):
     application = factories.complete_application(applicant)
-    _replan(application, applicant, [svc.LineInput(
-        category=LineCategory.RUNNING, description="Kamera", amount_cents=5_000_000,
-        investive=True)], extra_grant=0, extra_own=0)
+    _replan(
+        application,
+        applicant,
+        [
+            svc.LineInput(
+                category=LineCategory.RUNNING,
+                description="Kamera",
+                amount_cents=5_000_000,
+                investive=True,
+            )
+        ],
+        extra_grant=0,
+        extra_own=0,
+    )
     assert "R7" in _rules(application)
 
 
@@ -253,22 +291,34 @@ def test_withdraw_moves_to_withdrawn_once(applicant):
 
 # --- helpers -------------------------------------------------------------------------------
 
+
 def _as_input(line):
     return svc.LineInput(
-        id=line.id, category=line.category, description=line.description,
-        amount_cents=line.amount_cents, pay_group=line.pay_group, pay_step=line.pay_step,
-        qualification=line.qualification, fte_permille=line.fte_permille, months=line.months,
-        investive=line.investive, in_kind=line.in_kind,
+        id=line.id,
+        category=line.category,
+        description=line.description,
+        amount_cents=line.amount_cents,
+        pay_group=line.pay_group,
+        pay_step=line.pay_step,
+        qualification=line.qualification,
+        fte_permille=line.fte_permille,
+        months=line.months,
+        investive=line.investive,
+        in_kind=line.in_kind,
     )
 
 
 def _replan(application, user, lines, *, extra_grant, extra_own):
     svc.save_plan(
-        application, user, lines=lines,
+        application,
+        user,
+        lines=lines,
         own_share_cash_cents=application.own_share_cash_cents + extra_own,
-        third_party_cents=application.third_party_cents, third_party_source="",
+        third_party_cents=application.third_party_cents,
+        third_party_source="",
         requested_grant_cents=application.requested_grant_cents + extra_grant,
-        small_grant_reason=application.small_grant_reason, small_grant_note="",
+        small_grant_reason=application.small_grant_reason,
+        small_grant_note="",
     )
 
 

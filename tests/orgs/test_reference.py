@@ -28,8 +28,7 @@ def test_import_counts_and_spot_checks(app_ctx):
 
 def test_polizeidirektion_counts_match_saechspolorgvo(app_ctx):
     counts = Counter(o.polizeidirektion for o in _all() if o.kind is OrgKind.GEMEINDE)
-    assert counts == {"Chemnitz": 113, "Dresden": 65, "Görlitz": 110, "Leipzig": 61,
-                      "Zwickau": 70}
+    assert counts == {"Chemnitz": 113, "Dresden": 65, "Görlitz": 110, "Leipzig": 61, "Zwickau": 70}
 
 
 def test_import_twice_changes_nothing(app_ctx):
