@@ -695,13 +695,39 @@ def _csv_columns(df: pd.DataFrame, *, german: bool) -> list[list[str]]:
     out: list[list[str]] = []
     for column in df.columns:
         values = df[column].tolist()
+        int64 = df[column].dtype == np.int64  # ``tolist`` gives Python ints, never missing
         if is_money(column):
-            out.append(
-                ["" if (c := _cents(v, column)) is None else cents_text(c, sep) for v in values]
-            )
+            if int64:
+                out.append([cents_text(v, sep) for v in values])
+            else:
+                out.append(
+                    ["" if (c := _cents(v, column)) is None else cents_text(c, sep) for v in values]
+                )
+        elif int64:
+            out.append([str(v) for v in values])
         else:
-            out.append([_text_cell(v, german=german, column=column) for v in values])
+            out.append(_text_cells(values, german=german, column=column))
     return out
+
+
+def _text_cells(values: list[Any], *, german: bool, column: str) -> list[str]:
+    """``_text_cell`` of every value; texts and dates repeat a lot (accounts, names, posting
+    dates), so their cell text is computed once per distinct value."""
+    memo: dict[Any, str] = {}
+    cells: list[str] = []
+    append = cells.append
+    for value in values:
+        kind = type(value)
+        if kind is str or kind is date:
+            text = memo.get(value)
+            if text is None:
+                text = memo[value] = _text_cell(value, german=german, column=column)
+            append(text)
+        elif value is None:
+            append("")
+        else:
+            append(_text_cell(value, german=german, column=column))
+    return cells
 
 
 def _csv_chunk(df: pd.DataFrame, *, german: bool, header: bool) -> bytes:

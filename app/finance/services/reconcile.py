@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -158,9 +158,14 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
         ordered = sorted(
             statement.lines, key=lambda ln: (ln.reversal, ln.credit_debit != "DBIT", ln.line_no)
         )
+        by_e2e = _orders_by_end_to_end(
+            ln.end_to_end_id
+            for ln in ordered
+            if ln.end_to_end_id and ln.credit_debit == "DBIT" and not ln.reversal
+        )
         for line in ordered:
             if line.match_status is MatchStatus.UNMATCHED and not line.note:
-                auto_match(line, actor_id=user.id)
+                auto_match(line, actor_id=user.id, by_e2e=by_e2e)
         result.matched += sum(1 for ln in statement.lines if ln.match_status is MatchStatus.MATCHED)
         result.open += sum(
             1
@@ -179,11 +184,36 @@ def _orders(*conditions: Any) -> list[PayoutOrder]:
     return list(db.session.execute(db.select(PayoutOrder).where(*conditions)).scalars())
 
 
-def candidates(line: StatementLine) -> tuple[list[PayoutOrder], MatchRule | None, str]:
-    """R33: orders a booked debit line could belong to, the rule that found them, and a note."""
+#: EndToEndIds per ``IN`` query of the batched lookup (far below the bind-parameter limits).
+E2E_CHUNK = 1_000
+
+
+def _orders_by_end_to_end(ids: Iterable[str]) -> dict[str, list[PayoutOrder]]:
+    """The orders of many EndToEndIds, one ``IN`` query per ``E2E_CHUNK`` ids; every id asked
+    for is a key (an empty list: no order has it)."""
+    wanted = sorted(set(ids))
+    found: dict[str, list[PayoutOrder]] = {e2e: [] for e2e in wanted}
+    for start in range(0, len(wanted), E2E_CHUNK):
+        chunk = wanted[start : start + E2E_CHUNK]
+        for order in _orders(PayoutOrder.end_to_end_id.in_(chunk)):
+            found[order.end_to_end_id].append(order)
+    return found
+
+
+def candidates(
+    line: StatementLine, *, by_e2e: Mapping[str, list[PayoutOrder]] | None = None
+) -> tuple[list[PayoutOrder], MatchRule | None, str]:
+    """R33: orders a booked debit line could belong to, the rule that found them, and a note.
+
+    ``by_e2e``: orders already looked up by EndToEndId (``_orders_by_end_to_end``); a line whose
+    EndToEndId is not a key is looked up on its own.
+    """
     open_status = PayoutOrder.status == OrderStatus.IN_RUN
     if line.end_to_end_id:
-        by_id = _orders(PayoutOrder.end_to_end_id == line.end_to_end_id)
+        if by_e2e is not None and line.end_to_end_id in by_e2e:
+            by_id = by_e2e[line.end_to_end_id]
+        else:
+            by_id = _orders(PayoutOrder.end_to_end_id == line.end_to_end_id)
         if by_id:
             exact = [
                 o
@@ -237,8 +267,14 @@ def candidates(line: StatementLine) -> tuple[list[PayoutOrder], MatchRule | None
     return [], None, "Kein passender Auszahlungsauftrag gefunden."
 
 
-def auto_match(line: StatementLine, *, actor_id: int | None) -> None:
-    """Match one line automatically, or leave it in the review queue with a note."""
+def auto_match(
+    line: StatementLine,
+    *,
+    actor_id: int | None,
+    by_e2e: Mapping[str, list[PayoutOrder]] | None = None,
+) -> None:
+    """Match one line automatically, or leave it in the review queue with a note.
+    ``by_e2e``: see ``candidates``."""
     if line.reversal:
         _match_reversal(line, actor_id=actor_id)
         return
@@ -248,7 +284,7 @@ def auto_match(line: StatementLine, *, actor_id: int | None) -> None:
         else:
             _match_recovery(line, actor_id=actor_id)
         return
-    found, rule, note = candidates(line)
+    found, rule, note = candidates(line, by_e2e=by_e2e)
     if len(found) == 1 and rule is not None:
         _confirm(line, found[0], rule, actor_id=actor_id)
     elif len(found) > 1:
