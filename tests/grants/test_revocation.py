@@ -139,10 +139,8 @@ def test_R29_publicity_proposal_is_5_to_15_percent():
     assert revocation.publicity_recovery_proposal(4_000_000) == (200_000, 600_000)
 
 
-def test_R27_claim_paid_with_interest_closes_the_grant(people):
-    from app.finance.interest import Rate, compute_interest
-    from app.finance.models import BaseRate
-
+def _total_revocation(people):
+    """The paid first instalment (16.000 €) is reclaimed; the Bescheid lost effect 05.01.2026."""
     application = _paid_first(people)
     revocation.open_check(
         application,
@@ -158,15 +156,16 @@ def test_R27_claim_paid_with_interest_closes_the_grant(people):
         effective_from=date(2026, 1, 5),
         on=date(2026, 11, 24),
     )
-    rates = [
-        Rate(r.valid_from, r.rate_bp) for r in db.session.execute(db.select(BaseRate)).scalars()
-    ]
-    expected = compute_interest(
-        1_600_000, date(2026, 1, 5), date(2026, 11, 21), rates, day_count="30/360"
-    )
-    assert expected.charged and expected.total_cents > 25_000
+    return application, claim
+
+
+def test_R27_claim_paid_with_interest_closes_the_grant(people):
+    application, claim = _total_revocation(people)
+    # 30/360, payment day included (Zins-A Nr. 2.1, 2.3), base rate + 5 pp per half-year:
+    #   05.01.–30.06.2026: 176 days at 1,27 % + 5 = 6,27 %: 16.000 × 0,0627 × 176/360 = 490,45 €
+    #   01.07.–20.11.2026: 140 days at 1,52 % + 5 = 6,52 %: 16.000 × 0,0652 × 140/360 = 405,69 €
     interest, _why = revocation.interest_due(claim, date(2026, 11, 20))
-    assert interest == expected.total_cents
+    assert interest == 49_045 + 40_569  # 896,14 € > 250 €: charged (R28)
     revocation.record_claim_payment(
         people["finance"], claim, paid_on=date(2026, 11, 20), paid_cents=1_600_000 + interest
     )
@@ -177,20 +176,6 @@ def test_R27_claim_paid_with_interest_closes_the_grant(people):
 
 
 def test_R27_missing_base_rate_is_a_clear_error_not_a_crash(people):
-    application = _paid_first(people)
-    revocation.open_check(
-        application,
-        reason=RevocationReason.MISUSE,
-        facts_known_on=date(2026, 11, 20),
-        actor=people["reviewer"],
-    )
-    claim = revocation.revoke(
-        people["approver"],
-        application,
-        new_grant_cents=0,
-        reasons="Zweckwidrig",
-        effective_from=date(2026, 1, 5),
-        on=date(2026, 11, 24),
-    )
+    _application, claim = _total_revocation(people)
     with pytest.raises(DomainError, match="Zinsen können nicht berechnet werden"):
         revocation.interest_due(claim, date(2027, 3, 1))  # no rate for 2027 maintained yet
