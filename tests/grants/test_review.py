@@ -345,3 +345,10 @@ def test_change_request_closes_a_prepared_decision(people, submitted):
     assert review.open_decision(submitted) is None
     with pytest.raises(InvalidTransition):
         review.approve(people["approver"], decision)
+
+
+def test_R16_bescheid_prints_the_same_reimbursement_plan_as_the_payouts(people, submitted):
+    review.start_review(people["reviewer"], submitted)
+    decision = review.prepare_decision(people["reviewer"], submitted, _input(submitted))
+    (only,) = review.payout_plan(1_500_000, decision)  # < 20.000 €: Erstattungsverfahren
+    assert only == (review.INSTALMENT_LABELS["reimbursement"], 1_500_000)

@@ -70,14 +70,25 @@ class PlannedInstalment:
 
 
 def plan_instalments(decision: Decision) -> list[PlannedInstalment]:
-    """The payout plan of a Bescheid (VVK 7.1/7.2, RL VI.6): R15 split, R16 reimbursement;
-    each share rounded down, the last instalment takes the remainder."""
-    grant = decision.grant_cents
-    years = sorted(y.year for y in decision.years) or [decision.period_start.year]
+    """The payout plan of a Bescheid (see ``split_plan``)."""
+    return split_plan(
+        decision.grant_cents,
+        decision.period_start,
+        decision.period_end,
+        [y.year for y in decision.years],
+    )
+
+
+def split_plan(
+    grant: int, period_start: date, period_end: date, payout_years: Sequence[int]
+) -> list[PlannedInstalment]:
+    """VVK 7.1/7.2, RL VI.6 — the one place for R15 (split) and R16 (reimbursement): each share
+    rounded down, the last instalment takes the remainder. Also printed on the Bescheid."""
+    years = sorted(payout_years) or [period_start.year]
     first_year, last_year = years[0], years[-1]
     if grant < fcfg.REIMBURSEMENT_LIMIT_CENTS:  # R16
         return [PlannedInstalment(1, InstalmentKind.REIMBURSEMENT, 100, grant, last_year)]
-    long_running = (decision.period_end - decision.period_start).days > fcfg.SPLIT_MIN_DAYS
+    long_running = (period_end - period_start).days > fcfg.SPLIT_MIN_DAYS
     if grant > fcfg.SPLIT_THRESHOLD_CENTS and long_running:  # R15
         shares = [
             (InstalmentKind.FIRST, 40, first_year),

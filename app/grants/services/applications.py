@@ -88,6 +88,20 @@ def add_event(
     return event
 
 
+def notify_organisation(application: Application, subject: str, body: str) -> None:
+    """Queue one mail per active user of the applicant organisation (greeting and signature
+    added here)."""
+    from app.common.mail import queue_mail
+
+    recipients = db.session.execute(
+        db.select(User.email).where(
+            User.organisation_id == application.organisation_id, User.active.is_(True)
+        )
+    ).scalars()
+    for email in recipients:
+        queue_mail(email, subject, f"Guten Tag,\n\n{body}\nIhr Förderportal KommPräv\n")
+
+
 def transition(application: Application, allowed: Sequence[Status], to: Status) -> None:
     """Guarded status change: one UPDATE ... WHERE status IN (allowed); rowcount must be 1.
 

@@ -60,9 +60,9 @@ from app.grants.models import (
     RevocationReason,
     Status,
 )
-from app.grants.rules_config import VN_MONTHS_AFTER_PERIOD
 from app.grants.services import revocation
 from app.grants.services.applications import add_event, transition
+from app.grants.services.proof import vn_due_date
 from app.grants.services.review import add_months
 
 logger = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class _Run:
                 transition(application, [Status.RUNNING], Status.VN_DUE)
                 if application.purpose_fulfilled_on is None:
                     application.purpose_fulfilled_on = decision.period_end
-                application.vn_due_on = vn_due_date(application.purpose_fulfilled_on, decision)
+                application.vn_due_on = vn_due_date(decision, application.purpose_fulfilled_on)
                 add_event(
                     application,
                     EventKind.PURPOSE_FULFILLED,
@@ -663,16 +663,6 @@ class _Run:
 
 
 # --- queries and rules used by the run ----------------------------------------------------------
-
-
-def vn_due_date(purpose_fulfilled_on: date, decision: Decision) -> date:
-    """R21: min(purpose fulfilled + 1 year, end of the grant period + 1 year) — and never later
-    than the VN deadline the Bescheid states (R10; at most period end + 1 year)."""
-    return min(
-        add_months(purpose_fulfilled_on, VN_MONTHS_AFTER_PERIOD),
-        add_months(decision.period_end, VN_MONTHS_AFTER_PERIOD),
-        decision.vn_deadline,
-    )
 
 
 def _running_with_ended_period(on: date) -> Sequence[tuple[Application, Decision]]:

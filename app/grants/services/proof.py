@@ -22,7 +22,6 @@ from app.auth.models import Role, User
 from app.common.audit import record_event
 from app.common.db import today
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
-from app.common.mail import queue_mail
 from app.common.money import format_eur
 from app.extensions import db
 from app.grants import queries
@@ -40,7 +39,7 @@ from app.grants.models import (
     RevocationReason,
     Status,
 )
-from app.grants.services.applications import add_event, transition
+from app.grants.services.applications import add_event, notify_organisation, transition
 from app.grants.services.financing import PlanTotals, compute_totals
 
 logger = logging.getLogger(__name__)
@@ -280,7 +279,7 @@ def mark_incomplete(reviewer: User, proof: ProofOfUse, note: str) -> None:
     transition(application, [Status.VN_RECEIVED], Status.VN_INCOMPLETE)
     proof.status, proof.reviewer_note = ProofStatus.INCOMPLETE, note.strip()
     add_event(application, EventKind.VN_INCOMPLETE, reviewer, message=note.strip())
-    _notify(
+    notify_organisation(
         application,
         "Verwendungsnachweis unvollständig",
         f"Bitte ergänzen Sie den Verwendungsnachweis zu {application.reference}:\n\n"
@@ -317,7 +316,7 @@ def mark_complete(reviewer: User, proof: ProofOfUse, *, on: date | None = None) 
         late_check=on > proof.check_due_on,
     )
     if proof.publicity_cure_until:
-        _notify(
+        notify_organisation(
             application,
             "Öffentlichkeitsarbeit nachholen (§ 44a SäHO)",
             f"Im Verwendungsnachweis zu {application.reference} ist die Information der "
@@ -592,17 +591,3 @@ def close_if_settled(application: Application) -> bool:
     transition(application, [Status.VN_CHECKED], Status.CLOSED)
     add_event(application, EventKind.CLOSED, None)
     return True
-
-
-def _notify(application: Application, subject: str, body: str) -> None:
-    recipients = (
-        db.session.execute(
-            db.select(User.email).where(
-                User.organisation_id == application.organisation_id, User.active.is_(True)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    for email in recipients:
-        queue_mail(email, subject, f"Guten Tag,\n\n{body}\nIhr Förderportal KommPräv\n")

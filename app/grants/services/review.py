@@ -23,7 +23,6 @@ from app.common.audit import record_event
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.common.formatting import BERLIN
-from app.common.mail import queue_mail
 from app.common.money import format_eur
 from app.extensions import db
 from app.grants import queries
@@ -48,7 +47,7 @@ from app.grants.rules_config import (
     SPLIT_THRESHOLD_CENTS,
     VN_MONTHS_AFTER_PERIOD,
 )
-from app.grants.services.applications import add_event, transition
+from app.grants.services.applications import add_event, notify_organisation, transition
 from app.grants.services.rules import RuleProblem, check_submission
 
 logger = logging.getLogger(__name__)
@@ -208,7 +207,7 @@ def request_changes(
         sections=list(sections),
         due_on=due_on,
     )
-    _notify_applicants(
+    notify_organisation(
         application,
         "Nachforderung zu Ihrem Antrag",
         f"Die Geschäftsstelle des Landespräventionsrates bittet um Änderungen an Ihrem Antrag "
@@ -576,7 +575,7 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
         bescheid_id=bescheid.id,
         pdf_sha256=bescheid.pdf_sha256,
     )
-    _notify_applicants(
+    notify_organisation(
         application,
         "Zuwendungsbescheid erteilt",
         f"Für Ihren Antrag {application.reference} wurde ein Zuwendungsbescheid über "
@@ -598,7 +597,7 @@ def reject(approver: User, decision: Decision, reasons: str) -> None:
     _decide(decision, DecisionStatus.REJECTED, approver, reasons.strip())
     transition(application, [Status.IN_REVIEW], Status.REJECTED)
     add_event(application, EventKind.REJECTED, approver, message=reasons.strip())
-    _notify_applicants(
+    notify_organisation(
         application,
         "Entscheidung über Ihren Antrag",
         f"Ihr Antrag {application.reference} wurde abgelehnt. Begründung:\n\n{reasons.strip()}\n",
@@ -647,27 +646,24 @@ def issue_bescheid(decision: Decision, issuer: User, now: datetime) -> Bescheid:
     return bescheid
 
 
+#: Conditions printed on the Bescheid per instalment kind (VVK 7.1/7.2, RL VI.6).
+INSTALMENT_LABELS = {
+    "first": "nach Bestandskraft und Anzeige des Vorhabenbeginns",
+    "interim": "als Zwischenrate",
+    "after_vn": "nach Vorlage des vollständigen Verwendungsnachweises",
+    "final": "nach Prüfung des Verwendungsnachweises",
+    "reimbursement": "nach Vorlage eines (Teil-)Verwendungsnachweises (Erstattungsverfahren)",
+}
+
+
 def payout_plan(grant_cents: int, decision: Decision) -> list[tuple[str, int]]:
-    """Instalments as printed on the Bescheid (VVK 7.1/7.2; the last takes the remainder)."""
-    long_running = (decision.period_end - decision.period_start).days > 365
-    if grant_cents > SPLIT_THRESHOLD_CENTS and long_running:
-        shares = [
-            ("nach Bestandskraft und Anzeige des Vorhabenbeginns", 40),
-            ("als Zwischenrate", 25),
-            ("nach Vorlage des vollständigen Verwendungsnachweises", 25),
-            ("nach Prüfung des Verwendungsnachweises", 10),
-        ]
-    else:
-        shares = [
-            ("nach Bestandskraft und Anzeige des Vorhabenbeginns", 40),
-            ("nach Vorlage des vollständigen Verwendungsnachweises", 50),
-            ("nach Prüfung des Verwendungsnachweises", 10),
-        ]
-    plan = [(label, grant_cents * pct // 100) for label, pct in shares]
-    remainder = grant_cents - sum(amount for _, amount in plan)
-    label, last = plan[-1]
-    plan[-1] = (label, last + remainder)
-    return plan
+    """Instalments as printed on the Bescheid — the same plan the payouts are created from."""
+    from app.finance.services.payouts import split_plan
+
+    plan = split_plan(
+        grant_cents, decision.period_start, decision.period_end, [y.year for y in decision.years]
+    )
+    return [(INSTALMENT_LABELS[item.kind.value], item.amount_cents) for item in plan]
 
 
 # --- notification, waiver, finality -----------------------------------------------------------
@@ -733,17 +729,3 @@ def finalize_due(on: date | None = None) -> list[Application]:
             add_event(application, EventKind.FINAL, None, final_on=final_on)
             done.append(application)
     return done
-
-
-def _notify_applicants(application: Application, subject: str, body: str) -> None:
-    recipients = (
-        db.session.execute(
-            db.select(User.email).where(
-                User.organisation_id == application.organisation_id, User.active.is_(True)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    for email in recipients:
-        queue_mail(email, subject, f"Guten Tag,\n\n{body}\nIhr Förderportal KommPräv\n")

@@ -28,7 +28,7 @@ from app.grants.models import (
     RevocationReason,
     Status,
 )
-from app.grants.services.applications import add_event, transition
+from app.grants.services.applications import add_event, notify_organisation, transition
 
 if TYPE_CHECKING:
     from app.finance.models import RecoveryClaim
@@ -49,8 +49,13 @@ CHECKABLE = (
 #: R26: the decision must be taken within a year of knowing the facts; warn at 10 months.
 DECISION_MONTHS = 12
 WARNING_MONTHS = 10
-#: R29: eight weeks to cure missing publicity (§ 44a SäHO).
-PUBLICITY_CURE_DAYS = 56
+
+
+def publicity_cure_days() -> int:
+    """R29: eight weeks to cure missing publicity (one constant, in ``proof``)."""
+    from app.grants.services.proof import PUBLICITY_CURE_DAYS
+
+    return PUBLICITY_CURE_DAYS
 
 
 def open_case(application: Application) -> RevocationCase | None:
@@ -89,7 +94,7 @@ def open_check(
         # R29: a reviewer's publicity finding starts the eight-week cure period; the deadline
         # job opens its check only after that period, so no second one is granted.
         cure_deadline=(
-            facts_known_on + timedelta(days=PUBLICITY_CURE_DAYS)
+            facts_known_on + timedelta(days=publicity_cure_days())
             if reason is RevocationReason.PUBLICITY and actor is not None
             else None
         ),
@@ -420,26 +425,12 @@ def open_claims() -> list[RecoveryClaim]:
 
 
 def _notify_claim(application: Application, claim: RecoveryClaim) -> None:
-    from app.common.mail import queue_mail
-
-    recipients = (
-        db.session.execute(
-            db.select(User.email).where(
-                User.organisation_id == application.organisation_id, User.active.is_(True)
-            )
-        )
-        .scalars()
-        .all()
+    notify_organisation(
+        application,
+        "Rückforderung",
+        f"zur Zuwendung {application.reference} wird ein Betrag von "
+        f"{format_eur(claim.principal_cents)} zurückgefordert (fällig am "
+        f"{claim.due_on:%d.%m.%Y}). Bitte überweisen Sie ihn unter Angabe des "
+        f"Kassenzeichens {claim.kassenzeichen}. Zinsen nach § 49a VwVfG werden bis zum "
+        "Zahlungseingang berechnet.\n",
     )
-    for email in recipients:
-        queue_mail(
-            email,
-            "Rückforderung",
-            (
-                f"Guten Tag,\n\nzur Zuwendung {application.reference} wird ein Betrag von "
-                f"{format_eur(claim.principal_cents)} zurückgefordert (fällig am "
-                f"{claim.due_on:%d.%m.%Y}). Bitte überweisen Sie ihn unter Angabe des "
-                f"Kassenzeichens {claim.kassenzeichen}. Zinsen nach § 49a VwVfG werden bis zum "
-                "Zahlungseingang berechnet.\n\nIhr Förderportal KommPräv\n"
-            ),
-        )
