@@ -70,18 +70,32 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register feature blueprints with their URL prefixes."""
-    from app.auth import bp as auth_bp
-    from app.budget import bp as budget_bp
-    from app.finance import bp as finance_bp
-    from app.grants import bp as grants_bp
-    from app.main import bp as main_bp
-    from app.orgs import bp as orgs_bp
+    """Import the view and command modules (they attach to their package's blueprint), then
+    register the blueprints with their URL prefixes and CLI groups."""
+    from app.auth import routes as _auth_routes  # noqa: F401
+    from app.auth.blueprint import bp as auth_bp
+    from app.budget import cli as _budget_cli  # noqa: F401
+    from app.budget import routes as _budget_routes  # noqa: F401
+    from app.budget.blueprint import bp as budget_bp
+    from app.finance import cli as _finance_cli  # noqa: F401
+    from app.finance import export_routes, reconcile_routes  # noqa: F401
+    from app.finance import routes as _finance_routes  # noqa: F401
+    from app.finance.blueprint import bp as finance_bp
+    from app.grants import admin_routes, review_routes  # noqa: F401
+    from app.grants import cli as _grants_cli  # noqa: F401
+    from app.grants import routes as _grants_routes  # noqa: F401
+    from app.grants.blueprint import bp as grants_bp
+    from app.main import routes as _main_routes  # noqa: F401
+    from app.main.blueprint import bp as main_bp
+    from app.postaward import cli as _postaward_cli  # noqa: F401
+    from app.postaward import routes as _postaward_routes  # noqa: F401
+    from app.postaward import task_routes  # noqa: F401
+    from app.postaward.blueprint import bp as postaward_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(grants_bp)
-    app.register_blueprint(orgs_bp, cli_group="reference")
+    app.register_blueprint(postaward_bp)
     app.register_blueprint(budget_bp, cli_group="budget")
     app.register_blueprint(finance_bp, cli_group="finance")
 
@@ -106,8 +120,10 @@ def register_template_helpers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """CLI groups: users, mail, grants (demo)."""
     from app.auth.cli import mail_cli, users_cli
-    from app.grants.cli import demo_command
+    from app.commands import reference_cli
+    from app.demo import demo_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(reference_cli)

@@ -20,21 +20,17 @@ from app.finance.models import (
 from app.grants.models import (
     Application,
     ApplicationEvent,
-    AuditSample,
     Consultation,
     Document,
     DocumentType,
     FundingYear,
     KprRecord,
-    Notification,
     PayScale,
     PlanLine,
-    ProofLine,
-    ProofOfUse,
-    RevocationCase,
     Submission,
 )
 from app.orgs.models import Organisation
+from app.postaward.models import AuditSample, Notification, ProofLine, ProofOfUse, RevocationCase
 
 __all__ = [
     "AuditSample",

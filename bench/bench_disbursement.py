@@ -477,7 +477,7 @@ def budget_rows(ds: DataSet) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
 
 
 def rows_applications(ds: DataSet, reviewer_id: int, today: date) -> Iterator[dict[str, Any]]:
-    from app.grants.rules_config import NOTIFICATION_DAYS_AFTER_POSTING
+    from app.common.programme import NOTIFICATION_DAYS_AFTER_POSTING
 
     for g in ds.grants:
         submitted = datetime(g.year - 1, 10, 1, 11, 0, tzinfo=UTC)
@@ -518,8 +518,8 @@ def rows_applications(ds: DataSet, reviewer_id: int, today: date) -> Iterator[di
 
 
 def rows_decisions(ds: DataSet, reviewer_id: int, approver_id: int) -> Iterator[dict[str, Any]]:
-    from app.grants.rules_config import ANBEST_VERSION, VN_MONTHS_AFTER_PERIOD
-    from app.grants.services.review import add_months
+    from app.common.dates import add_months
+    from app.common.programme import ANBEST_VERSION, VN_MONTHS_AFTER_PERIOD
 
     rate = 8_000  # 80 % Anteilfinanzierung
     for g in ds.grants:
@@ -636,7 +636,7 @@ def rows_payment_runs(ds: DataSet, users: dict[str, int], cfg: Any) -> Iterator[
     """One historical run per release date, its pain.001 built by the real ``build_pain001``."""
     import hashlib
 
-    from app.finance import config as fcfg
+    from app.common import programme as fcfg
     from app.finance import sepa
     from app.finance.services.payouts import new_msg_id
 

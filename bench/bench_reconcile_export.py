@@ -103,9 +103,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def send_run(ds: bd.DataSet, users: dict[str, int], cfg: Any) -> dict[str, Any]:
     """Put the released orders into one sent payment run (bulk), as ``create_payment_run``
     leaves them: a real pain.001, orders ``in_run``, their instalments ``paid``."""
+    from app.common import programme as fcfg
     from app.common.db import today
     from app.extensions import db
-    from app.finance import config as fcfg
     from app.finance import sepa
     from app.finance.models import Instalment, PaymentRun, PayoutOrder
     from app.finance.services.payouts import new_msg_id

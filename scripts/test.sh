@@ -24,6 +24,8 @@ PYBIN=.venv/bin
 echo "== ruff"
 $PYBIN/ruff check app tests config.py wsgi.py
 $PYBIN/ruff format --check app tests config.py wsgi.py
+echo "== import direction (import-linter)"
+$PYBIN/lint-imports --no-cache
 echo "== mypy"
 $PYBIN/mypy
 

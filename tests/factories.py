@@ -9,8 +9,8 @@ from typing import Any
 
 from app.auth.models import Role, User
 from app.auth.services import create_user as service_create_user
+from app.demo import MINIMAL_PDF
 from app.extensions import db
-from app.grants.cli import MINIMAL_PDF
 from app.grants.models import Application, LineCategory, Qualification, Status
 from app.grants.services import applications as svc
 from app.orgs import queries as org_queries

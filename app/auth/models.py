@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.common.db import TimestampMixin
+from app.common.db import TimestampMixin, enum_type
 from app.extensions import db
 from app.orgs.models import Organisation
 
@@ -24,12 +24,6 @@ class Role(enum.StrEnum):
 
 
 MINISTRY_ROLES = frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN})
-
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -94,7 +88,7 @@ class UserRole(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(enum_type(Role, 20))
 
     user: Mapped[User] = relationship(back_populates="role_rows")
 
@@ -106,7 +100,7 @@ class Invitation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(enum_type(Role, 20))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     is_org_manager: Mapped[bool] = mapped_column(default=False)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -7,7 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app.auth import bp, services
+from app.auth import services
+from app.auth.blueprint import bp
 from app.auth.decorators import login_only, public, role_required
 from app.auth.forms import AcceptInvitationForm, InviteForm, LoginForm, PasswordChangeForm
 from app.auth.models import MINISTRY_ROLES, Role

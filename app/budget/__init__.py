@@ -4,9 +4,3 @@ The race-safe core that the approval service calls: ``services.commit_funds`` ch
 of each payout year with one guarded UPDATE per row, so concurrent approvals can never take a year
 over its cap (RELIABILITY §4, HOUSE-STYLE convention 8).
 """
-
-from flask import Blueprint
-
-bp = Blueprint("budget", __name__)
-
-from app.budget import cli, routes  # noqa: E402, F401

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 import click
 
-from app.budget import bp
 from app.budget import services as svc
+from app.budget.blueprint import bp
 from app.budget.models import MAX_YEAR, MIN_YEAR
 from app.common.errors import DomainError
 from app.common.money import MoneyError, format_eur, parse_eur

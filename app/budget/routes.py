@@ -11,8 +11,8 @@ from flask_wtf import FlaskForm
 
 from app.auth.decorators import role_required
 from app.auth.models import Role
-from app.budget import bp
 from app.budget import services as svc
+from app.budget.blueprint import bp
 from app.budget.charts import bar_chart
 from app.budget.forms import AuthorisationForm, CarryoverForm, OpenYearForm, ProvisionalForm
 from app.common.errors import DomainError

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from sqlalchemy import MetaData, event
+from sqlalchemy import Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
@@ -82,3 +83,10 @@ def install_sqlite_begin_immediate(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def enum_type(cls: type[enum.Enum], length: int = 30) -> Enum:
+    """A portable enum column: stored as its values in a VARCHAR with a CHECK, no native type."""
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )

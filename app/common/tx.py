@@ -10,7 +10,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import make_response
+from flask import flash, g, make_response, redirect
+from werkzeug.wrappers import Response
 
 from app.extensions import db
 
@@ -27,10 +28,20 @@ def transactional(view: F) -> F:
         except BaseException:
             db.session.rollback()
             raise
-        if 200 <= response.status_code < 400:
+        if 200 <= response.status_code < 400 and not g.pop("tx_refused", False):
             db.session.commit()
         else:
             db.session.rollback()
         return response
 
     return cast(F, wrapper)
+
+
+def refuse(reason: str | Exception, target: str, *, status: int = 303) -> Response:
+    """Refuse the request with a message: roll back whatever the service already flushed, show
+    ``reason`` (a ``DomainError``'s German message or a text) and redirect to ``target``. The
+    surrounding ``@transactional`` does not commit after a refusal."""
+    db.session.rollback()
+    g.tx_refused = True
+    flash(getattr(reason, "message", None) or str(reason), "error")
+    return redirect(target, code=status)

@@ -19,8 +19,9 @@ from app.budget.models import MAX_YEAR, MIN_YEAR
 from app.common.errors import DomainError
 from app.common.money import format_eur
 from app.extensions import db
-from app.finance import bp, exports, reports
-from app.finance.services import payouts
+from app.finance import exports, reports
+from app.finance.blueprint import bp
+from app.postaward.services import settlement
 
 
 @bp.cli.command("payment-run")
@@ -45,7 +46,7 @@ def payment_run_command(execution_date: str, out: Path, email: str) -> None:
     except ValueError as exc:
         raise click.ClickException("Datum bitte als JJJJ-MM-TT angeben.") from exc
     try:
-        run = payouts.create_payment_run(user, execution_date=day)
+        run = settlement.create_payment_run(user, execution_date=day)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     out.write_bytes(run.xml)
@@ -83,15 +84,13 @@ def export_beancount_command(year: int | None, out: Path) -> None:
 @click.option("--as", "email", required=True, help="E-Mail der ausführenden Kassenkraft.")
 def import_statement_command(file: Path, email: str) -> None:
     """Import a camt.053 statement and reconcile it (importing it twice changes nothing)."""
-    from app.finance.services import reconcile
-
     user = db.session.execute(
         db.select(User).where(User.email == email.strip().lower())
     ).scalar_one_or_none()
     if user is None:
         raise click.ClickException(f"Unbekannter Benutzer {email}.")
     try:
-        result = reconcile.import_statement(user, file.read_bytes(), file.name)
+        result = settlement.import_statement(user, file.read_bytes(), file.name)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     db.session.commit()

@@ -26,7 +26,8 @@ from app.auth.models import Role
 from app.common.db import today
 from app.common.errors import NotFound
 from app.common.fields import GermanDateField, options
-from app.finance import bp, reports
+from app.finance import reports
+from app.finance.blueprint import bp
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.common.fields import GermanDateField
+from app.common.fields import GermanDateField, MoneyField
 
 
 class OrderForm(FlaskForm):
@@ -46,12 +46,6 @@ class BankAccountForm(FlaskForm):
     )
 
 
-class StartForm(FlaskForm):
-    started_on = GermanDateField(
-        _l("Projektbeginn am"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
-    )
-
-
 class StatementUploadForm(FlaskForm):
     file = FileField(
         _l("Kontoauszug (camt.053, XML)"),
@@ -67,4 +61,13 @@ class ExplainLineForm(FlaskForm):
     text = TextAreaField(
         _l("Erläuterung"),
         validators=[InputRequired(_l("Bitte geben Sie eine Erläuterung ein.")), Length(max=2000)],
+    )
+
+
+class ClaimPaymentForm(FlaskForm):
+    paid_on = GermanDateField(
+        _l("Eingang am"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
+    )
+    amount = MoneyField(
+        _l("Betrag"), validators=[InputRequired(_l("Bitte geben Sie den Betrag an."))]
     )

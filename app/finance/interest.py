@@ -34,9 +34,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Final, Literal
 
+from app.common.dates import add_months
 from app.common.money import format_eur
+from app.common.programme import (  # noqa: F401 - re-exported for callers and tests
+    DAY_COUNTS,
+    DEFAULT_DAY_COUNT,
+    DUNNING_MIN_CENTS,
+    DUNNING_MIN_CENTS_PUBLIC_BODY,
+    ENFORCEMENT_MIN_CENTS,
+    INTEREST_MIN_CHARGE_CENTS,
+    PAYOUT_ON_REQUEST_BELOW_CENTS,
+    RECOVERY_BAND_UPPER_BOUND_INCLUSIVE,
+    RECOVERY_BANDS,
+    RECOVERY_LIMIT_ABOVE_BANDS_CENTS,
+    SMALL_PRINCIPAL_BELOW_CENTS,
+    SMALL_PRINCIPAL_MAX_OVERDUE_DAYS,
+    SMALL_PRINCIPAL_MAX_OVERDUE_MONTHS,
+    SURCHARGE_BP,
+    DayCount,
+)
 
 __all__ = [
     "DAY_COUNTS",
@@ -69,50 +86,6 @@ __all__ = [
     "recovery_limit_cents",
     "recovery_waived",
 ]
-
-DayCount = Literal["act/act", "act/365", "30/360"]
-
-#: Supported day-count conventions; the default is an open point [K – confirm with finance]
-#: (RULES §13.4). Note: Zins-A 2.1 (Anlage zur VwV zu § 34 SäHO) counts 30/360 „soweit nichts
-#: anderes bestimmt ist“ — finance should decide whether that applies to § 49a interest.
-DAY_COUNTS: Final[tuple[DayCount, ...]] = ("act/act", "act/365", "30/360")
-DEFAULT_DAY_COUNT: Final[DayCount] = "act/act"
-
-#: § 49a (3) VwVfG: 5 percentage points above the Basiszinssatz.
-SURCHARGE_BP: Final = 500
-
-#: VVK 8.8: interest is charged only if the total interest claim is *more than* 250 €.
-INTEREST_MIN_CHARGE_CENTS: Final = 25_000
-
-#: KLB 5: no interest if the principal is below 50 € and not more than six months overdue.
-SMALL_PRINCIPAL_BELOW_CENTS: Final = 5_000
-SMALL_PRINCIPAL_MAX_OVERDUE_MONTHS: Final = 6
-#: Only for callers that know the overdue time in days: six months taken as 183 days [K]; prefer
-#: the calendar form (``due_on``/``paid_on``) of ``apply_thresholds``.
-SMALL_PRINCIPAL_MAX_OVERDUE_DAYS: Final = 183
-
-#: KLB 1.2/2.2: payouts below 5 € only when the recipient asks for them.
-PAYOUT_ON_REQUEST_BELOW_CENTS: Final = 500
-#: KLB 2.1 S. 1: no dunning for arrears below 10 € …
-DUNNING_MIN_CENTS: Final = 1_000
-#: … but 25 € when the debtor is a legal person under public law (KLB 2.1 S. 4 with 1.1 S. 2) —
-#: every recipient of this programme (Gemeinde, Landkreis) is one.
-DUNNING_MIN_CENTS_PUBLIC_BODY: Final = 2_500
-#: KLB 3.1: no enforcement (or Mahnbescheid) for arrears below 25 €.
-ENFORCEMENT_MIN_CENTS: Final = 2_500
-
-#: VVK 8.7 bands, RULES §13.11: a grant exactly on a band's upper bound belongs to that band
-#: ("bis zu 5 000 Euro", "von mehr als 5 000 Euro bis 20 000 Euro" in the VVK table).
-RECOVERY_BAND_UPPER_BOUND_INCLUSIVE: Final = True
-#: (upper bound of the grant in cents, inclusive; percentage in bp; cap in cents or None).
-RECOVERY_BANDS: Final[tuple[tuple[int, int, int | None], ...]] = (
-    (500_000, 1_000, None),  # ≤ 5,000 €: 10 %
-    (2_000_000, 500, 50_000),  # ≤ 20,000 €: 5 %, at most 500 €
-    (5_000_000, 300, 100_000),  # ≤ 50,000 €: 3 %, at most 1,000 €
-    (12_500_000, 200, 150_000),  # ≤ 125,000 €: 2 %, at most 1,500 €
-)
-#: Above the last band (> 125,000 €): a fixed 2,500 €.
-RECOVERY_LIMIT_ABOVE_BANDS_CENTS: Final = 250_000
 
 
 class InterestError(ValueError):
@@ -310,17 +283,9 @@ def compute_interest(
     return _assess(sum(p.interest_cents for p in result), result)
 
 
-def _add_months(d: date, months: int) -> date:
-    """Calendar months later; the day is clamped to the month's end (31.08. + 6 → 28./29.02.)."""
-    month_index = d.month - 1 + months
-    year, month = d.year + month_index // 12, month_index % 12 + 1
-    following = date(year + (month == 12), month % 12 + 1, 1)
-    return date(year, month, min(d.day, (following - timedelta(days=1)).day))
-
-
 def overdue_more_than_months(due_on: date, paid_on: date, months: int) -> bool:
     """True if ``paid_on`` lies more than ``months`` calendar months after ``due_on``."""
-    return paid_on > _add_months(due_on, months)
+    return paid_on > add_months(due_on, months)
 
 
 def apply_thresholds(

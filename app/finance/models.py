@@ -13,7 +13,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKey,
     Index,
     LargeBinary,
@@ -24,17 +23,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.common.db import Cents, TimestampMixin, utcnow
+from app.common.db import Cents, TimestampMixin, enum_type, utcnow
 from app.extensions import db
 from app.grants.models import Application, Decision
 from app.orgs.models import Organisation
-
-
-def _enum(cls: type[enum.Enum], length: int = 30) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
-
 
 # --- bank accounts ------
 
@@ -56,7 +48,7 @@ class BankAccount(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     holder: Mapped[str] = mapped_column(String(70))
     iban: Mapped[str] = mapped_column(String(34))
     bic: Mapped[str] = mapped_column(String(11), default="")
-    status: Mapped[BankAccountStatus] = mapped_column(_enum(BankAccountStatus), index=True)
+    status: Mapped[BankAccountStatus] = mapped_column(enum_type(BankAccountStatus), index=True)
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     confirmed_at: Mapped[datetime | None]
@@ -101,11 +93,11 @@ class Instalment(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"), index=True)
     number: Mapped[int]
-    kind: Mapped[InstalmentKind] = mapped_column(_enum(InstalmentKind))
+    kind: Mapped[InstalmentKind] = mapped_column(enum_type(InstalmentKind))
     percent: Mapped[int]
     amount_cents: Mapped[Cents]
     budget_year: Mapped[int]
-    status: Mapped[InstalmentStatus] = mapped_column(_enum(InstalmentStatus), index=True)
+    status: Mapped[InstalmentStatus] = mapped_column(enum_type(InstalmentStatus), index=True)
     due_since: Mapped[date | None]
 
     application: Mapped[Application] = relationship()
@@ -194,7 +186,7 @@ class PayoutOrder(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
     bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_account.id"))
     amount_cents: Mapped[Cents]
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), index=True)
+    status: Mapped[OrderStatus] = mapped_column(enum_type(OrderStatus), index=True)
     end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
     remittance: Mapped[str] = mapped_column(String(140))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -230,7 +222,7 @@ class JournalEntry(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "journal_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind), index=True)
+    kind: Mapped[EntryKind] = mapped_column(enum_type(EntryKind), index=True)
     posting_date: Mapped[date] = mapped_column(index=True)
     fiscal_year: Mapped[int] = mapped_column(index=True)
     description: Mapped[str] = mapped_column(String(300))
@@ -343,8 +335,8 @@ class StatementLine(db.Model):  # type: ignore[name-defined,misc]
     remittance: Mapped[str] = mapped_column(Text, default="")
     counterparty_name: Mapped[str] = mapped_column(String(140), default="")
     counterparty_iban: Mapped[str] = mapped_column(String(34), default="")
-    match_status: Mapped[MatchStatus] = mapped_column(_enum(MatchStatus), index=True)
-    match_rule: Mapped[MatchRule | None] = mapped_column(_enum(MatchRule))
+    match_status: Mapped[MatchStatus] = mapped_column(enum_type(MatchStatus), index=True)
+    match_rule: Mapped[MatchRule | None] = mapped_column(enum_type(MatchRule))
     matched_order_id: Mapped[int | None] = mapped_column(ForeignKey("payout_order.id"), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -391,7 +383,7 @@ class RecoveryClaim(TimestampMixin, db.Model):  # type: ignore[name-defined,misc
     interest_cents: Mapped[Cents] = mapped_column(default=0)
     effective_from: Mapped[date]  # the date the Bescheid lost effect (interest starts, R27)
     due_on: Mapped[date]
-    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus), index=True)
+    status: Mapped[ClaimStatus] = mapped_column(enum_type(ClaimStatus), index=True)
     reasons: Mapped[str] = mapped_column(Text)
     paid_on: Mapped[date | None]
     paid_cents: Mapped[Cents | None]

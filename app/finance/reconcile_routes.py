@@ -18,10 +18,11 @@ from app.common.money import format_eur
 from app.common.security import parse_id
 from app.common.tx import transactional
 from app.extensions import db
-from app.finance import bp
+from app.finance.blueprint import bp
 from app.finance.forms import AssignLineForm, ExplainLineForm, StatementUploadForm
 from app.finance.models import BankStatement, PayoutOrder, StatementLine
 from app.finance.services import reconcile
+from app.postaward.services import settlement
 
 
 def _user() -> User:
@@ -43,7 +44,7 @@ def statements() -> ResponseReturnValue:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            result = reconcile.import_statement(_user(), upload.read(), upload.filename or "")
+            result = settlement.import_statement(_user(), upload.read(), upload.filename or "")
         except DomainError as exc:
             form.file.errors.append(exc.message)
         else:

@@ -525,7 +525,7 @@ def monitoring_frame(year: int) -> pd.DataFrame:
     use for the VN received/checked dates).
     """
     from app.budget.models import Commitment
-    from app.grants.models import ProofKind, ProofOfUse
+    from app.postaward.models import ProofKind, ProofOfUse
 
     year_commitments = (
         select(

@@ -1,4 +1,4 @@
-"""Finance views (Haushalt/Kasse) and the recipient's bank account and start notice."""
+"""Finance views (Haushalt/Kasse): payouts, payment runs, bank accounts, recovery claims."""
 
 from __future__ import annotations
 
@@ -16,14 +16,28 @@ from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.auth.services import PasswordRejected
 from app.common.errors import DomainError
-from app.common.tx import transactional
+from app.common.security import parse_id
+from app.common.tx import refuse, transactional
 from app.extensions import db
-from app.finance import bp, queries
-from app.finance.forms import ActionForm, BankAccountForm, OrderForm, PaymentRunForm, StartForm
-from app.finance.models import BankAccount, Instalment, OrderStatus, PaymentRun, PayoutOrder
+from app.finance import queries
+from app.finance.blueprint import bp
+from app.finance.forms import (
+    ActionForm,
+    BankAccountForm,
+    ClaimPaymentForm,
+    OrderForm,
+    PaymentRunForm,
+)
+from app.finance.models import (
+    BankAccount,
+    Instalment,
+    OrderStatus,
+    PaymentRun,
+    PayoutOrder,
+    RecoveryClaim,
+)
 from app.finance.services import payouts
-from app.grants import queries as grant_queries
-from app.grants.forms import ClaimPaymentForm
+from app.postaward.services import revocation, settlement
 
 
 def _user() -> User:
@@ -62,12 +76,6 @@ def _done(message: str) -> ResponseReturnValue:
     return redirect(url_for("finance.dashboard"))
 
 
-def _failed(exc: DomainError) -> ResponseReturnValue:
-    db.session.rollback()
-    flash(exc.message, "error")
-    return redirect(url_for("finance.dashboard")), 303
-
-
 @bp.route("/kasse/raten/<int:instalment_id>/auftrag", methods=["POST"])
 @role_required(Role.FINANCE)
 @transactional
@@ -79,7 +87,7 @@ def prepare(instalment_id: int) -> ResponseReturnValue:
     try:
         payouts.prepare_order(_user(), instalment, idempotency_key=form.idempotency_key.data or "")
     except DomainError as exc:
-        return _failed(exc)
+        return refuse(exc, url_for("finance.dashboard"))
     return _done(_("Der Auszahlungsauftrag wurde angelegt. Eine zweite Person muss ihn freigeben."))
 
 
@@ -99,7 +107,7 @@ def order_action(order_id: int, action: str) -> ResponseReturnValue:
             return _done(_("Der Auftrag wurde freigegeben."))
         payouts.cancel_order(_user(), order, form.reason.data or "")
     except DomainError as exc:
-        return _failed(exc)
+        return refuse(exc, url_for("finance.dashboard"))
     return _done(_("Der Auftrag wurde storniert."))
 
 
@@ -112,11 +120,11 @@ def payment_run() -> ResponseReturnValue:
         flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
         return redirect(url_for("finance.dashboard")), 303
     try:
-        run = payouts.create_payment_run(
+        run = settlement.create_payment_run(
             _user(), execution_date=cast(date, form.execution_date.data)
         )
     except DomainError as exc:
-        return _failed(exc)
+        return refuse(exc, url_for("finance.dashboard"))
     flash(
         _("Zahlungslauf %(id)s mit %(n)s Überweisungen erstellt.", id=run.msg_id, n=run.nb_of_txs),
         "success",
@@ -147,7 +155,7 @@ def confirm_account(account_id: int) -> ResponseReturnValue:
     try:
         payouts.confirm_bank_account(_user(), account)
     except DomainError as exc:
-        return _failed(exc)
+        return refuse(exc, url_for("finance.dashboard"))
     return _done(_("Die Bankverbindung wurde bestätigt."))
 
 
@@ -187,24 +195,26 @@ def bank_account() -> ResponseReturnValue:
     ), (422 if form.errors else 200)
 
 
-@bp.route("/antraege/<int:application_id>/vorhabenbeginn", methods=["POST"])
-@role_required(Role.APPLICANT)
+@bp.route("/kasse/forderungen/<int:claim_id>/zahlung", methods=["POST"])
+@role_required(Role.FINANCE)
 @transactional
-def notify_start(application_id: int) -> ResponseReturnValue:
-    application = grant_queries.get_application_for(_user(), application_id)
-    form = StartForm()
-    target = url_for("grants.detail", application_id=application.id)
+def claim_payment(claim_id: int) -> ResponseReturnValue:
+    claim = db.session.get(RecoveryClaim, parse_id(str(claim_id)) or 0)
+    if claim is None:
+        abort(404)
+    form = ClaimPaymentForm()
+    target = url_for("finance.dashboard") + "#forderungen"
     if not form.validate_on_submit():
-        flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
-        return redirect(target)
-    try:
-        payouts.notify_start(_user(), application, cast(date, form.started_on.data))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        flash(_("Bitte prüfen Sie Datum und Betrag."), "error")
         return redirect(target), 303
-    flash(
-        _("Der Projektbeginn wurde angezeigt. Die erste Rate wird zur Auszahlung vorbereitet."),
-        "success",
-    )
+    try:
+        revocation.record_claim_payment(
+            _user(),
+            claim,
+            paid_on=cast(date, form.paid_on.data),
+            paid_cents=cast(int, form.amount.data),
+        )
+    except DomainError as exc:
+        return refuse(exc, target)
+    flash(_("Der Zahlungseingang wurde gebucht."), "success")
     return redirect(target)

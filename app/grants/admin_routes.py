@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -14,16 +14,16 @@ from sqlalchemy import func
 from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.common.errors import DomainError
+from app.common.programme import default_window
 from app.common.tx import transactional
 from app.extensions import db
-from app.grants import bp, queries
+from app.finance.interest import SURCHARGE_BP, format_rate_bp
+from app.finance.models import BaseRate
+from app.grants import queries
+from app.grants.blueprint import bp
 from app.grants.forms import BaseRateForm, DocumentRequiredForm, PayScaleForm, WindowForm
 from app.grants.models import FundingYear, PayScale
-from app.grants.rules_config import default_window
 from app.grants.services import reference
-
-if TYPE_CHECKING:
-    from app.finance.models import BaseRate
 
 
 def _admin() -> User:
@@ -32,9 +32,6 @@ def _admin() -> User:
 
 def _base_rates() -> list[tuple[BaseRate, str, str]]:
     """Basiszinssätze, newest first, with the base and the § 49a rate (+5 pp) as German text."""
-    from app.finance.interest import SURCHARGE_BP, format_rate_bp
-    from app.finance.models import BaseRate  # app.finance builds on app.grants
-
     rows = db.session.execute(db.select(BaseRate).order_by(BaseRate.valid_from.desc())).scalars()
     return [
         (row, format_rate_bp(row.rate_bp), format_rate_bp(row.rate_bp + SURCHARGE_BP))

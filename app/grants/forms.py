@@ -32,8 +32,9 @@ from app.common.fields import (
     optional_str,
     options,
 )
+from app.finance.interest import is_half_year_start
+from app.grants.labels import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 from app.grants.models import KprRecordKind, LineCategory, Qualification, SmallGrantReason
-from app.grants.rules_config import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 
 
 class NewApplicationForm(FlaskForm):
@@ -364,112 +365,6 @@ class DocumentRequiredForm(FlaskForm):
     required = BooleanField(_l("erforderlich"))
 
 
-# --- proof of use and revocation ---------------------------------------------------------------
-
-
-class FulfilledForm(FlaskForm):
-    fulfilled_on = GermanDateField(
-        _l("Zweck erfüllt am"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
-    )
-
-
-class ProofForm(FlaskForm):
-    """Static part of the proof-of-use form; the per-line figures are named ``actual-<id>``."""
-
-    kind = SelectField(
-        _l("Art des Nachweises"),
-        choices=options(
-            [
-                ("final", _l("Verwendungsnachweis")),
-                ("provisional", _l("Vorläufiger Verwendungsnachweis")),
-                ("partial", _l("Teilverwendungsnachweis (Erstattungsverfahren)")),
-            ]
-        ),
-    )
-    report = TextAreaField(
-        _l("Sachbericht"),
-        validators=[InputRequired(_l("Bitte fügen Sie den Sachbericht ein.")), Length(max=20000)],
-    )
-    actual_own = MoneyField(_l("Eigenanteil (Geldmittel, tatsächlich)"), validators=[Optional()])
-    actual_third_party = MoneyField(_l("Drittmittel (tatsächlich)"), validators=[Optional()])
-    ngo_share = MoneyField(
-        _l("An Dritte weitergeleitet (nur wenn der Bescheid es erlaubt)"), validators=[Optional()]
-    )
-    publicity_confirmed = BooleanField(
-        _l(
-            "Wir haben die Öffentlichkeit über die Förderung durch den Freistaat Sachsen "
-            "informiert (§ 44a SäHO)."
-        )
-    )
-    publicity_note = TextAreaField(
-        _l("Wie wurde informiert?"), validators=[Optional(), Length(max=2000)]
-    )
-
-
-class NoteForm(FlaskForm):
-    note = TextAreaField(_l("Begründung / Hinweis"), validators=[Optional(), Length(max=5000)])
-
-
-class CheckForm(FlaskForm):
-    final_eligible = MoneyField(
-        _l("Abschließend anerkannte zuwendungsfähige Ausgaben (optional)"), validators=[Optional()]
-    )
-
-
-class AuditSampleForm(FlaskForm):
-    year = IntegerField(
-        _l("Jahr des Eingangs"),
-        validators=[
-            InputRequired(_l("Bitte geben Sie das Jahr an.")),
-            NumberRange(min=2000, max=2100),
-        ],
-    )
-
-
-class RevocationCheckForm(FlaskForm):
-    reason = SelectField(
-        _l("Anlass"),
-        choices=options(
-            [
-                ("misuse", _l("Zweckwidrige Verwendung")),
-                ("wrong_data", _l("Unrichtige Angaben")),
-                ("publicity", _l("Fehlende Öffentlichkeitsarbeit (§ 44a SäHO)")),
-                ("vn_overdue", _l("Verwendungsnachweis überfällig")),
-                ("no_start", _l("Kein Projektbeginn innerhalb eines Jahres")),
-                ("other", _l("Sonstiges")),
-            ]
-        ),
-    )
-    facts_known_on = GermanDateField(
-        _l("Tatsachen vollständig bekannt seit"),
-        validators=[InputRequired(_l("Bitte geben Sie das Datum an."))],
-    )
-    note = TextAreaField(_l("Sachverhalt"), validators=[Optional(), Length(max=5000)])
-
-
-class RevokeForm(FlaskForm):
-    new_grant = MoneyField(
-        _l("Neuer Zuwendungsbetrag (0 bei vollständigem Widerruf)"),
-        validators=[InputRequired(_l("Bitte geben Sie den Betrag an."))],
-    )
-    effective_from = GermanDateField(
-        _l("Unwirksam ab"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
-    )
-    reasons = TextAreaField(
-        _l("Begründung"),
-        validators=[InputRequired(_l("Ein Widerruf muss begründet werden.")), Length(max=10000)],
-    )
-
-
-class ClaimPaymentForm(FlaskForm):
-    paid_on = GermanDateField(
-        _l("Eingang am"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
-    )
-    amount = MoneyField(
-        _l("Betrag"), validators=[InputRequired(_l("Bitte geben Sie den Betrag an."))]
-    )
-
-
 _SIGNED_PERCENT = re.compile(r"^([+-]?)(\d{1,2})(?:[,.](\d{1,2}))?$")
 
 
@@ -518,8 +413,6 @@ class BaseRateForm(FlaskForm):
 
     def validate_valid_from(self, field: GermanDateField) -> None:
         """Checked here too (the service is authoritative) so all errors show at once."""
-        from app.finance.interest import is_half_year_start  # app.finance builds on app.grants
-
         if field.data is not None and not is_half_year_start(field.data):
             raise ValidationError(
                 _l("Der Basiszinssatz ändert sich nur zum 01.01. und 01.07. eines Jahres.")

@@ -8,7 +8,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -19,15 +18,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.common.db import Cents, TimestampMixin, utcnow
+from app.common.db import Cents, TimestampMixin, enum_type, utcnow
 from app.extensions import db
 from app.orgs.models import Organisation
-
-
-def _enum(cls: type[enum.Enum], length: int = 30) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class Status(enum.StrEnum):
@@ -148,7 +141,7 @@ class KprRecord(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    kind: Mapped[KprRecordKind] = mapped_column(_enum(KprRecordKind))
+    kind: Mapped[KprRecordKind] = mapped_column(enum_type(KprRecordKind))
     dated: Mapped[date]
     partner: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -215,7 +208,7 @@ class Application(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     funding_year: Mapped[int] = mapped_column(index=True)
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.DRAFT, index=True)
+    status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.DRAFT, index=True)
     reference: Mapped[str | None] = mapped_column(String(40), unique=True)
 
     title: Mapped[str] = mapped_column(String(200), default="")
@@ -235,7 +228,7 @@ class Application(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     third_party_cents: Mapped[Cents] = mapped_column(default=0)
     third_party_source: Mapped[str] = mapped_column(String(300), default="")
     requested_grant_cents: Mapped[Cents] = mapped_column(default=0)
-    small_grant_reason: Mapped[SmallGrantReason | None] = mapped_column(_enum(SmallGrantReason))
+    small_grant_reason: Mapped[SmallGrantReason | None] = mapped_column(enum_type(SmallGrantReason))
     small_grant_note: Mapped[str] = mapped_column(Text, default="")
 
     is_late: Mapped[bool] = mapped_column(default=False)
@@ -304,11 +297,11 @@ class PlanLine(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("application.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(default=0)
-    category: Mapped[LineCategory] = mapped_column(_enum(LineCategory))
+    category: Mapped[LineCategory] = mapped_column(enum_type(LineCategory))
     description: Mapped[str] = mapped_column(String(300), default="")
     pay_group: Mapped[int | None]
     pay_step: Mapped[int | None]
-    qualification: Mapped[Qualification | None] = mapped_column(_enum(Qualification))
+    qualification: Mapped[Qualification | None] = mapped_column(enum_type(Qualification))
     fte_permille: Mapped[int | None]
     months: Mapped[int | None]
     amount_cents: Mapped[Cents] = mapped_column(default=0)
@@ -383,7 +376,7 @@ class ApplicationEvent(db.Model):  # type: ignore[name-defined,misc]
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind))
+    kind: Mapped[EventKind] = mapped_column(enum_type(EventKind))
     internal: Mapped[bool] = mapped_column(default=False)
     message: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[str] = mapped_column(Text, default="{}")
@@ -457,8 +450,8 @@ class Decision(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
-    status: Mapped[DecisionStatus] = mapped_column(_enum(DecisionStatus), index=True)
-    financing_type: Mapped[FinancingType] = mapped_column(_enum(FinancingType))
+    status: Mapped[DecisionStatus] = mapped_column(enum_type(DecisionStatus), index=True)
+    financing_type: Mapped[FinancingType] = mapped_column(enum_type(FinancingType))
     override_note: Mapped[str] = mapped_column(Text, default="")
     rate_bp: Mapped[int]
     eligible_base_cents: Mapped[Cents]
@@ -517,135 +510,3 @@ class Bescheid(db.Model):  # type: ignore[name-defined,misc]
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     pdf_sha256: Mapped[str] = mapped_column(String(64))
-
-
-# --- proof of use, audit sample, revocation (issue "Proof of use … recovery with interest") -----
-
-
-class ProofKind(enum.StrEnum):
-    FINAL = "final"  # Verwendungsnachweis
-    PROVISIONAL = "provisional"  # vorläufiger VN (ANBK 6.1: deadline before purpose fulfilled)
-    PARTIAL = "partial"  # Teil-VN (Erstattungsverfahren, R16)
-
-
-class ProofStatus(enum.StrEnum):
-    RECEIVED = "received"
-    INCOMPLETE = "incomplete"
-    COMPLETE = "complete"
-    CHECKED = "checked"
-
-
-class ProofOfUse(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
-    """A submitted proof of use (Sachbericht + numeric proof per plan line; no receipts)."""
-
-    __tablename__ = "proof_of_use"
-    __table_args__ = (
-        UniqueConstraint("application_id", "version", name="uq_proof_of_use_application_version"),
-        CheckConstraint("actual_own_cents >= 0", name="own_nonneg"),
-        CheckConstraint("actual_third_party_cents >= 0", name="third_nonneg"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
-    version: Mapped[int]
-    kind: Mapped[ProofKind] = mapped_column(_enum(ProofKind))
-    status: Mapped[ProofStatus] = mapped_column(_enum(ProofStatus), index=True)
-    report: Mapped[str] = mapped_column(Text)
-    publicity_confirmed: Mapped[bool] = mapped_column(default=False)
-    publicity_note: Mapped[str] = mapped_column(Text, default="")
-    publicity_cure_until: Mapped[date | None]  # R29: eight weeks to cure missing publicity
-    actual_own_cents: Mapped[Cents] = mapped_column(default=0)
-    actual_third_party_cents: Mapped[Cents] = mapped_column(default=0)
-    ngo_share_cents: Mapped[Cents] = mapped_column(default=0)  # R30: passed on to an NGO
-    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    check_due_on: Mapped[date]  # R18: completeness check within 30 days, restarts per version
-    completed_on: Mapped[date | None]
-    checked_on: Mapped[date | None]
-    audit_selected: Mapped[bool] = mapped_column(default=False)
-    final_eligible_cents: Mapped[Cents | None]
-    reviewer_note: Mapped[str] = mapped_column(Text, default="")
-
-    lines: Mapped[list[ProofLine]] = relationship(
-        back_populates="proof", cascade="all, delete-orphan", order_by="ProofLine.id"
-    )
-
-
-class ProofLine(db.Model):  # type: ignore[name-defined,misc]
-    """Actual expenditure for one line of the financing plan."""
-
-    __tablename__ = "proof_line"
-    __table_args__ = (CheckConstraint("actual_cents >= 0", name="actual_nonneg"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    proof_id: Mapped[int] = mapped_column(ForeignKey("proof_of_use.id", ondelete="CASCADE"))
-    plan_line_id: Mapped[int] = mapped_column(ForeignKey("plan_line.id"))
-    planned_cents: Mapped[Cents]
-    actual_cents: Mapped[Cents]
-
-    proof: Mapped[ProofOfUse] = relationship(back_populates="lines")
-    plan_line: Mapped[PlanLine] = relationship()
-
-
-class AuditSample(db.Model):  # type: ignore[name-defined,misc]
-    """R25: the yearly risk-weighted random draw of proofs for in-depth audit (logged)."""
-
-    __tablename__ = "audit_sample"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(unique=True)
-    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
-    drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    seed: Mapped[str] = mapped_column(String(64))
-    population: Mapped[int]
-    selected: Mapped[int]
-    details: Mapped[str] = mapped_column(Text)  # JSON: weights and selected proof ids
-
-
-class RevocationReason(enum.StrEnum):
-    NO_START = "no_start"  # R24
-    VN_OVERDUE = "vn_overdue"  # R21
-    PUBLICITY = "publicity"  # R29
-    RECALCULATION = "recalculation"  # R22 overpayment
-    MISUSE = "misuse"  # T25
-    WRONG_DATA = "wrong_data"  # T25
-    OTHER = "other"
-
-
-class RevocationCase(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
-    """An open revocation check (T23–T27) with the date the facts were fully known (R26)."""
-
-    __tablename__ = "revocation_case"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
-    reason: Mapped[RevocationReason] = mapped_column(_enum(RevocationReason))
-    previous_status: Mapped[Status] = mapped_column(_enum(Status))
-    facts_known_on: Mapped[date]
-    cure_deadline: Mapped[date | None]  # R29: 8 weeks for missing publicity
-    note: Mapped[str] = mapped_column(Text, default="")
-    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    closed_on: Mapped[date | None]
-    outcome: Mapped[str] = mapped_column(String(20), default="")  # revoked / no_revocation
-
-    application: Mapped[Application] = relationship()
-
-
-class Notification(db.Model):  # type: ignore[name-defined,misc]
-    """A task or reminder for a user or an organisation; ``dedupe_key`` makes the deadline job
-    idempotent (running it twice on a day creates nothing twice)."""
-
-    __tablename__ = "notification"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
-    kind: Mapped[str] = mapped_column(String(40), index=True)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
-    for_ministry: Mapped[bool] = mapped_column(default=False)
-    due_on: Mapped[date | None]
-    message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    done_at: Mapped[datetime | None]
-
-    application: Mapped[Application | None] = relationship()

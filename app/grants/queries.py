@@ -9,9 +9,10 @@ from datetime import date
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
-from app.auth.models import Role, User
+from app.auth.models import Role, User, UserRole
 from app.common.db import today
 from app.common.errors import NotFound
+from app.common.programme import default_window
 from app.extensions import db
 from app.grants.models import (
     Application,
@@ -28,7 +29,6 @@ from app.grants.models import (
     ReviewerAffiliation,
     Submission,
 )
-from app.grants.rules_config import default_window
 from app.grants.services.financing import PlanTotals, compute_totals
 from app.grants.services.rules import SubmissionContext
 from app.orgs.models import Organisation
@@ -338,8 +338,6 @@ def polizeidirektionen() -> Sequence[str]:
 
 def reviewers() -> Sequence[User]:
     """Active users with the reviewer role."""
-    from app.auth.models import UserRole
-
     return (
         db.session.execute(
             db.select(User)

@@ -19,7 +19,8 @@ from app.common.money import MoneyError, parse_eur
 from app.common.security import parse_id
 from app.common.tx import transactional
 from app.extensions import db
-from app.grants import bp, queries
+from app.grants import queries
+from app.grants.blueprint import bp
 from app.grants.forms import (
     AffiliationForm,
     AssignForm,
@@ -28,15 +29,14 @@ from app.grants.forms import (
     DateForm,
     DecideForm,
     DecisionForm,
-    NoteForm,
-    RevocationCheckForm,
-    RevokeForm,
 )
 from app.grants.models import Application, Decision, FinancingType, Status
 from app.grants.routes import _attachment
-from app.grants.services import proof as proof_service
-from app.grants.services import review, revocation
+from app.grants.services import review
 from app.orgs import queries as org_queries
+from app.postaward.forms import NoteForm, RevocationCheckForm, RevokeForm
+from app.postaward.services import proof as proof_service
+from app.postaward.services import revocation
 
 MINISTRY = (Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 

@@ -16,10 +16,13 @@ from app.auth.models import Role
 from app.common.db import today
 from app.common.errors import DomainError, RuleViolation
 from app.common.fields import options
+from app.common.programme import QUALIFICATION_CAP_GROUP
 from app.common.security import parse_id
 from app.common.tx import transactional
 from app.extensions import db
-from app.grants import bp, queries
+from app.finance import queries as finance_queries
+from app.grants import queries
+from app.grants.blueprint import bp
 from app.grants.forms import (
     CommentForm,
     ConsultationForm,
@@ -33,11 +36,13 @@ from app.grants.forms import (
     SubmitForm,
     WithdrawForm,
 )
-from app.grants.models import Application, KprRecordKind, LineCategory, Status
-from app.grants.rules_config import QUALIFICATION_CAP_GROUP
+from app.grants.models import Application, KprRecord, KprRecordKind, LineCategory, Status
 from app.grants.services import applications as svc
 from app.grants.services import documents as files
+from app.grants.services.rules import check_r4_documents
 from app.orgs import queries as org_queries
+from app.postaward.forms import FulfilledForm, NoteForm, StartForm
+from app.postaward.services import proof as proof_service
 
 STEPS = ("general", "kpr", "finance", "documents", "submit")
 
@@ -94,12 +99,6 @@ def new_application() -> ResponseReturnValue:
 @bp.route("/antraege/<int:application_id>")
 @role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
 def detail(application_id: int) -> ResponseReturnValue:
-    # Imported here: app.finance builds on app.grants (avoids an import cycle).
-    from app.finance import queries as finance_queries
-    from app.finance.forms import StartForm
-    from app.grants.forms import FulfilledForm, NoteForm
-    from app.grants.services import proof as proof_service
-
     application = _load(application_id)
     user = _user()
     problems = svc.submission_problems(application) if application.is_editable else []
@@ -299,7 +298,7 @@ def _render_finance(
         form=form,
         totals=queries.totals_for(application, caps),
         caps=caps,
-        cap_groups={q.value: g for q, g in QUALIFICATION_CAP_GROUP.items()},
+        cap_groups=dict(QUALIFICATION_CAP_GROUP),
         blank=blank,
     )
 
@@ -352,7 +351,6 @@ def _render_documents(
     application: Application, form: DocumentForm, status: int = 200
 ) -> ResponseReturnValue:
     ctx = queries.submission_context(application)
-    from app.grants.services.rules import check_r4_documents
 
     return _render_step(
         application,
@@ -507,8 +505,6 @@ def organisation() -> ResponseReturnValue:
 @bp.route("/kommune/dokumente/<int:record_id>")
 @role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 def kpr_document(record_id: int) -> ResponseReturnValue:
-    from app.grants.models import KprRecord
-
     if not 0 < record_id <= 2**31 - 1:
         abort(404)
     record = db.session.get(KprRecord, record_id)

@@ -5,9 +5,10 @@ Seeding is idempotent and never overwrites what an admin has changed.
 
 from __future__ import annotations
 
+from app.common.programme import PAY_SCALE_SEED, PAY_SCALE_SOURCES
 from app.extensions import db
+from app.finance.base_rates import seed_base_rates
 from app.grants.models import DocumentType, PayScale
-from app.grants.rules_config import PAY_SCALE_SEED, PAY_SCALE_SOURCES
 
 #: code, German label, English label, required, per staff line, rule reference.
 DOCUMENT_TYPES: tuple[tuple[str, str, str, bool, bool, str], ...] = (
@@ -82,8 +83,6 @@ DOCUMENT_TYPES: tuple[tuple[str, str, str, bool, bool, str], ...] = (
 def seed_reference() -> dict[str, int]:
     """Insert missing document types, TV-L cap rows and Basiszinssätze; returns how many were
     added."""
-    from app.finance.base_rates import seed_base_rates  # app.finance builds on app.grants
-
     added = {"document_types": 0, "pay_scales": 0, "base_rates": 0}
     existing_types = set(db.session.execute(db.select(DocumentType.code)).scalars())
     for position, (code, de, en, required, per_line, rule) in enumerate(DOCUMENT_TYPES):

@@ -1,7 +1,1 @@
 """Start page, health check, language switch and data sources."""
-
-from flask import Blueprint
-
-bp = Blueprint("main", __name__)
-
-from app.main import routes  # noqa: E402, F401

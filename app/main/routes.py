@@ -12,7 +12,7 @@ from sqlalchemy import text
 from app.auth.decorators import public
 from app.auth.models import Role
 from app.extensions import db
-from app.main import bp
+from app.main.blueprint import bp
 from app.orgs.reference import ATTRIBUTION
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import or_
 
 from app.common.db import today
+from app.common.security import MAX_ID
 from app.extensions import db
 from app.orgs.models import Organisation, OrgKind
 
@@ -29,8 +30,6 @@ def active_organisations(on: date | None = None) -> Sequence[Organisation]:
 
 def get_organisation(raw_id: str | None) -> Organisation | None:
     """Organisation by a (possibly empty or malformed) id from a form."""
-    from app.common.security import MAX_ID
-
     if not raw_id or not (raw_id.isascii() and raw_id.isdigit()) or not 0 < int(raw_id) <= MAX_ID:
         return None
     return db.session.get(Organisation, int(raw_id))

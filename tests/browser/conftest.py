@@ -27,6 +27,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
 from app.extensions import db
+from app.postaward.services import start
 from config import TestingConfig
 from tests.factories import PASSWORD
 
@@ -79,8 +80,8 @@ class LiveServer:
 def _seed(funding_year: int) -> tuple[date, date]:
     """Reference data, an applicant with a recorded consultation, and a *past* window for
     ``funding_year`` so that every submission in the scenario is late (R2)."""
+    from app.common.programme import default_window
     from app.grants.models import FundingYear
-    from app.grants.rules_config import default_window
     from app.grants.seed import seed_reference
     from app.orgs.reference import import_reference_data
     from tests import factories
@@ -528,7 +529,7 @@ def _grant_with_sent_first_instalment(
         applicant, password=PASSWORD, holder=holder, iban=iban, bic=""
     )
     payouts.confirm_bank_account(finance_1, account)
-    payouts.notify_start(applicant, application, date.today() - timedelta(days=14))
+    start.notify_start(applicant, application, date.today() - timedelta(days=14))
     first = finance_queries.instalments_of(application.id)[0]
     order = payouts.prepare_order(finance_1, first, idempotency_key=f"browser-{ags}-{'x' * 20}")
     payouts.release_order(finance_2, order)
@@ -647,7 +648,7 @@ def proof_case(live_server: LiveServer, budget: Budget) -> ProofCase:
     first instalment (40 %) in a payment run; a reviewer of its own."""
     from app.finance.services import payouts
     from app.grants.models import Application
-    from app.grants.services.proof import approved_decision
+    from app.postaward.services.proof import approved_decision
     from tests import factories
 
     with live_server.app.app_context():

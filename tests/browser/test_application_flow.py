@@ -19,9 +19,10 @@ except ImportError:  # pragma: no cover - both are pinned in requirements-dev.tx
         raise
     pytest.skip("playwright or pypdf is not installed", allow_module_level=True)
 
-from app.grants.cli import MINIMAL_PDF
+from app.common.programme import PAY_SCALE_SEED
+from app.demo import MINIMAL_PDF
+from app.grants.labels import QUALIFICATION_LABELS
 from app.grants.models import Qualification
-from app.grants.rules_config import PAY_SCALE_SEED, QUALIFICATION_LABELS
 from tests.browser.conftest import APPLICANT_EMAIL, AxeCheck, LiveServer, PageProblems
 from tests.factories import PASSWORD
 

@@ -21,9 +21,9 @@ except ImportError:  # pragma: no cover - pinned in requirements-dev.txt
         raise
     pytest.skip("playwright is not installed", allow_module_level=True)
 
+from app.common.dates import add_months
 from app.common.db import today
 from app.common.money import format_plain
-from app.grants.services.review import add_months
 from tests.browser.conftest import (
     PROOF_APPLICANT_EMAIL,
     AxeCheck,

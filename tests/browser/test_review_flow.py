@@ -22,8 +22,9 @@ except ImportError:  # pragma: no cover - both are pinned in requirements-dev.tx
         raise
     pytest.skip("playwright or pypdf is not installed", allow_module_level=True)
 
+from app.common.dates import add_months
 from app.common.money import format_eur, format_plain
-from app.grants.services.review import add_months, default_years
+from app.grants.services.review import default_years
 from tests.browser.conftest import (
     APPROVER_EMAIL,
     LEAD_EMAIL,

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from app.grants.cli import MINIMAL_PDF
+from app.demo import MINIMAL_PDF
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "sqlite").startswith("postgresql")
 

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from app.auth.models import User
 from app.budget import services as budget
+from app.common.dates import add_months
 from app.extensions import db
 from app.finance.services import payouts
 from app.grants.models import Application
@@ -42,7 +43,7 @@ def approved_grant(
     data = review.proposal(application, 2027)
     if period_end is not None:
         data.period_end = period_end
-        data.vn_deadline = review.add_months(period_end, 12)
+        data.vn_deadline = add_months(period_end, 12)
         data.years = review.default_years(data.grant_cents, data.period_start, period_end, 2027)
     decision = review.prepare_decision(reviewer, application, data, approval_year=2027)
     review.approve(approver, decision, now=APPROVAL_TIME)

@@ -25,6 +25,7 @@ from app.extensions import db
 from app.finance import exports, queries
 from app.finance.models import EntryKind, InstalmentKind, JournalEntry
 from app.finance.services import ledger, payouts
+from app.postaward.services import start
 from tests import factories
 from tests.finance.factories import approved_grant, confirmed_account
 
@@ -46,8 +47,8 @@ def flow(app_ctx, fast_pdf) -> dict[str, int]:
     big = approved_grant(applicant, grant_cents=4_000_000)
     small = approved_grant(applicant, grant_cents=1_500_000)  # R16: reimbursement
     confirmed_account(applicant, finance)
-    payouts.notify_start(applicant, big, date(2026, 11, 2))
-    payouts.notify_start(applicant, small, date(2026, 11, 2))
+    start.notify_start(applicant, big, date(2026, 11, 2))
+    start.notify_start(applicant, small, date(2026, 11, 2))
     payouts.mark_due(small, [InstalmentKind.REIMBURSEMENT])
     db.session.expire_all()
     first = queries.instalments_of(big.id)[0]

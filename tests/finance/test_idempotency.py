@@ -21,6 +21,7 @@ import pytest
 from flask import Flask
 
 from app.extensions import db
+from app.postaward.services import start
 
 THREADS = 20
 
@@ -70,7 +71,7 @@ def test_twenty_identical_prepare_order_requests_make_one_order(committed_app, f
         finance = factories.create_user("finance")
         application = approved_grant(applicant)
         confirmed_account(applicant, finance)
-        payouts.notify_start(applicant, application, date(2026, 11, 2))
+        start.notify_start(applicant, application, date(2026, 11, 2))
         db.session.expire_all()
         instalment = queries.instalments_of(application.id)[0]
         assert instalment.status is InstalmentStatus.DUE

@@ -72,6 +72,7 @@ from app.finance.models import (
 from app.finance.services import ledger, payouts
 from app.grants.models import Application, Status
 from app.grants.services import review
+from app.postaward.services import start
 from tests import factories
 from tests.finance.factories import APPROVAL_TIME, confirmed_account, open_budget
 
@@ -250,7 +251,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def _notify_start(self, application: Application) -> None:
         self._attempt(
             "notify_start",
-            lambda: payouts.notify_start(self.applicant, application, date(2026, 11, 2)),
+            lambda: start.notify_start(self.applicant, application, date(2026, 11, 2)),
         )
 
     @precondition(lambda self: self._can_mark_due())
@@ -515,7 +516,7 @@ def run_ledger_machine(
     confirmed_account(setup.applicant, setup.finance)
     open_budget()
     grant = approved_grant(setup, 5_432_109)
-    payouts.notify_start(setup.applicant, grant, date(2026, 11, 2))
+    start.notify_start(setup.applicant, grant, date(2026, 11, 2))
     db.session.flush()
     setup = dataclasses.replace(setup, base_grants=(grant.id,))
     configured = type(machine.__name__, (machine,), {"people": setup})

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
+from app.common import programme as fcfg
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.extensions import db
-from app.finance import config as fcfg
 from app.finance import queries, sepa
 from app.finance.models import (
     GrantAccount,
@@ -18,6 +18,7 @@ from app.finance.models import (
 )
 from app.finance.services import ledger, payouts
 from app.grants.models import Status
+from app.postaward.services import start
 from tests import factories
 from tests.finance.factories import approved_grant, confirmed_account
 
@@ -35,7 +36,7 @@ def people(app_ctx):
 def running(people):
     application = approved_grant(people["applicant"])
     confirmed_account(people["applicant"], people["finance"])
-    payouts.notify_start(people["applicant"], application, date(2026, 11, 2))
+    start.notify_start(people["applicant"], application, date(2026, 11, 2))
     return application
 
 
@@ -61,13 +62,13 @@ def test_R14_first_instalment_needs_finality_and_start_notice(people):
     confirmed_account(people["applicant"], people["finance"])
     assert _first(application).status is InstalmentStatus.PLANNED
     with pytest.raises(InvalidTransition):  # not final yet: no start notice possible
-        payouts.notify_start(people["applicant"], application, date(2026, 11, 2))
+        start.notify_start(people["applicant"], application, date(2026, 11, 2))
     with pytest.raises(InvalidTransition, match="nicht zur Auszahlung fällig"):
         payouts.prepare_order(people["finance"], _first(application), idempotency_key="k" * 32)
     from app.grants.services import review
 
     review.record_waiver(factories.create_user("reviewer"), application, date(2026, 11, 1))
-    payouts.notify_start(people["applicant"], application, date(2026, 11, 2))
+    start.notify_start(people["applicant"], application, date(2026, 11, 2))
     assert application.status is Status.RUNNING
     db.session.expire_all()
     assert _first(application).status is InstalmentStatus.DUE
@@ -92,7 +93,7 @@ def test_R16_small_grants_use_reimbursement(people):
     plan = queries.instalments_of(application.id)
     assert [(i.kind, i.amount_cents) for i in plan] == [(InstalmentKind.REIMBURSEMENT, 1_500_000)]
     confirmed_account(people["applicant"], people["finance"])
-    payouts.notify_start(people["applicant"], application, date(2026, 11, 2))
+    start.notify_start(people["applicant"], application, date(2026, 11, 2))
     db.session.expire_all()
     assert plan[0].status is InstalmentStatus.PLANNED  # nothing before a (partial) VN
 

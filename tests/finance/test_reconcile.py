@@ -17,7 +17,8 @@ from app.finance.models import (
     PayoutOrder,
     StatementLine,
 )
-from app.finance.services import ledger, payouts, reconcile
+from app.finance.services import claims, ledger, payouts, reconcile
+from app.postaward.services import settlement, start
 from tests import factories
 from tests.finance.factories import approved_grant
 
@@ -72,14 +73,14 @@ def sent(app_ctx):
             applicant, password=factories.PASSWORD, holder="Kasse", iban=iban, bic=""
         )
         payouts.confirm_bank_account(k1, account)
-        payouts.notify_start(applicant, application, date(2026, 11, 2))
+        start.notify_start(applicant, application, date(2026, 11, 2))
         from app.finance import queries
 
         first = queries.instalments_of(application.id)[0]
         order = payouts.prepare_order(k1, first, idempotency_key=f"key-{ags}-xxxxxxxxxxxx")
         payouts.release_order(k2, order)
         orders.append(order)
-    payouts.create_payment_run(k1, execution_date=date(2099, 1, 4))
+    settlement.create_payment_run(k1, execution_date=date(2099, 1, 4))
     for order in orders:
         db.session.refresh(order)
     return {"finance": k1, "orders": orders}
@@ -112,7 +113,7 @@ def test_R33_matches_by_end_to_end_id_then_kassenzeichen_then_amount_and_iban(se
             },
         ]
     )
-    result = reconcile.import_statement(sent["finance"], data, "auszug.xml")
+    result = settlement.import_statement(sent["finance"], data, "auszug.xml")
     statement = result.statements[0]
     rules = [_line(statement, n).match_rule for n in (1, 2, 3)]
     assert rules == [MatchRule.END_TO_END, MatchRule.KASSENZEICHEN, MatchRule.AMOUNT_IBAN]
@@ -138,7 +139,7 @@ def test_R33_unknown_id_and_one_cent_off_go_to_the_queue(sent):
             {"cd": "DBIT", "amount": o1.amount_cents - 1, "e2e": o1.end_to_end_id},
         ]
     )
-    result = reconcile.import_statement(sent["finance"], data, "auszug.xml")
+    result = settlement.import_statement(sent["finance"], data, "auszug.xml")
     statement = result.statements[0]
     assert [ln.match_status for ln in statement.lines] == [MatchStatus.UNMATCHED] * 2
     assert "Betrag" in _line(statement, 2).note
@@ -150,9 +151,9 @@ def test_R33_unknown_id_and_one_cent_off_go_to_the_queue(sent):
 def test_R33_same_statement_twice_changes_nothing(sent):
     o1 = sent["orders"][0]
     data = camt([{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id}])
-    reconcile.import_statement(sent["finance"], data, "a.xml")
+    settlement.import_statement(sent["finance"], data, "a.xml")
     entries_before = len(db.session.execute(db.select(ledger.JournalEntry)).all())
-    again = reconcile.import_statement(sent["finance"], data.replace(b"MSG-", b"MSG2-"), "b.xml")
+    again = settlement.import_statement(sent["finance"], data.replace(b"MSG-", b"MSG2-"), "b.xml")
     assert again.statements == [] and again.duplicates == ["KP-STMT-1"]
     assert db.session.execute(db.select(BankStatement)).scalars().all().__len__() == 1
     assert len(db.session.execute(db.select(ledger.JournalEntry)).all()) == entries_before
@@ -160,12 +161,12 @@ def test_R33_same_statement_twice_changes_nothing(sent):
 
 def test_returned_transfer_reopens_the_order(sent):
     o1 = sent["orders"][0]
-    reconcile.import_statement(
+    settlement.import_statement(
         sent["finance"],
         camt([{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id}]),
         "a.xml",
     )
-    reconcile.import_statement(
+    settlement.import_statement(
         sent["finance"],
         camt(
             [{"cd": "CRDT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id, "rtr": True}],
@@ -189,12 +190,12 @@ def test_returned_transfer_reopens_the_order(sent):
 
 def test_bank_reversal_undoes_the_reconciliation(sent):
     o1 = sent["orders"][0]
-    reconcile.import_statement(
+    settlement.import_statement(
         sent["finance"],
         camt([{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id}]),
         "a.xml",
     )
-    reconcile.import_statement(
+    settlement.import_statement(
         sent["finance"],
         camt(
             [{"cd": "CRDT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id, "rvsl": True}],
@@ -211,7 +212,7 @@ def test_bank_reversal_undoes_the_reconciliation(sent):
 
 def test_manual_assignment_exact_cents_only_and_explanation(sent):
     o1, o2, _ = sent["orders"]
-    result = reconcile.import_statement(
+    result = settlement.import_statement(
         sent["finance"],
         camt(
             [
@@ -252,7 +253,7 @@ def test_hostile_file_is_refused_and_nothing_stored(sent):
         b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><Document>&lol2;</Document>'
     )
     with pytest.raises(reconcile.StatementRejected):
-        reconcile.import_statement(sent["finance"], bomb, "bomb.xml")
+        settlement.import_statement(sent["finance"], bomb, "bomb.xml")
     assert db.session.execute(db.select(StatementLine)).first() is None
 
 
@@ -300,8 +301,9 @@ def test_statement_pages_over_http(app, client):
 
 
 def test_R33_incoming_refund_with_the_claim_kassenzeichen_settles_the_claim(sent):
-    from app.grants.models import RevocationReason, Status
-    from app.grants.services import revocation
+    from app.grants.models import Status
+    from app.postaward.models import RevocationReason
+    from app.postaward.services import revocation
 
     o1 = sent["orders"][0]
     application = o1.application
@@ -321,7 +323,7 @@ def test_R33_incoming_refund_with_the_claim_kassenzeichen_settles_the_claim(sent
         effective_from=date(2026, 1, 5),
         on=date(2026, 11, 24),
     )
-    interest, _ = revocation.interest_due(claim, date(2026, 11, 20))
+    interest, _ = claims.interest_due(claim, date(2026, 11, 20))
     total = claim.principal_cents + interest
     data = camt(
         [
@@ -336,7 +338,7 @@ def test_R33_incoming_refund_with_the_claim_kassenzeichen_settles_the_claim(sent
         seq="9",
         booked="2026-11-20",
     )
-    result = reconcile.import_statement(sent["finance"], data, "refund.xml")
+    result = settlement.import_statement(sent["finance"], data, "refund.xml")
     line = result.statements[0].lines[0]
     assert line.match_status is MatchStatus.MATCHED and claim.kassenzeichen in line.note
     assert claim.status.value == "paid" and claim.interest_cents == interest
@@ -345,8 +347,8 @@ def test_R33_incoming_refund_with_the_claim_kassenzeichen_settles_the_claim(sent
 
 
 def test_refund_without_a_base_rate_stays_in_the_queue(sent):
-    from app.grants.models import RevocationReason
-    from app.grants.services import revocation
+    from app.postaward.models import RevocationReason
+    from app.postaward.services import revocation
 
     application = sent["orders"][1].application
     revocation.open_check(
@@ -376,6 +378,6 @@ def test_refund_without_a_base_rate_stays_in_the_queue(sent):
         seq="8",
         booked="2027-03-01",
     )  # no base rate maintained for 2027 yet
-    line = reconcile.import_statement(sent["finance"], data, "r.xml").statements[0].lines[0]
+    line = settlement.import_statement(sent["finance"], data, "r.xml").statements[0].lines[0]
     assert line.match_status is MatchStatus.UNMATCHED and "Zinsen" in line.note
     assert claim.status.value == "open"

@@ -29,14 +29,9 @@ from app.extensions import db
 from app.finance import queries, reports
 from app.finance.models import EntryKind, GrantAccount, Posting
 from app.finance.services import ledger, payouts
-from app.grants.models import (
-    Application,
-    Decision,
-    DecisionStatus,
-    ProofKind,
-    ProofOfUse,
-    ProofStatus,
-)
+from app.grants.models import Application, Decision, DecisionStatus
+from app.postaward.models import ProofKind, ProofOfUse, ProofStatus
+from app.postaward.services import start
 from tests import factories
 from tests.conftest import _client_for
 from tests.finance.factories import approved_grant, confirmed_account
@@ -74,7 +69,7 @@ def _build_ledger() -> dict:
     b.applicant_name_at_submission = EVIL_NAME
     for user, application in ((zittau, a), (pirna, b), (seifhennersdorf, c)):
         confirmed_account(user, finance)
-        payouts.notify_start(user, application, date(2026, 11, 2))
+        start.notify_start(user, application, date(2026, 11, 2))
 
     order_a = payouts.prepare_order(finance, _first(a), idempotency_key="a" * 32)
     payouts.release_order(finance2, order_a, on=date(2027, 3, 1))

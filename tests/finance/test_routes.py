@@ -10,6 +10,7 @@ import pytest
 from app.auth.models import User
 from app.extensions import db
 from app.finance.models import OrderStatus, PayoutOrder
+from app.postaward.services import start
 from tests import factories
 from tests.conftest import _client_for
 from tests.finance.factories import approved_grant, confirmed_account
@@ -26,15 +27,13 @@ def finance_clients(app):
 def _running(app, applicant_email="a@zittau.test-kp.de"):
     from datetime import date
 
-    from app.finance.services import payouts
-
     with app.app_context():
         applicant = db.session.execute(
             db.select(User).filter_by(email=applicant_email)
         ).scalar_one_or_none() or factories.create_user("applicant", email=applicant_email)
         application = approved_grant(applicant)
         confirmed_account(applicant, factories.create_user("finance"))
-        payouts.notify_start(applicant, application, date(2026, 11, 2))
+        start.notify_start(applicant, application, date(2026, 11, 2))
         app_id = application.id
         db.session.commit()
     return app_id

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from app.common.dates import add_months
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.extensions import db
 from app.grants import queries
@@ -227,8 +228,8 @@ def test_payout_plan_matches_vvk_examples(people, submitted):
 
 
 def test_add_months_clamps_to_month_end():
-    assert review.add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
-    assert review.add_months(date(2027, 12, 31), 12) == date(2028, 12, 31)
+    assert add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
+    assert add_months(date(2027, 12, 31), 12) == date(2028, 12, 31)
 
 
 def test_queue_filters_and_paginates(people):

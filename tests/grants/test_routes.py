@@ -6,8 +6,8 @@ import io
 import json
 import re
 
+from app.demo import MINIMAL_PDF
 from app.extensions import db
-from app.grants.cli import MINIMAL_PDF
 from app.grants.models import Application, Status
 from tests import factories
 

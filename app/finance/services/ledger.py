@@ -31,6 +31,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
+from app.budget.models import BudgetYear
 from app.common.errors import DomainError
 from app.extensions import db
 from app.finance.models import EntryKind, JournalEntry, Posting
@@ -111,8 +112,6 @@ def _request_hash(
 
 
 def _year_closed(fiscal_year: int) -> bool:
-    from app.budget.models import BudgetYear
-
     return bool(
         db.session.execute(
             db.select(BudgetYear.closed).where(BudgetYear.year == fiscal_year)

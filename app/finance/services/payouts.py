@@ -22,12 +22,12 @@ from sqlalchemy.orm import selectinload
 
 from app.auth import services as auth_services
 from app.auth.models import Role, User
+from app.common import programme as fcfg
 from app.common.audit import record_event
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.common.money import format_eur
 from app.extensions import db
-from app.finance import config as fcfg
 from app.finance import sepa
 from app.finance.models import (
     BankAccount,
@@ -42,7 +42,7 @@ from app.finance.models import (
     PayoutOrder,
 )
 from app.finance.services import ledger
-from app.grants.models import Application, Decision, Status
+from app.grants.models import Application, Decision
 
 logger = logging.getLogger(__name__)
 
@@ -159,16 +159,10 @@ def create_payout_plan(decision: Decision, *, actor_id: int | None, posting_date
 # --- project start (T9) and due instalments -------------------------------------------------------
 
 
-def notify_start(user: User, application: Application, started_on: date) -> None:
-    """The recipient notifies the project start (ANBK 5.4): FINAL → RUNNING; the first instalment
-    (and an interim one) becomes due (R14). Reimbursement plans stay planned (R16)."""
-    if not (user.has_role(Role.APPLICANT) and user.organisation_id == application.organisation_id):
-        raise NotPermitted("Nur die Zuwendungsempfängerin kann den Beginn anzeigen.")
-    if started_on > today():
-        raise DomainError("Der Projektbeginn darf nicht in der Zukunft liegen.", field="started_on")
-    from app.grants.services.applications import transition
-
-    transition(application, [Status.FINAL], Status.RUNNING)
+def start_payments(application: Application, started_on: date) -> None:
+    """The project started (T9): record the date and make the first instalment (and an interim
+    one) due (R14). Reimbursement plans stay planned (R16). The grant's status is changed by
+    the caller (``app.postaward.services.start``)."""
     db.session.execute(
         update(GrantAccount)
         .where(GrantAccount.application_id == application.id)
@@ -185,10 +179,6 @@ def notify_start(user: User, application: Application, started_on: date) -> None
         .values(status=InstalmentStatus.DUE, due_since=today())
         .execution_options(synchronize_session=False)
     )
-    from app.grants.models import EventKind
-    from app.grants.services.applications import add_event
-
-    add_event(application, EventKind.START_NOTIFIED, user, started_on=started_on)
 
 
 def mark_due(application: Application, kinds: Sequence[InstalmentKind]) -> int:
@@ -621,18 +611,6 @@ def create_payment_run(
         .values(status=InstalmentStatus.PAID)
         .execution_options(synchronize_session=False)
     )
-    from app.grants.services.proof import close_if_settled
-
-    # T19: a checked grant whose final instalment went to the bank is closed. Only grants in
-    # VN_CHECKED can close, so they are selected in one statement (not one per order).
-    checked = db.session.execute(
-        db.select(Application).where(
-            Application.id.in_({o.application_id for o in orders}),
-            Application.status == Status.VN_CHECKED,
-        )
-    ).scalars()
-    for application in checked:
-        close_if_settled(application)
     record_event(
         "payment_run_created",
         "payment_run",

@@ -33,6 +33,7 @@ from app.finance import camt
 from app.finance.models import (
     BankAccount,
     BankStatement,
+    ClaimStatus,
     EntryKind,
     GrantAccount,
     Instalment,
@@ -40,9 +41,12 @@ from app.finance.models import (
     MatchRule,
     MatchStatus,
     OrderStatus,
+    PaymentRun,
     PayoutOrder,
+    RecoveryClaim,
     StatementLine,
 )
+from app.finance.services import claims as claim_service
 from app.finance.services import ledger
 from app.finance.services.payouts import ensure_finance
 
@@ -61,6 +65,9 @@ class ImportResult:
     duplicates: list[str] = field(default_factory=list)  # statement ids already imported
     matched: int = 0
     open: int = 0
+    #: recovery claims this import settled in full; closing their grants (T21) is the caller's
+    #: business (``app.postaward.services.settlement``).
+    settled_claims: list[RecoveryClaim] = field(default_factory=list)
 
     @property
     def lines(self) -> int:
@@ -165,7 +172,7 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
         )
         for line in ordered:
             if line.match_status is MatchStatus.UNMATCHED and not line.note:
-                auto_match(line, actor_id=user.id, by_e2e=by_e2e)
+                auto_match(line, actor_id=user.id, by_e2e=by_e2e, settled=result.settled_claims)
         result.matched += sum(1 for ln in statement.lines if ln.match_status is MatchStatus.MATCHED)
         result.open += sum(
             1
@@ -272,9 +279,10 @@ def auto_match(
     *,
     actor_id: int | None,
     by_e2e: Mapping[str, list[PayoutOrder]] | None = None,
+    settled: list[RecoveryClaim] | None = None,
 ) -> None:
     """Match one line automatically, or leave it in the review queue with a note.
-    ``by_e2e``: see ``candidates``."""
+    ``by_e2e``: see ``candidates``; recovery claims paid in full are appended to ``settled``."""
     if line.reversal:
         _match_reversal(line, actor_id=actor_id)
         return
@@ -282,7 +290,9 @@ def auto_match(
         if line.is_return:
             _match_return(line, actor_id=actor_id)
         else:
-            _match_recovery(line, actor_id=actor_id)
+            claim = _match_recovery(line, actor_id=actor_id)
+            if claim is not None and settled is not None:
+                settled.append(claim)
         return
     found, rule, note = candidates(line, by_e2e=by_e2e)
     if len(found) == 1 and rule is not None:
@@ -331,13 +341,10 @@ def _confirm(
 _CLAIM_KZ = re.compile(r"KP-\d{4}-\d{4,}-RF\d+")
 
 
-def _match_recovery(line: StatementLine, *, actor_id: int | None) -> None:
+def _match_recovery(line: StatementLine, *, actor_id: int | None) -> RecoveryClaim | None:
     """An incoming payment naming a recovery claim's Kassenzeichen in the remittance text
-    (refunds rarely carry our EndToEndId): the claim is settled with interest (T21, R33)."""
-    from app.auth.models import User as Actor
-    from app.finance.models import ClaimStatus, RecoveryClaim
-    from app.grants.services.revocation import record_claim_payment
-
+    (refunds rarely carry our EndToEndId): the claim is settled with interest (T21, R33).
+    Returns the claim when it is paid in full."""
     found = set(_CLAIM_KZ.findall(line.remittance or ""))
     claims = list(
         db.session.execute(
@@ -353,28 +360,30 @@ def _match_recovery(line: StatementLine, *, actor_id: int | None) -> None:
             if found
             else "Zahlungseingang ohne Kassenzeichen – bitte prüfen."
         )
-        return
+        return None
     claim = claims[0]
     if line.amount_cents < claim.principal_cents:
         line.note = (
             f"Teilzahlung auf {claim.kassenzeichen}: {format_eur(line.amount_cents)} von "
             f"{format_eur(claim.principal_cents)} – bitte prüfen."
         )
-        return
-    actor = db.session.get(Actor, actor_id) if actor_id else None
+        return None
+    actor = db.session.get(User, actor_id) if actor_id else None
     try:
         with db.session.begin_nested():
-            record_claim_payment(
+            paid_in_full = claim_service.record_payment(
                 actor, claim, paid_on=line.booking_date or today(), paid_cents=line.amount_cents
             )
     except DomainError as exc:  # e.g. no base rate yet for the payment's half-year
         line.note = f"Rückforderung {claim.kassenzeichen}: {exc.message} – bitte prüfen."
-        return
+        return None
     line.match_status = MatchStatus.MATCHED
     line.match_rule = MatchRule.KASSENZEICHEN
     line.note = f"Rückforderung {claim.kassenzeichen}"
-    if claim.status is not ClaimStatus.PAID:
+    if not paid_in_full:
         line.note += " – Zinsen noch offen"
+        return None
+    return claim
 
 
 def _match_return(line: StatementLine, *, actor_id: int | None) -> None:
@@ -610,8 +619,6 @@ def statement_report(statement: BankStatement) -> StatementReport:
 
 def stale_orders(days: int, on: date | None = None) -> Sequence[PayoutOrder]:
     """Orders sent to the bank more than ``days`` ago and still not confirmed by a statement."""
-    from app.finance.models import PaymentRun
-
     limit_day = (on or today()) - timedelta(days=days)
     return (
         db.session.execute(

@@ -18,12 +18,14 @@ from app.auth.models import Role, User
 from app.common.audit import record_event
 from app.common.db import today, utcnow
 from app.common.errors import InvalidTransition, NotPermitted, RuleViolation
+from app.common.mail import queue_mail
 from app.extensions import db
 from app.grants import queries
 from app.grants.models import (
     EDITABLE_STATUSES,
     Application,
     ApplicationEvent,
+    ChangeRequest,
     Consultation,
     Document,
     EventKind,
@@ -37,7 +39,8 @@ from app.grants.models import (
     Submission,
 )
 from app.grants.services import documents as files
-from app.grants.services.rules import RuleProblem, check_submission
+from app.grants.services.rules import RuleProblem, check_submission, is_in_window
+from app.grants.services.snapshot import build_snapshot
 from app.orgs.models import Organisation
 
 logger = logging.getLogger(__name__)
@@ -91,8 +94,6 @@ def add_event(
 def notify_organisation(application: Application, subject: str, body: str) -> None:
     """Queue one mail per active user of the applicant organisation (greeting and signature
     added here)."""
-    from app.common.mail import queue_mail
-
     recipients = db.session.execute(
         db.select(User.email).where(
             User.organisation_id == application.organisation_id, User.active.is_(True)
@@ -319,8 +320,6 @@ def submit_application(
 
     :raises RuleViolation: with every unmet rule; :raises InvalidTransition: not submittable.
     """
-    from app.grants.services.snapshot import build_snapshot
-
     ensure_applicant_of(user, application)
     now = now or utcnow()
     if application.status not in (Status.CONSULTED, Status.INCOMPLETE, Status.DRAFT):
@@ -347,8 +346,6 @@ def submit_application(
     version = len(queries.submissions_of(application)) + 1
     transition(application, [Status.CONSULTED, Status.INCOMPLETE], Status.SUBMITTED)
     if resubmission:
-        from app.grants.services.review import resolve_change_requests
-
         resolve_change_requests(application)
     snapshot = build_snapshot(
         application, ctx.totals, version=version, submitted_at=now, submitted_by=user
@@ -381,8 +378,6 @@ def submit_application(
 
 
 def _in_window(window: tuple[date, date], on: date) -> bool:
-    from app.grants.services.rules import is_in_window
-
     return is_in_window(window, on)
 
 
@@ -496,3 +491,13 @@ def record_kpr(
         dated=dated,
     )
     return record
+
+
+def resolve_change_requests(application: Application) -> None:
+    """Mark open change requests as resolved (called on resubmission, T4)."""
+    db.session.execute(
+        update(ChangeRequest)
+        .where(ChangeRequest.application_id == application.id, ChangeRequest.resolved_at.is_(None))
+        .values(resolved_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

@@ -15,7 +15,7 @@ import filetype
 from flask import current_app
 
 from app.common.errors import DomainError
-from app.grants.rules_config import ALLOWED_UPLOAD_TYPES, ZIP_MAX_ENTRIES, ZIP_MAX_UNCOMPRESSED
+from app.common.programme import ALLOWED_UPLOAD_TYPES, ZIP_MAX_ENTRIES, ZIP_MAX_UNCOMPRESSED
 
 _ODF_TEXT = "application/vnd.oasis.opendocument.text"
 _ODF_SHEET = "application/vnd.oasis.opendocument.spreadsheet"

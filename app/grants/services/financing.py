@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from app.common.programme import QUALIFICATION_CAP_GROUP
 from app.grants.models import LineCategory, PlanLine, Qualification
-from app.grants.rules_config import QUALIFICATION_CAP_GROUP
 
 
 @dataclass(frozen=True)

@@ -4,23 +4,17 @@ which document types are required (R4) and the Basiszinssatz (R27). Every change
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from app.auth.models import Role, User
 from app.common.audit import record_event
 from app.common.errors import DomainError, NotPermitted
+from app.common.programme import BASE_RATE_MAX_BP, BASE_RATE_MIN_BP, QUALIFICATION_CAP_GROUP
 from app.extensions import db
+from app.finance.interest import format_rate_bp, is_half_year_start
+from app.finance.models import BaseRate
 from app.grants.models import DocumentType, FundingYear, PayScale
-from app.grants.rules_config import QUALIFICATION_CAP_GROUP
-
-if TYPE_CHECKING:
-    from app.finance.models import BaseRate
 
 CAP_GROUPS = tuple(sorted(set(QUALIFICATION_CAP_GROUP.values())))
-
-#: Plausibility bounds for a Basiszinssatz in basis points (it was −0,88 % at its lowest).
-BASE_RATE_MIN_BP = -2_000
-BASE_RATE_MAX_BP = 2_000
 
 
 def _ensure_admin(user: User) -> None:
@@ -114,9 +108,6 @@ def set_base_rate(admin: User, valid_from: date, rate_bp: int, source: str) -> B
     :raises DomainError: ``valid_from`` is not 1 January/1 July (from 2002 on), the rate is
         implausible (outside ±20 %), or the source is missing.
     """
-    from app.finance.interest import format_rate_bp, is_half_year_start
-    from app.finance.models import BaseRate
-
     _ensure_admin(admin)
     if not is_half_year_start(valid_from):
         raise DomainError(

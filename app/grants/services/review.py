@@ -7,7 +7,6 @@ approval either writes everything (status, commitments, Bescheid, events) or not
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
 import logging
@@ -16,15 +15,28 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import render_template
 from sqlalchemy import CursorResult, update
 
 from app.auth.models import Role, User
+from app.budget.services import commit_funds
 from app.common.audit import record_event
+from app.common.dates import add_months
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.common.formatting import BERLIN
 from app.common.money import format_eur
+from app.common.programme import (
+    ANBEST_VERSION,
+    MAX_FUNDING_RATE_BP,
+    NOTIFICATION_DAYS_AFTER_POSTING,
+    REMEDY_PERIOD_MONTHS,
+    REMEDY_TEXT,
+    SPLIT_THRESHOLD_CENTS,
+    VN_MONTHS_AFTER_PERIOD,
+)
 from app.extensions import db
+from app.finance.services.payouts import create_payout_plan, split_plan
 from app.grants import queries
 from app.grants.models import (
     Application,
@@ -39,14 +51,7 @@ from app.grants.models import (
     Status,
     Submission,
 )
-from app.grants.rules_config import (
-    ANBEST_VERSION,
-    MAX_FUNDING_RATE_BP,
-    NOTIFICATION_DAYS_AFTER_POSTING,
-    REMEDY_PERIOD_MONTHS,
-    SPLIT_THRESHOLD_CENTS,
-    VN_MONTHS_AFTER_PERIOD,
-)
+from app.grants.services import snapshot
 from app.grants.services.applications import add_event, notify_organisation, transition
 from app.grants.services.rules import RuleProblem, check_submission
 
@@ -217,16 +222,6 @@ def request_changes(
     return request
 
 
-def resolve_change_requests(application: Application) -> None:
-    """Mark open change requests as resolved (called on resubmission, T4)."""
-    db.session.execute(
-        update(ChangeRequest)
-        .where(ChangeRequest.application_id == application.id, ChangeRequest.resolved_at.is_(None))
-        .values(resolved_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
 def add_comment(user: User, application: Application, body: str, *, internal: bool) -> None:
     """A comment: ministry users may write internal (ministry-only) or external ones; applicants
     only external ones on their own application."""
@@ -329,13 +324,6 @@ class DecisionInput:
     vn_deadline: date
     years: Mapping[int, int]
     late_accepted: bool = False
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar months later, clamped to the month's last day (31.01. + 1 → 28./29.02.)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def default_years(grant_cents: int, start: date, end: date, approval_year: int) -> dict[int, int]:
@@ -540,9 +528,6 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     :raises NotPermitted: four eyes / conflict; :raises InvalidTransition: already decided;
     :raises BudgetCapExceeded: a year's budget or VE is short (nothing is written).
     """
-    from app.budget.services import commit_funds
-    from app.finance.services.payouts import create_payout_plan
-
     now = now or utcnow()
     local = now.astimezone(BERLIN)  # the budget year is the German calendar year
     _ensure_four_eyes(approver, decision)
@@ -617,10 +602,6 @@ def send_back(approver: User, decision: Decision, reasons: str) -> None:
 
 def issue_bescheid(decision: Decision, issuer: User, now: datetime) -> Bescheid:
     """Render the Zuwendungsbescheid PDF (VVK 4.2 content) and store it immutably."""
-    from flask import render_template
-
-    from app.grants.rules_config import REMEDY_TEXT
-    from app.grants.services.snapshot import render_pdf
 
     application = decision.application
     html = render_template(
@@ -632,7 +613,7 @@ def issue_bescheid(decision: Decision, issuer: User, now: datetime) -> Bescheid:
         remedy_text=REMEDY_TEXT,
         plan=payout_plan(decision.grant_cents, decision),
     )
-    pdf = render_pdf(html)
+    pdf = snapshot.render_pdf(html)
     bescheid = Bescheid(
         application_id=application.id,
         decision_id=decision.id,
@@ -658,8 +639,6 @@ INSTALMENT_LABELS = {
 
 def payout_plan(grant_cents: int, decision: Decision) -> list[tuple[str, int]]:
     """Instalments as printed on the Bescheid — the same plan the payouts are created from."""
-    from app.finance.services.payouts import split_plan
-
     plan = split_plan(
         grant_cents, decision.period_start, decision.period_end, [y.year for y in decision.years]
     )

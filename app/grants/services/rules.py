@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from app.grants.models import Application, Consultation, Document, DocumentType, LineCategory
-from app.grants.rules_config import (
+from app.common.money import format_eur
+from app.common.programme import (
     LATE_MIN_DAYS_BEFORE_START,
     MAX_FUNDING_RATE_BP,
     MIN_OWN_SHARE_BP,
     SMALL_GRANT_LIMIT_CENTS,
 )
+from app.grants.models import Application, Consultation, Document, DocumentType, LineCategory
 from app.grants.services.financing import PlanTotals
 from app.orgs.models import Organisation, OrgKind
 
@@ -176,8 +177,6 @@ def check_r5_balance(totals: PlanTotals) -> list[RuleProblem]:
             RuleProblem("R5", "Der Finanzierungsplan enthält noch keine Ausgaben.", step="finance")
         ]
     if totals.difference_cents != 0:
-        from app.common.money import format_eur
-
         return [
             RuleProblem(
                 "R5",

@@ -11,8 +11,8 @@ from flask import render_template
 
 from app.auth.models import User
 from app.grants import queries
+from app.grants.labels import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 from app.grants.models import Application
-from app.grants.rules_config import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 from app.grants.schemas import ApplicationSnapshotSchema, TotalsSchema
 from app.grants.services.financing import PlanTotals
 

@@ -17,21 +17,17 @@ from sqlalchemy import event
 from app.common.mail import OutboxMessage
 from app.extensions import db
 from app.finance.models import Instalment, InstalmentKind, InstalmentStatus
-from app.finance.services import payouts
-from app.grants.models import (
-    Application,
-    ApplicationEvent,
-    EventKind,
+from app.grants.models import Application, ApplicationEvent, EventKind, Status
+from app.postaward.models import (
     Notification,
     ProofKind,
     ProofOfUse,
     ProofStatus,
     RevocationCase,
     RevocationReason,
-    Status,
 )
-from app.grants.services import deadlines, revocation
-from app.grants.services.deadlines import run_deadlines
+from app.postaward.services import deadlines, revocation, start
+from app.postaward.services.deadlines import run_deadlines
 from tests import factories
 from tests.finance.factories import approved_grant
 
@@ -42,7 +38,7 @@ NBSP = "\u00a0"
 @pytest.fixture(autouse=True)
 def fast_pdf(monkeypatch):
     """No WeasyPrint: the submission snapshot and the Bescheid get a tiny constant PDF."""
-    from app.grants.cli import MINIMAL_PDF
+    from app.demo import MINIMAL_PDF
 
     monkeypatch.setattr("app.grants.services.snapshot.render_pdf", lambda html: MINIMAL_PDF)
 
@@ -62,7 +58,7 @@ def people(app_ctx):
 
 def _running(applicant) -> Application:
     application = approved_grant(applicant)
-    payouts.notify_start(applicant, application, date(2026, 11, 2))
+    start.notify_start(applicant, application, date(2026, 11, 2))
     assert application.status is Status.RUNNING
     return application
 
@@ -418,7 +414,7 @@ def test_run_deadlines_twice_on_the_same_day_sends_each_reminder_once(people):
 
 def test_cli_run_deadlines_prints_the_report_in_german(people, runner):
     application = _running(people["applicant"])
-    result = runner.invoke(args=["grants", "run-deadlines", "--today", "2028-02-01"])
+    result = runner.invoke(args=["postaward", "run-deadlines", "--today", "2028-02-01"])
     assert result.exit_code == 0, result.output
     assert "Fristenlauf zum 01.02.2028" in result.output
     assert "1 Zuwendung(en) mit fälligem Verwendungsnachweis" in result.output
@@ -426,12 +422,12 @@ def test_cli_run_deadlines_prints_the_report_in_german(people, runner):
     assert "vn_due: 1" in result.output and "E-Mail(s) in den Postausgang" in result.output
     db.session.expire_all()
     assert db.session.get(Application, application.id).status is Status.VN_DUE
-    again = runner.invoke(args=["grants", "run-deadlines", "--today", "2028-02-01"])
+    again = runner.invoke(args=["postaward", "run-deadlines", "--today", "2028-02-01"])
     assert again.exit_code == 0 and "0 neue Aufgabe(n)" in again.output
 
 
 def test_cli_run_deadlines_refuses_a_bad_date(runner):
-    result = runner.invoke(args=["grants", "run-deadlines", "--today", "1.2.2028"])
+    result = runner.invoke(args=["postaward", "run-deadlines", "--today", "1.2.2028"])
     assert result.exit_code == 2 and "JJJJ-MM-TT" in result.output
 
 

@@ -41,10 +41,18 @@ from sqlalchemy import ScalarSelect, and_, func
 from sqlalchemy.orm import aliased, joinedload
 
 from app.auth.models import Role, User, UserRole
+from app.common.dates import add_months
 from app.common.errors import DomainError
 from app.common.formatting import date_de
 from app.common.mail import queue_mail
 from app.common.money import format_eur
+from app.common.programme import (
+    CHECK_WARNING_DAYS,
+    FINAL_PAYMENT_ALERT_MONTHS,
+    START_DEADLINE_DAYS,
+    VN_GRACE_DAYS,
+    VN_REMINDER_DAYS,
+)
 from app.extensions import db
 from app.finance.models import GrantAccount, Instalment, InstalmentKind, InstalmentStatus
 from app.grants.models import (
@@ -53,32 +61,22 @@ from app.grants.models import (
     Decision,
     DecisionStatus,
     EventKind,
+    Status,
+)
+from app.grants.services.applications import add_event, transition
+from app.postaward.models import (
     Notification,
     ProofOfUse,
     ProofStatus,
     RevocationCase,
     RevocationReason,
-    Status,
 )
-from app.grants.services import revocation
-from app.grants.services.applications import add_event, transition
-from app.grants.services.proof import vn_due_date
-from app.grants.services.review import add_months
+from app.postaward.services import revocation
+from app.postaward.services.proof import vn_due_date
 
 logger = logging.getLogger(__name__)
 
 # --- timers (RULES.md §5; *design* where the rules leave the number open) ----------------------
-
-#: R21 — remind the recipient this many days before the VN deadline (*design*).
-VN_REMINDER_DAYS = 28
-#: R21/T24 — Nachfrist after the overdue reminder before the revocation check (*design*).
-VN_GRACE_DAYS = 28
-#: R18 — tell the ministry this many days before the completeness check is due (*design*).
-CHECK_WARNING_DAYS = 7
-#: R19 — alert one month before the latest date of the final instalment (i.e. at 5 months).
-FINAL_PAYMENT_ALERT_MONTHS = 1
-#: R24 — revocation check when no start was notified this many days after receipt (ANBK 1.4).
-START_DEADLINE_DAYS = 365
 
 # --- notification kinds -------------------------------------------------------------------------
 
@@ -129,7 +127,7 @@ class DeadlineReport:
         return sum(self.notifications.values())
 
     def lines(self) -> list[str]:
-        """The report in German (printed by ``flask grants run-deadlines``)."""
+        """The report in German (printed by ``flask postaward run-deadlines``)."""
         out = [f"Fristenlauf zum {date_de(self.on)}:"]
         out.append(f"  {len(self.vn_due)} Zuwendung(en) mit fälligem Verwendungsnachweis (T11)")
         for reference in self.vn_due:

@@ -11,27 +11,34 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, update
 
 from app.auth.models import Role, User
 from app.common.audit import record_event
+from app.common.dates import add_months
 from app.common.db import today
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.common.money import format_eur
-from app.extensions import db
-from app.grants.models import (
-    Application,
-    EventKind,
-    RevocationCase,
-    RevocationReason,
-    Status,
+from app.common.programme import (
+    PUBLICITY_CURE_DAYS,
+    REVOCATION_DECISION_MONTHS,
+    REVOCATION_WARNING_MONTHS,
 )
+from app.extensions import db
+from app.finance.models import (
+    ClaimStatus,
+    GrantAccount,
+    Instalment,
+    InstalmentStatus,
+    OrderStatus,
+    PayoutOrder,
+    RecoveryClaim,
+)
+from app.finance.services import adjust, claims
+from app.grants.models import Application, EventKind, Status
 from app.grants.services.applications import add_event, notify_organisation, transition
-
-if TYPE_CHECKING:
-    from app.finance.models import RecoveryClaim
+from app.postaward.models import RevocationCase, RevocationReason
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +53,10 @@ CHECKABLE = (
     Status.VN_AUDIT,
     Status.VN_CHECKED,
 )
-#: R26: the decision must be taken within a year of knowing the facts; warn at 10 months.
-DECISION_MONTHS = 12
-WARNING_MONTHS = 10
 
 
 def publicity_cure_days() -> int:
-    """R29: eight weeks to cure missing publicity (one constant, in ``proof``)."""
-    from app.grants.services.proof import PUBLICITY_CURE_DAYS
-
+    """R29: eight weeks to cure missing publicity (``programme.PUBLICITY_CURE_DAYS``)."""
     return PUBLICITY_CURE_DAYS
 
 
@@ -130,16 +132,12 @@ def close_without_revocation(reviewer: User, application: Application, note: str
 
 def decision_deadline(case: RevocationCase) -> date:
     """R26: one year after the facts were fully known (§ 48 (4), § 49 (2) VwVfG)."""
-    from app.grants.services.review import add_months
-
-    return add_months(case.facts_known_on, DECISION_MONTHS)
+    return add_months(case.facts_known_on, REVOCATION_DECISION_MONTHS)
 
 
 def warning_date(case: RevocationCase) -> date:
     """R26: warn at ten months."""
-    from app.grants.services.review import add_months
-
-    return add_months(case.facts_known_on, WARNING_MONTHS)
+    return add_months(case.facts_known_on, REVOCATION_WARNING_MONTHS)
 
 
 def publicity_recovery_proposal(grant_cents: int) -> tuple[int, int]:
@@ -149,8 +147,6 @@ def publicity_recovery_proposal(grant_cents: int) -> tuple[int, int]:
 
 def paid_out_cents(application: Application) -> int:
     """Σ released/sent/reconciled payout orders (money that left the state)."""
-    from app.finance.models import OrderStatus, PayoutOrder
-
     return int(
         db.session.execute(
             db.select(func.coalesce(func.sum(PayoutOrder.amount_cents), 0)).where(
@@ -182,11 +178,6 @@ def revoke(
 
     :raises DomainError: reasons missing, decision deadline passed (R26), amount invalid.
     """
-    from app.finance.interest import recovery_waived
-    from app.finance.models import ClaimStatus, EntryKind, GrantAccount, RecoveryClaim
-    from app.finance.services import ledger
-    from app.grants.services.proof import current_grant, reduce_grant
-
     if not approver.has_role(Role.APPROVER):
         raise NotPermitted("Über den Widerruf entscheidet die Bewilligung.")
     if not reasons.strip():
@@ -201,7 +192,7 @@ def revoke(
             "nach Kenntnis der Tatsachen).",
             field="reasons",
         )
-    grant = current_grant(application)
+    grant = adjust.current_grant(application)
     if not 0 <= new_grant_cents < grant:
         raise DomainError(
             "Der neue Zuwendungsbetrag muss unter der bisherigen Zuwendung "
@@ -224,64 +215,25 @@ def revoke(
     principal = paid - new_grant_cents
     if principal <= 0:
         return None
-    waived = recovery_waived(grant, principal)
-    account = db.session.get(GrantAccount, application.id)
-    assert account is not None  # noqa: S101 - an approved grant has an account
-    number = (
-        int(
-            db.session.execute(
-                db.select(func.count())
-                .select_from(RecoveryClaim)
-                .where(RecoveryClaim.application_id == application.id)
-            ).scalar_one()
-        )
-        + 1
-    )
-    claim = RecoveryClaim(
-        application_id=application.id,
-        kassenzeichen=f"{account.kassenzeichen}-RF{number}",
+    claim = claims.create_claim(
+        approver,
+        application,
+        grant_cents=grant,
         principal_cents=principal,
         effective_from=effective_from,
-        due_on=on + timedelta(days=30),
         reasons=reasons.strip(),
-        status=ClaimStatus.WAIVED if waived else ClaimStatus.OPEN,
-        waiver_reason=waived or "",
-        created_by_id=approver.id,
+        on=on,
     )
-    db.session.add(claim)
-    db.session.flush()
-    if not waived:
-        year = on.year
-        ledger.post_entry(
-            kind=EntryKind.RECOVERY,
-            posting_date=on,
-            fiscal_year=year,
-            description=f"Rückforderung {application.reference}",
-            reference=claim.kassenzeichen,
-            idempotency_key=f"recovery-{claim.id}",
-            lines=[
-                ledger.Line(
-                    ledger.receivable_account(claim.kassenzeichen), principal, application.id
-                ),
-                ledger.Line(
-                    ledger.recovered_account(year, account.kassenzeichen),
-                    -principal,
-                    application.id,
-                ),
-            ],
-            actor_id=approver.id,
-        )
-        _notify_claim(application, claim)
-    else:
+    if claim.status is ClaimStatus.WAIVED:
         transition(application, [Status.RECOVERY], Status.CLOSED)
+    else:
+        _notify_claim(application, claim)
     return claim
 
 
 def _cancel_open_orders(actor: User, application: Application) -> None:
     """Orders not yet released are cancelled before a revocation (nothing more is paid); their
     instalments become open again so that the reduction can cancel them."""
-    from app.finance.models import Instalment, InstalmentStatus, OrderStatus, PayoutOrder
-
     db.session.execute(
         update(Instalment)
         .where(
@@ -303,14 +255,12 @@ def _cancel_open_orders(actor: User, application: Application) -> None:
         .values(status=OrderStatus.CANCELLED, note="Widerruf")
         .execution_options(synchronize_session=False)
     )
-    from app.finance.models import GrantAccount
-    from app.finance.models import PayoutOrder as Order
 
     ordered = int(
         db.session.execute(
-            db.select(func.coalesce(func.sum(Order.amount_cents), 0)).where(
-                Order.application_id == application.id,
-                Order.status.in_(
+            db.select(func.coalesce(func.sum(PayoutOrder.amount_cents), 0)).where(
+                PayoutOrder.application_id == application.id,
+                PayoutOrder.status.in_(
                     [
                         OrderStatus.PREPARED,
                         OrderStatus.RELEASED,
@@ -332,95 +282,51 @@ def _cancel_open_orders(actor: User, application: Application) -> None:
     )
 
 
-def interest_due(claim: RecoveryClaim, paid_on: date) -> tuple[int, str]:
-    """R27/R28: § 49a interest from the effective date to the payment date with the base rates
-    maintained as reference data; (cents charged, explanation)."""
-    from app.finance.interest import Rate, compute_interest
-    from app.finance.models import BaseRate
-
-    rates = [
-        Rate(r.valid_from, r.rate_bp)
-        for r in db.session.execute(db.select(BaseRate).order_by(BaseRate.valid_from)).scalars()
-    ]
-    from app.finance.config import INTEREST_DAY_COUNT
-
-    # Interest runs up to and including the payment day (Zins-A Nr. 2.3): end is exclusive.
-    from app.finance.interest import InterestError
-
-    try:
-        result = compute_interest(
-            claim.principal_cents,
-            claim.effective_from,
-            paid_on + timedelta(days=1),
-            rates,
-            day_count=INTEREST_DAY_COUNT,
+def reduce_grant(actor: User, application: Application, new_grant: int) -> int:
+    """Lower the grant (R22 recalculation, T26 revocation): the money side is done by
+    ``finance.services.adjust``; if more was already paid, a revocation check for the
+    overpayment is opened. Returns the overpaid amount (0 if none)."""
+    reduction = adjust.reduce_granted(actor, application, new_grant)
+    add_event(
+        application,
+        EventKind.RECALCULATED,
+        actor,
+        old_grant_cents=reduction.old_grant_cents,
+        new_grant_cents=new_grant,
+        overpaid_cents=reduction.overpaid_cents,
+    )
+    if reduction.overpaid_cents and application.status is not Status.REVOCATION_CHECK:
+        open_check(
+            application,
+            reason=RevocationReason.RECALCULATION,
+            facts_known_on=today(),
+            actor=None,
+            note=f"Überzahlung {format_eur(reduction.overpaid_cents)} nach Neuberechnung",
         )
-    except InterestError as exc:  # e.g. the base rate of a half-year is not maintained yet
-        raise DomainError(f"Zinsen können nicht berechnet werden: {exc}", field="paid_on") from exc
-    if not result.charged:
-        return 0, result.reason
-    return result.total_cents, result.reason
+    return reduction.overpaid_cents
 
 
 def record_claim_payment(
     actor: User | None, claim: RecoveryClaim, *, paid_on: date, paid_cents: int
 ) -> None:
-    """T21: the refund arrived (reconciliation or finance): interest is fixed (R27/R28), the
-    receivable is cleared and the grant closes when principal and interest are paid."""
-    from app.finance.models import ClaimStatus, EntryKind
-    from app.finance.services import ledger
+    """T21: the refund arrived (entered by finance): the money side is booked by
+    ``finance.services.claims``; a settled claim closes the grant."""
+    if claims.record_payment(actor, claim, paid_on=paid_on, paid_cents=paid_cents):
+        close_recovered(actor, claim)
 
-    if claim.status is not ClaimStatus.OPEN:
-        raise InvalidTransition("Diese Forderung ist bereits erledigt.")
-    interest, _why = interest_due(claim, paid_on)
-    claim.interest_cents = interest
-    claim.paid_on, claim.paid_cents = paid_on, paid_cents
+
+def close_recovered(actor: User | None, claim: RecoveryClaim) -> None:
+    """T21: principal and interest of ``claim`` are paid: a grant in RECOVERY closes."""
     application = db.session.get(Application, claim.application_id)
     assert application is not None  # noqa: S101 - foreign key
-    principal_part = min(paid_cents, claim.principal_cents)
-    interest_part = max(0, min(paid_cents - principal_part, interest))
-    lines = [
-        ledger.Line(ledger.BANK_ACCOUNT, principal_part + interest_part, application.id),
-        ledger.Line(
-            ledger.receivable_account(claim.kassenzeichen), -principal_part, application.id
-        ),
-    ]
-    if interest_part:
-        lines.append(
-            ledger.Line(ledger.interest_account(paid_on.year), -interest_part, application.id)
-        )
-    ledger.post_entry(
-        kind=EntryKind.RECEIPT,
-        posting_date=paid_on,
-        fiscal_year=paid_on.year,
-        description=f"Zahlungseingang Rückforderung {claim.kassenzeichen}",
-        reference=claim.kassenzeichen,
-        idempotency_key=f"receipt-{claim.id}-{paid_on}",
-        lines=lines,
-        actor_id=actor.id if actor else None,
-    )
-    if paid_cents >= claim.principal_cents + interest:
-        claim.status = ClaimStatus.PAID
-        if application.status is Status.RECOVERY:
-            transition(application, [Status.RECOVERY], Status.CLOSED)
-        add_event(
-            application,
-            EventKind.RECOVERY_PAID,
-            actor,
-            kassenzeichen=claim.kassenzeichen,
-            interest_cents=interest,
-        )
-
-
-def open_claims() -> list[RecoveryClaim]:
-    from app.finance.models import ClaimStatus, RecoveryClaim
-
-    return list(
-        db.session.execute(
-            db.select(RecoveryClaim)
-            .where(RecoveryClaim.status == ClaimStatus.OPEN)
-            .order_by(RecoveryClaim.due_on)
-        ).scalars()
+    if application.status is Status.RECOVERY:
+        transition(application, [Status.RECOVERY], Status.CLOSED)
+    add_event(
+        application,
+        EventKind.RECOVERY_PAID,
+        actor,
+        kassenzeichen=claim.kassenzeichen,
+        interest_cents=claim.interest_cents,
     )
 
 

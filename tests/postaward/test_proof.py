@@ -11,8 +11,10 @@ from app.extensions import db
 from app.finance import queries as fq
 from app.finance.models import GrantAccount, InstalmentKind, InstalmentStatus
 from app.finance.services import ledger, payouts
-from app.grants.models import ProofKind, ProofStatus, Status
-from app.grants.services import proof as vn
+from app.grants.models import Status
+from app.postaward.models import ProofKind, ProofStatus
+from app.postaward.services import proof as vn
+from app.postaward.services import settlement, start
 from tests import factories
 from tests.finance.factories import approved_grant, confirmed_account
 
@@ -30,7 +32,7 @@ def people(app_ctx):
 def _running(people, **kwargs):
     application = approved_grant(people["applicant"], **kwargs)
     confirmed_account(people["applicant"], people["finance"])
-    payouts.notify_start(people["applicant"], application, date(2026, 11, 2))
+    start.notify_start(people["applicant"], application, date(2026, 11, 2))
     return application
 
 
@@ -185,7 +187,7 @@ def test_full_life_approved_paid_proven_checked_closed(people):
     def pay(instalment, key):
         order = payouts.prepare_order(people["finance"], instalment, idempotency_key=key * 32)
         payouts.release_order(people["finance2"], order)
-        payouts.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
+        settlement.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
 
     pay(first, "a")
     _due(application, people)

@@ -24,9 +24,10 @@ from app.common.audit import record_event
 from app.common.db import today, utcnow
 from app.common.tx import transactional
 from app.extensions import db
-from app.grants import bp
-from app.grants.models import Application, Notification
-from app.grants.services.deadlines import FINANCE_KINDS
+from app.grants.models import Application
+from app.postaward.blueprint import bp
+from app.postaward.models import Notification
+from app.postaward.services.deadlines import FINANCE_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def tasks() -> ResponseReturnValue:
     if len(rows) < MAX_TASKS:  # the nav count needs no second query
         g.open_task_count = len(rows)
     return render_template(
-        "grants/tasks.html",
+        "postaward/tasks.html",
         tasks=rows,
         ministry=user.is_ministry,
         review_link=user.has_role(Role.REVIEWER, Role.APPROVER, Role.ADMIN),
@@ -141,4 +142,4 @@ def task_done(notification_id: int) -> ResponseReturnValue:
             application_id=notification.application_id,
         )
         flash(_("Die Aufgabe ist als erledigt markiert."), "success")
-    return redirect(url_for("grants.tasks"))
+    return redirect(url_for("postaward.tasks"))

@@ -1,19 +1,27 @@
-"""``flask --app wsgi reference import``: load the bundled municipalities and Landkreise."""
+"""Application-wide CLI commands that span packages (the top layer, like routes).
+
+``flask --app wsgi reference import``: the bundled municipalities and Landkreise (``app.orgs``)
+and the reference tables of grants and finance (document types, TV-L caps, base rates).
+"""
 
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from app.extensions import db
-from app.orgs import bp
+from app.grants.seed import seed_reference
 from app.orgs.reference import ATTRIBUTION, import_reference_data
 
 
-@bp.cli.command("import")
+@click.group("reference", cls=AppGroup)
+def reference_cli() -> None:
+    """Reference data (Gemeinden, Landkreise, document types, TV-L caps, base rates)."""
+
+
+@reference_cli.command("import")
 def import_command() -> None:
     """Import the 419 Gemeinden, 10 Landkreise and seed reference tables (idempotent)."""
-    from app.grants.seed import seed_reference
-
     result = import_reference_data()
     seeded = seed_reference()
     db.session.commit()

@@ -9,9 +9,10 @@ import pytest
 from app.common.errors import DomainError, InvalidTransition
 from app.extensions import db
 from app.finance.models import ClaimStatus, GrantAccount, InstalmentStatus
-from app.finance.services import ledger, payouts
-from app.grants.models import RevocationReason, Status
-from app.grants.services import revocation
+from app.finance.services import claims, ledger, payouts
+from app.grants.models import Status
+from app.postaward.models import RevocationReason
+from app.postaward.services import revocation, start
 from tests import factories
 from tests.finance.factories import approved_grant, confirmed_account
 
@@ -31,7 +32,7 @@ def _paid_first(people):
     """A running grant of 40.000 € whose first instalment (16.000 €) was paid."""
     application = approved_grant(people["applicant"])
     confirmed_account(people["applicant"], people["finance"])
-    payouts.notify_start(people["applicant"], application, date(2026, 11, 2))
+    start.notify_start(people["applicant"], application, date(2026, 11, 2))
     from app.finance import queries
 
     first = queries.instalments_of(application.id)[0]
@@ -164,7 +165,7 @@ def test_R27_claim_paid_with_interest_closes_the_grant(people):
     # 30/360, payment day included (Zins-A Nr. 2.1, 2.3), base rate + 5 pp per half-year:
     #   05.01.–30.06.2026: 176 days at 1,27 % + 5 = 6,27 %: 16.000 × 0,0627 × 176/360 = 490,45 €
     #   01.07.–20.11.2026: 140 days at 1,52 % + 5 = 6,52 %: 16.000 × 0,0652 × 140/360 = 405,69 €
-    interest, _why = revocation.interest_due(claim, date(2026, 11, 20))
+    interest, _why = claims.interest_due(claim, date(2026, 11, 20))
     assert interest == 49_045 + 40_569  # 896,14 € > 250 €: charged (R28)
     revocation.record_claim_payment(
         people["finance"], claim, paid_on=date(2026, 11, 20), paid_cents=1_600_000 + interest
@@ -178,4 +179,4 @@ def test_R27_claim_paid_with_interest_closes_the_grant(people):
 def test_R27_missing_base_rate_is_a_clear_error_not_a_crash(people):
     _application, claim = _total_revocation(people)
     with pytest.raises(DomainError, match="Zinsen können nicht berechnet werden"):
-        revocation.interest_due(claim, date(2027, 3, 1))  # no rate for 2027 maintained yet
+        claims.interest_due(claim, date(2027, 3, 1))  # no rate for 2027 maintained yet

@@ -1,4 +1,4 @@
-"""Views for proof of use, audit sample, revocation and recovery claims (thin wrappers)."""
+"""Views for the project start, proof of use, audit sample and revocation (thin wrappers)."""
 
 from __future__ import annotations
 
@@ -14,23 +14,26 @@ from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.common.errors import DomainError
 from app.common.money import MoneyError, parse_eur
-from app.common.security import parse_id
-from app.common.tx import transactional
+from app.common.tx import refuse, transactional
 from app.extensions import db
-from app.grants import bp, queries
-from app.grants.forms import (
+from app.finance.services import adjust
+from app.grants import queries
+from app.grants.models import Application
+from app.postaward.blueprint import bp
+from app.postaward.forms import (
     AuditSampleForm,
     CheckForm,
-    ClaimPaymentForm,
     FulfilledForm,
     NoteForm,
     ProofForm,
     RevocationCheckForm,
     RevokeForm,
+    StartForm,
 )
-from app.grants.models import Application, ProofKind, RevocationReason
-from app.grants.services import proof as vn
-from app.grants.services import revocation
+from app.postaward.models import AuditSample, ProofKind, RevocationReason
+from app.postaward.services import proof as vn
+from app.postaward.services import revocation
+from app.postaward.services import start as start_service
 
 
 def _user() -> User:
@@ -39,12 +42,6 @@ def _user() -> User:
 
 def _load(application_id: int) -> Application:
     return queries.get_application_for(_user(), application_id)
-
-
-def _fail(exc: DomainError, target: str) -> ResponseReturnValue:
-    db.session.rollback()
-    flash(exc.message, "error")
-    return redirect(target), 303
 
 
 # --- applicant ---------------------------------------------------------------------------------
@@ -63,7 +60,7 @@ def purpose_fulfilled(application_id: int) -> ResponseReturnValue:
     try:
         vn.declare_purpose_fulfilled(_user(), application, cast(date, form.fulfilled_on.data))
     except DomainError as exc:
-        return _fail(exc, target)
+        return refuse(exc, target)
     flash(
         _(
             "Der Verwendungsnachweis ist bis %(d)s einzureichen.",
@@ -111,7 +108,7 @@ def submit_proof(application_id: int) -> ResponseReturnValue:
                 return redirect(url_for("grants.detail", application_id=application.id))
     failed = bool(form.errors or line_errors)
     return render_template(
-        "grants/proof_form.html", app=application, form=form, line_errors=line_errors, raw=raw
+        "postaward/proof_form.html", app=application, form=form, line_errors=line_errors, raw=raw
     ), (422 if failed else 200)
 
 
@@ -126,7 +123,7 @@ def confirm_publicity(application_id: int) -> ResponseReturnValue:
         try:
             vn.confirm_publicity(_user(), application, form.note.data or "")
         except DomainError as exc:
-            return _fail(exc, target)
+            return refuse(exc, target)
         flash(_("Vielen Dank. Die Öffentlichkeitsarbeit ist bestätigt."), "success")
     return redirect(target)
 
@@ -146,13 +143,13 @@ def proof_review(application_id: int) -> ResponseReturnValue:
     decision = vn.approved_decision(application)
     projected = vn.recalculated_grant(decision, planned, actual, application.third_party_cents)
     return render_template(
-        "grants/proof_review.html",
+        "postaward/proof_review.html",
         app=application,
         proof=proof,
         planned=planned,
         actual=actual,
         projected=projected,
-        current=vn.current_grant(application),
+        current=adjust.current_grant(application),
         change_notice=vn.change_notice_required(
             planned.total_expenditure_cents, actual.total_expenditure_cents
         ),
@@ -171,7 +168,7 @@ def proof_action(application_id: int, action: str) -> ResponseReturnValue:
     proof = vn.latest_proof(application)
     if proof is None:
         abort(404)
-    target = url_for("grants.proof_review", application_id=application.id)
+    target = url_for("postaward.proof_review", application_id=application.id)
     note_form, check_form = NoteForm(), CheckForm()
     try:
         if action == "vollstaendig":
@@ -187,7 +184,7 @@ def proof_action(application_id: int, action: str) -> ResponseReturnValue:
                 _user(), application, final_eligible_cents=check_form.final_eligible.data
             )
     except DomainError as exc:
-        return _fail(exc, target)
+        return refuse(exc, target)
     flash(_("Gespeichert."), "success")
     return redirect(target)
 
@@ -212,13 +209,11 @@ def audit_sample() -> ResponseReturnValue:
                 ),
                 "success",
             )
-            return redirect(url_for("grants.audit_sample"))
-    from app.grants.models import AuditSample
-
+            return redirect(url_for("postaward.audit_sample"))
     samples = (
         db.session.execute(db.select(AuditSample).order_by(AuditSample.year.desc())).scalars().all()
     )
-    return render_template("grants/audit_sample.html", form=form, samples=samples), (
+    return render_template("postaward/audit_sample.html", form=form, samples=samples), (
         422 if form.errors else 200
     )
 
@@ -263,33 +258,29 @@ def revocation_action(application_id: int, action: str) -> ResponseReturnValue:
                 effective_from=cast(date, revoke.effective_from.data),
             )
     except DomainError as exc:
-        return _fail(exc, target)
+        return refuse(exc, target)
     flash(_("Gespeichert."), "success")
     return redirect(target)
 
 
-@bp.route("/kasse/forderungen/<int:claim_id>/zahlung", methods=["POST"])
-@role_required(Role.FINANCE)
+@bp.route("/antraege/<int:application_id>/vorhabenbeginn", methods=["POST"])
+@role_required(Role.APPLICANT)
 @transactional
-def claim_payment(claim_id: int) -> ResponseReturnValue:
-    from app.finance.models import RecoveryClaim
-
-    claim = db.session.get(RecoveryClaim, parse_id(str(claim_id)) or 0)
-    if claim is None:
-        abort(404)
-    form = ClaimPaymentForm()
-    target = url_for("finance.dashboard") + "#forderungen"
+def notify_start(application_id: int) -> ResponseReturnValue:
+    application = queries.get_application_for(_user(), application_id)
+    form = StartForm()
+    target = url_for("grants.detail", application_id=application.id)
     if not form.validate_on_submit():
-        flash(_("Bitte prüfen Sie Datum und Betrag."), "error")
-        return redirect(target), 303
+        flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
+        return redirect(target)
     try:
-        revocation.record_claim_payment(
-            _user(),
-            claim,
-            paid_on=cast(date, form.paid_on.data),
-            paid_cents=cast(int, form.amount.data),
-        )
+        start_service.notify_start(_user(), application, cast(date, form.started_on.data))
     except DomainError as exc:
-        return _fail(exc, target)
-    flash(_("Der Zahlungseingang wurde gebucht."), "success")
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(target), 303
+    flash(
+        _("Der Projektbeginn wurde angezeigt. Die erste Rate wird zur Auszahlung vorbereitet."),
+        "success",
+    )
     return redirect(target)

@@ -16,53 +16,49 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 
 from app.auth.models import Role, User
 from app.common.audit import record_event
+from app.common.dates import add_months
 from app.common.db import today
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
-from app.common.money import format_eur
+from app.common.programme import (
+    AUDIT_SHARE_BP,
+    CHANGE_NOTICE_BP,
+    CHANGE_NOTICE_CENTS,
+    CHECK_DAYS,
+    FINAL_PAYMENT_MONTHS,
+    PUBLICITY_CURE_DAYS,
+    RECALC_THRESHOLD_CENTS,
+    VN_MONTHS_AFTER_PERIOD,
+)
 from app.extensions import db
+from app.finance.models import Instalment, InstalmentKind, InstalmentStatus
+from app.finance.services import adjust
+from app.finance.services.payouts import mark_due
 from app.grants import queries
 from app.grants.models import (
     Application,
-    AuditSample,
     Decision,
     DecisionStatus,
     EventKind,
+    FinancingType,
     PlanLine,
-    ProofKind,
-    ProofLine,
-    ProofOfUse,
-    ProofStatus,
-    RevocationReason,
     Status,
 )
 from app.grants.services.applications import add_event, notify_organisation, transition
 from app.grants.services.financing import PlanTotals, compute_totals
+from app.postaward.models import (
+    AuditSample,
+    ProofKind,
+    ProofLine,
+    ProofOfUse,
+    ProofStatus,
+)
+from app.postaward.services import revocation
 
 logger = logging.getLogger(__name__)
-
-#: R18 — completeness check within 30 days (restarts with every re-submission).
-CHECK_DAYS = 30
-#: R19 — the final instalment at the latest six months after the complete VN.
-FINAL_PAYMENT_MONTHS = 6
-#: R22 — recalculation only when eligible expenditure or funds change by more than 500 EUR.
-RECALC_THRESHOLD_CENTS = 50_000
-#: R23 — a reduction of more than 7.5 % or 10,000 EUR must have been reported (ANBK 5.1).
-CHANGE_NOTICE_BP = 750
-CHANGE_NOTICE_CENTS = 1_000_000
-#: R25 — at least half of the proofs received per year are drawn for in-depth audit.
-AUDIT_SHARE_BP = 5000
-#: R29 — eight weeks to cure missing publicity (§ 44a SäHO).
-PUBLICITY_CURE_DAYS = 56
-
-
-def _months(day: date, months: int) -> date:
-    from app.grants.services.review import add_months
-
-    return add_months(day, months)
 
 
 def approved_decision(application: Application) -> Decision:
@@ -96,7 +92,12 @@ def _ensure_reviewer(user: User) -> None:
 def vn_due_date(decision: Decision, fulfilled_on: date) -> date:
     """R21: min(purpose fulfilled + 1 year, end of the grant period + 1 year), and never later
     than the deadline stated in the Bescheid (R10)."""
-    return min(_months(fulfilled_on, 12), _months(decision.period_end, 12), decision.vn_deadline)
+    months = VN_MONTHS_AFTER_PERIOD
+    return min(
+        add_months(fulfilled_on, months),
+        add_months(decision.period_end, months),
+        decision.vn_deadline,
+    )
 
 
 def declare_purpose_fulfilled(user: User, application: Application, fulfilled_on: date) -> None:
@@ -293,8 +294,6 @@ def mark_complete(reviewer: User, proof: ProofOfUse, *, on: date | None = None) 
 
     Returns the recalculated grant if it changed.
     """
-    from app.finance.models import InstalmentKind
-    from app.finance.services.payouts import mark_due
 
     _ensure_reviewer(reviewer)
     on = on or today()
@@ -302,7 +301,7 @@ def mark_complete(reviewer: User, proof: ProofOfUse, *, on: date | None = None) 
     assert application is not None  # noqa: S101 - foreign key
     transition(application, [Status.VN_RECEIVED], Status.VN_COMPLETE)
     proof.status, proof.completed_on = ProofStatus.COMPLETE, on
-    application.final_payment_due_on = _months(on, FINAL_PAYMENT_MONTHS)
+    application.final_payment_due_on = add_months(on, FINAL_PAYMENT_MONTHS)
     if not proof.publicity_confirmed:
         proof.publicity_cure_until = on + timedelta(days=PUBLICITY_CURE_DAYS)
     new_grant = recalculate(reviewer, application, proof)
@@ -345,7 +344,6 @@ def recalculated_grant(
 ) -> int:
     """R22 (ANBK 2.1–2.2): for Anteilfinanzierung the grant falls pro rata when eligible
     expenditure falls or other funds rise by more than 500 EUR; it never rises (ANBK 1.2)."""
-    from app.grants.models import FinancingType
 
     grant = decision.grant_cents
     eligible_drop = planned.eligible_cents - actual.eligible_cents
@@ -367,109 +365,10 @@ def recalculate(reviewer: User, application: Application, proof: ProofOfUse) -> 
     planned = queries.totals_for(application)
     actual = actual_totals(application, proof)
     new_grant = recalculated_grant(decision, planned, actual, application.third_party_cents)
-    if new_grant >= current_grant(application):
+    if new_grant >= adjust.current_grant(application):
         return None
-    reduce_grant(reviewer, application, new_grant)
+    revocation.reduce_grant(reviewer, application, new_grant)
     return new_grant
-
-
-def current_grant(application: Application) -> int:
-    from app.finance.models import GrantAccount
-
-    account = db.session.get(GrantAccount, application.id)
-    return account.granted_cents if account else approved_decision(application).grant_cents
-
-
-def reduce_grant(actor: User, application: Application, new_grant: int) -> int:
-    """Lower the grant: open instalments shrink (last first), freed budget and commitments are
-    released; if more was already paid, a revocation check for the overpayment is opened.
-    Returns the overpaid amount (0 if none)."""
-    from app.budget.models import CommitmentKind
-    from app.budget.services import committed_plan, release_funds
-    from app.finance.models import EntryKind, GrantAccount, Instalment, InstalmentStatus
-    from app.finance.services import ledger
-    from app.grants.services.revocation import open_check
-
-    account = db.session.get(GrantAccount, application.id)
-    if account is None:
-        raise InvalidTransition("Für diesen Antrag gibt es keine Bewilligung.")
-    old = account.granted_cents
-    floor_cents = max(new_grant, account.ordered_cents)
-    if floor_cents >= old:
-        reduction = 0
-    else:
-        reduction = old - floor_cents
-        db.session.execute(
-            update(GrantAccount)
-            .where(
-                GrantAccount.application_id == application.id,
-                GrantAccount.ordered_cents <= floor_cents,
-            )
-            .values(granted_cents=floor_cents)
-            .execution_options(synchronize_session=False)
-        )
-        remaining = reduction
-        open_rows = (
-            db.session.execute(
-                db.select(Instalment)
-                .where(
-                    Instalment.application_id == application.id,
-                    Instalment.status.in_([InstalmentStatus.PLANNED, InstalmentStatus.DUE]),
-                )
-                .order_by(Instalment.number.desc())
-            )
-            .scalars()
-            .all()
-        )
-        for instalment in open_rows:
-            cut = min(remaining, instalment.amount_cents)
-            instalment.amount_cents -= cut
-            if instalment.amount_cents == 0:
-                instalment.status = InstalmentStatus.CANCELLED
-            remaining -= cut
-        plan: dict[int, int] = {}
-        still = reduction
-        for year, held in sorted(committed_plan(application.id).items(), reverse=True):
-            take = min(still, held)
-            if take > 0:
-                plan[year] = take
-                still -= take
-        if plan:
-            release_funds(application.id, plan, kind=CommitmentKind.REDUCTION, actor_id=actor.id)
-        kz = account.kassenzeichen
-        for year, amount in sorted(plan.items()):
-            ledger.post_entry(
-                kind=EntryKind.REVERSAL,
-                posting_date=today(),
-                fiscal_year=year,
-                description=f"Kürzung der Zuwendung {application.reference}",
-                reference=kz,
-                idempotency_key=f"reduction-{application.id}-{old}-{floor_cents}-{year}",
-                lines=[
-                    ledger.Line(ledger.budget_account(year), amount, application.id),
-                    ledger.Line(ledger.committed_account(kz), -amount, application.id),
-                ],
-                actor_id=actor.id,
-            )
-    overpaid = max(0, account.ordered_cents - new_grant)
-    add_event(
-        application,
-        EventKind.RECALCULATED,
-        actor,
-        old_grant_cents=old,
-        new_grant_cents=new_grant,
-        overpaid_cents=overpaid,
-    )
-    if overpaid and application.status is not Status.REVOCATION_CHECK:
-        open_check(
-            application,
-            reason=RevocationReason.RECALCULATION,
-            facts_known_on=today(),
-            actor=None,
-            note=f"Überzahlung {format_eur(overpaid)} nach Neuberechnung",
-        )
-    db.session.refresh(account)
-    return overpaid
 
 
 # --- audit sample (R25) and final check (T16–T18) ------------------------------------------------
@@ -544,8 +443,6 @@ def mark_checked(
 ) -> int | None:
     """T17/T18: the check is finished; a lower final eligible amount recalculates (R22) and the
     final instalment becomes due (R19). Returns the new grant if it changed."""
-    from app.finance.models import InstalmentKind
-    from app.finance.services.payouts import mark_due
 
     _ensure_reviewer(reviewer)
     on = on or today()
@@ -564,8 +461,8 @@ def mark_checked(
         actual = actual_totals(application, proof)
         actual.eligible_cents = final_eligible_cents
         candidate = recalculated_grant(decision, planned, actual, application.third_party_cents)
-        if candidate < current_grant(application):
-            reduce_grant(reviewer, application, candidate)
+        if candidate < adjust.current_grant(application):
+            revocation.reduce_grant(reviewer, application, candidate)
             new_grant = candidate
     mark_due(application, [InstalmentKind.FINAL])
     add_event(application, EventKind.VN_CHECKED, reviewer, on=on, new_grant_cents=new_grant)
@@ -574,7 +471,6 @@ def mark_checked(
 
 def close_if_settled(application: Application) -> bool:
     """T19: a checked grant whose instalments are all paid (or cancelled) is closed."""
-    from app.finance.models import Instalment, InstalmentStatus
 
     if application.status is not Status.VN_CHECKED:
         return False

@@ -1,0 +1,5 @@
+"""The ``finance`` blueprint; view and command modules attach to it, the factory imports them."""
+
+from flask import Blueprint
+
+bp = Blueprint("finance", __name__)
