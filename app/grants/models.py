@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.common.db import Cents, TimestampMixin, utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.orgs.models import Organisation
 
 
@@ -118,7 +118,7 @@ class EventKind(enum.StrEnum):
     REMINDER = "reminder"
 
 
-class Consultation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Consultation(TimestampMixin, Model):
     """Consultation of an organisation by the LPR Geschäftsstelle (RL IV.2, R1)."""
 
     __tablename__ = "consultation"
@@ -141,7 +141,7 @@ class KprRecordKind(enum.StrEnum):
     COOPERATION = "cooperation"  # cooperation agreement with the Polizeidirektion and the LPR
 
 
-class KprRecord(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class KprRecord(TimestampMixin, Model):
     """A KPR council resolution or cooperation agreement of an organisation."""
 
     __tablename__ = "kpr_record"
@@ -158,7 +158,7 @@ class KprRecord(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     document: Mapped[Document | None] = relationship(foreign_keys=[document_id])
 
 
-class FundingYear(db.Model):  # type: ignore[name-defined,misc]
+class FundingYear(Model):
     """Per funding year: the application window (R2; default 31.08.–15.10. of the year before)."""
 
     __tablename__ = "funding_year"
@@ -169,7 +169,7 @@ class FundingYear(db.Model):  # type: ignore[name-defined,misc]
     window_closes: Mapped[date]
 
 
-class PayScale(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class PayScale(TimestampMixin, Model):
     """Eligible monthly maximum per full-time post for a TV-L group at Stufe 3 (R8).
 
     Reference data maintained by an admin per year; ``source`` names where the figure comes from.
@@ -188,7 +188,7 @@ class PayScale(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     source: Mapped[str] = mapped_column(String(300))
 
 
-class DocumentType(db.Model):  # type: ignore[name-defined,misc]
+class DocumentType(Model):
     """Configurable document types; ``required`` ones must be present at submission (R4)."""
 
     __tablename__ = "document_type"
@@ -202,7 +202,7 @@ class DocumentType(db.Model):  # type: ignore[name-defined,misc]
     rule: Mapped[str] = mapped_column(String(40), default="")
 
 
-class Application(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Application(TimestampMixin, Model):
     """A funding application for a KPR Koordinierungsstelle; mutable until submitted."""
 
     __tablename__ = "application"
@@ -287,7 +287,7 @@ class Application(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         return self.status in EDITABLE_STATUSES
 
 
-class PlanLine(db.Model):  # type: ignore[name-defined,misc]
+class PlanLine(Model):
     """One expenditure line of the Ausgaben- und Finanzierungsplan."""
 
     __tablename__ = "plan_line"
@@ -323,7 +323,7 @@ class PlanLine(db.Model):  # type: ignore[name-defined,misc]
         return self.category is LineCategory.STAFF and not self.in_kind
 
 
-class Document(db.Model):  # type: ignore[name-defined,misc]
+class Document(Model):
     """An uploaded file, stored outside ``static/`` under a generated name."""
 
     __tablename__ = "document"
@@ -349,7 +349,7 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
     doc_type: Mapped[DocumentType] = relationship()
 
 
-class Submission(db.Model):  # type: ignore[name-defined,misc]
+class Submission(Model):
     """Frozen copy of an application as submitted: JSON data and PDF, each with its sha256.
 
     Append-only (database triggers refuse UPDATE and DELETE).
@@ -374,7 +374,7 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
     application: Mapped[Application] = relationship(back_populates="submissions")
 
 
-class ApplicationEvent(db.Model):  # type: ignore[name-defined,misc]
+class ApplicationEvent(Model):
     """Typed, append-only event on an application; ``internal`` ones are for ministry staff."""
 
     __tablename__ = "application_event"
@@ -410,7 +410,7 @@ class DecisionStatus(enum.StrEnum):
     SENT_BACK = "sent_back"
 
 
-class ReviewerAffiliation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ReviewerAffiliation(TimestampMixin, Model):
     """A ministry user's declared affiliation with an organisation (conflict of interest)."""
 
     __tablename__ = "reviewer_affiliation"
@@ -426,7 +426,7 @@ class ReviewerAffiliation(TimestampMixin, db.Model):  # type: ignore[name-define
     organisation: Mapped[Organisation] = relationship()
 
 
-class ChangeRequest(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ChangeRequest(TimestampMixin, Model):
     """A reviewer's request for changes or missing documents (T3); resolved on resubmission."""
 
     __tablename__ = "change_request"
@@ -442,7 +442,7 @@ class ChangeRequest(TimestampMixin, db.Model):  # type: ignore[name-defined,misc
     requested_by: Mapped[User] = relationship()
 
 
-class Decision(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Decision(TimestampMixin, Model):
     """The prepared and then approved/rejected decision on an application (R10, R11).
 
     Only one decision per application may be open or approved at a time (service guard).
@@ -485,7 +485,7 @@ class Decision(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class DecisionYear(db.Model):  # type: ignore[name-defined,misc]
+class DecisionYear(Model):
     """Amount of a decision falling due in one budget (payout) year."""
 
     __tablename__ = "decision_year"
@@ -502,7 +502,7 @@ class DecisionYear(db.Model):  # type: ignore[name-defined,misc]
     decision: Mapped[Decision] = relationship(back_populates="years")
 
 
-class Bescheid(db.Model):  # type: ignore[name-defined,misc]
+class Bescheid(Model):
     """The issued Zuwendungsbescheid: immutable PDF with its sha256 (append-only table).
 
     Notification, waiver and finality are recorded as events and on the application.
@@ -535,7 +535,7 @@ class ProofStatus(enum.StrEnum):
     CHECKED = "checked"
 
 
-class ProofOfUse(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ProofOfUse(TimestampMixin, Model):
     """A submitted proof of use (Sachbericht + numeric proof per plan line; no receipts)."""
 
     __tablename__ = "proof_of_use"
@@ -571,7 +571,7 @@ class ProofOfUse(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class ProofLine(db.Model):  # type: ignore[name-defined,misc]
+class ProofLine(Model):
     """Actual expenditure for one line of the financing plan."""
 
     __tablename__ = "proof_line"
@@ -587,7 +587,7 @@ class ProofLine(db.Model):  # type: ignore[name-defined,misc]
     plan_line: Mapped[PlanLine] = relationship()
 
 
-class AuditSample(db.Model):  # type: ignore[name-defined,misc]
+class AuditSample(Model):
     """R25: the yearly risk-weighted random draw of proofs for in-depth audit (logged)."""
 
     __tablename__ = "audit_sample"
@@ -612,7 +612,7 @@ class RevocationReason(enum.StrEnum):
     OTHER = "other"
 
 
-class RevocationCase(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class RevocationCase(TimestampMixin, Model):
     """An open revocation check (T23–T27) with the date the facts were fully known (R26)."""
 
     __tablename__ = "revocation_case"
@@ -631,7 +631,7 @@ class RevocationCase(TimestampMixin, db.Model):  # type: ignore[name-defined,mis
     application: Mapped[Application] = relationship()
 
 
-class Notification(db.Model):  # type: ignore[name-defined,misc]
+class Notification(Model):
     """A task or reminder for a user or an organisation; ``dedupe_key`` makes the deadline job
     idempotent (running it twice on a day creates nothing twice)."""
 
