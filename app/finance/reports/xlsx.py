@@ -180,7 +180,7 @@ def to_xlsx(
 def _spooled(write: Callable[[IO[bytes]], None], block: int = 1 << 16) -> Iterator[bytes]:
     """Run ``write`` into a spooled temporary file (memory up to 8 MiB, then disk) and yield it."""
     with tempfile.SpooledTemporaryFile(max_size=8 << 20) as tmp:
-        write(tmp)  # type: ignore[arg-type]
+        write(tmp)
         tmp.seek(0)
         while chunk := tmp.read(block):
             yield chunk
