@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in ``create_app``."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -13,3 +15,10 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+if TYPE_CHECKING:
+    #: Base class of every model, typed for mypy: ``db.Model`` is built at runtime from ``Base``
+    #: (same registry, metadata and type map), which mypy cannot follow through the extension.
+    Model = Base
+else:
+    Model = db.Model

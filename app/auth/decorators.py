@@ -44,7 +44,7 @@ def role_required(*roles: Role) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         guarded = login_required(wrapper)
-        guarded._roles = roles  # type: ignore[attr-defined]
+        guarded._roles = roles
         return cast(F, guarded)
 
     return decorator
@@ -53,5 +53,5 @@ def role_required(*roles: Role) -> Callable[[F], F]:
 def login_only(view: F) -> F:
     """Any logged-in user (e.g. own password change)."""
     guarded = login_required(view)
-    guarded._roles = ("any",)  # type: ignore[attr-defined]
+    guarded._roles = ("any",)
     return cast(F, guarded)

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.common.db import TimestampMixin, enum_type
-from app.extensions import db
+from app.extensions import Model
 from app.orgs.models import Organisation
 
 
@@ -26,7 +26,7 @@ class Role(enum.StrEnum):
 MINISTRY_ROLES = frozenset({Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN})
 
 
-class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(TimestampMixin, Model):
     """A person with a login. ``session_epoch`` is part of the session id: bumping it ends every
     session of the user (logout, password change, disable)."""
 
@@ -80,7 +80,7 @@ class User(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         return bool(self.roles & MINISTRY_ROLES)
 
 
-class UserRole(db.Model):  # type: ignore[name-defined,misc]
+class UserRole(Model):
     """One role of one user."""
 
     __tablename__ = "user_role"
@@ -93,7 +93,7 @@ class UserRole(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship(back_populates="role_rows")
 
 
-class Invitation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Invitation(TimestampMixin, Model):
     """An e-mailed, expiring invitation to create an account. Only the token's hash is stored."""
 
     __tablename__ = "invitation"

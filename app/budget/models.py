@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.db import Cents, TimestampMixin, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 #: Default Ansatz: about 1.3 M EUR per year (RULES.md §2, a secondary figure [S]; data, not law).
 DEFAULT_APPROPRIATION_CENTS: Cents = 130_000_000
@@ -41,7 +41,7 @@ class CommitmentKind(enum.StrEnum):
     REVOCATION = "revocation"
 
 
-class BudgetYear(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class BudgetYear(TimestampMixin, Model):
     """One Haushaltsjahr of the programme's budget title (§ 4 SäHO: the calendar year).
 
     ``committed_cents`` caches Σ ``Commitment.amount_cents`` of every commitment whose payout year
@@ -82,7 +82,7 @@ class BudgetYear(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         return self.cap_cents - self.committed_cents
 
 
-class CommitmentAuthorisation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class CommitmentAuthorisation(TimestampMixin, Model):
     """Verpflichtungsermächtigung (VE, § 38 SäHO): the budget law of ``budget_year`` allows
     commitments payable in ``target_year`` up to ``amount_cents``."""
 
@@ -110,7 +110,7 @@ class CommitmentAuthorisation(TimestampMixin, db.Model):  # type: ignore[name-de
         return self.amount_cents - self.committed_cents
 
 
-class Commitment(db.Model):  # type: ignore[name-defined,misc]
+class Commitment(Model):
     """One Festlegung: a signed amount bound for ``payout_year`` for an application.
 
     Append-only (triggers refuse UPDATE and DELETE): a reduction or revocation is a new negative

@@ -14,10 +14,10 @@ from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.db import utcnow
-from app.extensions import db
+from app.extensions import Model, db
 
 
-class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
+class AuditEvent(Model):
     """One legally or security relevant act."""
 
     __tablename__ = "audit_event"

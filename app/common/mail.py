@@ -16,12 +16,12 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.common.db import utcnow
-from app.extensions import db
+from app.extensions import Model, db
 
 logger = logging.getLogger(__name__)
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+class OutboxMessage(Model):
     """A mail as it was (or would have been) sent."""
 
     __tablename__ = "outbox_message"

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.common.db import Cents, TimestampMixin, enum_type, utcnow
-from app.extensions import db
+from app.extensions import Model, db
 from app.grants.models import Application, Decision
 from app.orgs.models import Organisation
 
@@ -38,7 +38,7 @@ class BankAccountStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class BankAccount(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class BankAccount(TimestampMixin, Model):
     """The account an organisation wants its grant paid to (IBAN validated with schwifty)."""
 
     __tablename__ = "bank_account"
@@ -79,7 +79,7 @@ class InstalmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # e.g. reduced to zero by a recalculation
 
 
-class Instalment(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Instalment(TimestampMixin, Model):
     """One instalment of the payout plan of an approved grant."""
 
     __tablename__ = "instalment"
@@ -104,7 +104,7 @@ class Instalment(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     decision: Mapped[Decision] = relationship()
 
 
-class GrantAccount(db.Model):  # type: ignore[name-defined,misc]
+class GrantAccount(Model):
     """Per approved grant: granted (possibly reduced) and ordered totals (R20).
 
     ``ordered_cents`` is raised by a guarded UPDATE when a payout order is prepared; the CHECK
@@ -140,7 +140,7 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class PaymentRun(db.Model):  # type: ignore[name-defined,misc]
+class PaymentRun(Model):
     """A SEPA credit-transfer file (pain.001.001.09) with its released orders. Immutable."""
 
     __tablename__ = "payment_run"
@@ -163,7 +163,7 @@ class PaymentRun(db.Model):  # type: ignore[name-defined,misc]
     created_by: Mapped[User] = relationship()
 
 
-class PayoutOrder(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class PayoutOrder(TimestampMixin, Model):
     """An order to pay one instalment; four eyes between preparer and releaser."""
 
     __tablename__ = "payout_order"
@@ -216,7 +216,7 @@ class EntryKind(enum.StrEnum):
     REVERSAL = "reversal"  # correction of an earlier entry
 
 
-class JournalEntry(db.Model):  # type: ignore[name-defined,misc]
+class JournalEntry(Model):
     """A balanced booking: two or more postings whose amounts sum to zero. Append-only."""
 
     __tablename__ = "journal_entry"
@@ -238,7 +238,7 @@ class JournalEntry(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class Posting(db.Model):  # type: ignore[name-defined,misc]
+class Posting(Model):
     """One line of a journal entry: signed amount (debit > 0, credit < 0) on an account."""
 
     __tablename__ = "posting"
@@ -273,7 +273,7 @@ class MatchRule(enum.StrEnum):
     REVERSAL = "reversal"  # bank reversed an earlier booking
 
 
-class BankStatement(db.Model):  # type: ignore[name-defined,misc]
+class BankStatement(Model):
     """An imported camt.053 statement; identified by account + statement id + sequence number
     (``fingerprint``) and by the file hash, so importing it again changes nothing (R33)."""
 
@@ -300,7 +300,7 @@ class BankStatement(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class StatementLine(db.Model):  # type: ignore[name-defined,misc]
+class StatementLine(Model):
     """One booked transaction of a statement (batch entries are split into several lines)."""
 
     __tablename__ = "statement_line"
@@ -350,7 +350,7 @@ class StatementLine(db.Model):  # type: ignore[name-defined,misc]
 # --- recovery and interest ------------------------------------------------------------------------
 
 
-class BaseRate(db.Model):  # type: ignore[name-defined,misc]
+class BaseRate(Model):
     """Basiszinssatz (§ 247 BGB) from ``valid_from``, in basis points (may be negative).
     Reference data maintained by an admin; never hard-coded in the calculation (R27)."""
 
@@ -367,7 +367,7 @@ class ClaimStatus(enum.StrEnum):
     WAIVED = "waived"  # documented waiver (VVK 8.6) or below thresholds
 
 
-class RecoveryClaim(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class RecoveryClaim(TimestampMixin, Model):
     """A refund claim from a (partial) revocation, with its own Kassenzeichen (R31)."""
 
     __tablename__ = "recovery_claim"

@@ -48,7 +48,7 @@ class GeneralForm(FlaskForm):
     project_end = GermanDateField(_l("Projektende"), validators=[Optional()])
 
     def validate(self, extra_validators: object = None) -> bool:
-        ok = super().validate(extra_validators)  # type: ignore[arg-type]
+        ok = super().validate(extra_validators)
         start, end = self.project_start.data, self.project_end.data
         if start and end and end < start:
             self.project_end.errors = [

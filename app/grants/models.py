@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.common.db import Cents, TimestampMixin, enum_type, utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.orgs.models import Organisation
 
 
@@ -111,7 +111,7 @@ class EventKind(enum.StrEnum):
     REMINDER = "reminder"
 
 
-class Consultation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Consultation(TimestampMixin, Model):
     """Consultation of an organisation by the LPR Geschäftsstelle (RL IV.2, R1)."""
 
     __tablename__ = "consultation"
@@ -134,7 +134,7 @@ class KprRecordKind(enum.StrEnum):
     COOPERATION = "cooperation"  # cooperation agreement with the Polizeidirektion and the LPR
 
 
-class KprRecord(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class KprRecord(TimestampMixin, Model):
     """A KPR council resolution or cooperation agreement of an organisation."""
 
     __tablename__ = "kpr_record"
@@ -151,7 +151,7 @@ class KprRecord(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     document: Mapped[Document | None] = relationship(foreign_keys=[document_id])
 
 
-class FundingYear(db.Model):  # type: ignore[name-defined,misc]
+class FundingYear(Model):
     """Per funding year: the application window (R2; default 31.08.–15.10. of the year before)."""
 
     __tablename__ = "funding_year"
@@ -162,7 +162,7 @@ class FundingYear(db.Model):  # type: ignore[name-defined,misc]
     window_closes: Mapped[date]
 
 
-class PayScale(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class PayScale(TimestampMixin, Model):
     """Eligible monthly maximum per full-time post for a TV-L group at Stufe 3 (R8).
 
     Reference data maintained by an admin per year; ``source`` names where the figure comes from.
@@ -181,7 +181,7 @@ class PayScale(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     source: Mapped[str] = mapped_column(String(300))
 
 
-class DocumentType(db.Model):  # type: ignore[name-defined,misc]
+class DocumentType(Model):
     """Configurable document types; ``required`` ones must be present at submission (R4)."""
 
     __tablename__ = "document_type"
@@ -195,7 +195,7 @@ class DocumentType(db.Model):  # type: ignore[name-defined,misc]
     rule: Mapped[str] = mapped_column(String(40), default="")
 
 
-class Application(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Application(TimestampMixin, Model):
     """A funding application for a KPR Koordinierungsstelle; mutable until submitted."""
 
     __tablename__ = "application"
@@ -280,7 +280,7 @@ class Application(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         return self.status in EDITABLE_STATUSES
 
 
-class PlanLine(db.Model):  # type: ignore[name-defined,misc]
+class PlanLine(Model):
     """One expenditure line of the Ausgaben- und Finanzierungsplan."""
 
     __tablename__ = "plan_line"
@@ -316,7 +316,7 @@ class PlanLine(db.Model):  # type: ignore[name-defined,misc]
         return self.category is LineCategory.STAFF and not self.in_kind
 
 
-class Document(db.Model):  # type: ignore[name-defined,misc]
+class Document(Model):
     """An uploaded file, stored outside ``static/`` under a generated name."""
 
     __tablename__ = "document"
@@ -342,7 +342,7 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
     doc_type: Mapped[DocumentType] = relationship()
 
 
-class Submission(db.Model):  # type: ignore[name-defined,misc]
+class Submission(Model):
     """Frozen copy of an application as submitted: JSON data and PDF, each with its sha256.
 
     Append-only (database triggers refuse UPDATE and DELETE).
@@ -367,7 +367,7 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
     application: Mapped[Application] = relationship(back_populates="submissions")
 
 
-class ApplicationEvent(db.Model):  # type: ignore[name-defined,misc]
+class ApplicationEvent(Model):
     """Typed, append-only event on an application; ``internal`` ones are for ministry staff."""
 
     __tablename__ = "application_event"
@@ -403,7 +403,7 @@ class DecisionStatus(enum.StrEnum):
     SENT_BACK = "sent_back"
 
 
-class ReviewerAffiliation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ReviewerAffiliation(TimestampMixin, Model):
     """A ministry user's declared affiliation with an organisation (conflict of interest)."""
 
     __tablename__ = "reviewer_affiliation"
@@ -419,7 +419,7 @@ class ReviewerAffiliation(TimestampMixin, db.Model):  # type: ignore[name-define
     organisation: Mapped[Organisation] = relationship()
 
 
-class ChangeRequest(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ChangeRequest(TimestampMixin, Model):
     """A reviewer's request for changes or missing documents (T3); resolved on resubmission."""
 
     __tablename__ = "change_request"
@@ -435,7 +435,7 @@ class ChangeRequest(TimestampMixin, db.Model):  # type: ignore[name-defined,misc
     requested_by: Mapped[User] = relationship()
 
 
-class Decision(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Decision(TimestampMixin, Model):
     """The prepared and then approved/rejected decision on an application (R10, R11).
 
     Only one decision per application may be open or approved at a time (service guard).
@@ -478,7 +478,7 @@ class Decision(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class DecisionYear(db.Model):  # type: ignore[name-defined,misc]
+class DecisionYear(Model):
     """Amount of a decision falling due in one budget (payout) year."""
 
     __tablename__ = "decision_year"
@@ -495,7 +495,7 @@ class DecisionYear(db.Model):  # type: ignore[name-defined,misc]
     decision: Mapped[Decision] = relationship(back_populates="years")
 
 
-class Bescheid(db.Model):  # type: ignore[name-defined,misc]
+class Bescheid(Model):
     """The issued Zuwendungsbescheid: immutable PDF with its sha256 (append-only table).
 
     Notification, waiver and finality are recorded as events and on the application.

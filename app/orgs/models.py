@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.common.db import TimestampMixin
-from app.extensions import db
+from app.extensions import Model
 
 
 class OrgKind(enum.StrEnum):
@@ -20,7 +20,7 @@ class OrgKind(enum.StrEnum):
     EIGENBETRIEB = "eigenbetrieb"
 
 
-class Organisation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Organisation(TimestampMixin, Model):
     """A Gemeinde, a Landkreis or an Eigenbetrieb of one of them.
 
     Gemeinden carry the 8-digit AGS and 12-digit ARS, Landkreise the 5-digit Kreis key. Reference

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.common.db import Cents, TimestampMixin, enum_type, utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.grants.models import Application, PlanLine, Status
 
 
@@ -27,7 +27,7 @@ class ProofStatus(enum.StrEnum):
     CHECKED = "checked"
 
 
-class ProofOfUse(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ProofOfUse(TimestampMixin, Model):
     """A submitted proof of use (Sachbericht + numeric proof per plan line; no receipts)."""
 
     __tablename__ = "proof_of_use"
@@ -63,7 +63,7 @@ class ProofOfUse(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class ProofLine(db.Model):  # type: ignore[name-defined,misc]
+class ProofLine(Model):
     """Actual expenditure for one line of the financing plan."""
 
     __tablename__ = "proof_line"
@@ -79,7 +79,7 @@ class ProofLine(db.Model):  # type: ignore[name-defined,misc]
     plan_line: Mapped[PlanLine] = relationship()
 
 
-class AuditSample(db.Model):  # type: ignore[name-defined,misc]
+class AuditSample(Model):
     """R25: the yearly risk-weighted random draw of proofs for in-depth audit (logged)."""
 
     __tablename__ = "audit_sample"
@@ -104,7 +104,7 @@ class RevocationReason(enum.StrEnum):
     OTHER = "other"
 
 
-class RevocationCase(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class RevocationCase(TimestampMixin, Model):
     """An open revocation check (T23–T27) with the date the facts were fully known (R26)."""
 
     __tablename__ = "revocation_case"
@@ -123,7 +123,7 @@ class RevocationCase(TimestampMixin, db.Model):  # type: ignore[name-defined,mis
     application: Mapped[Application] = relationship()
 
 
-class Notification(db.Model):  # type: ignore[name-defined,misc]
+class Notification(Model):
     """A task or reminder for a user or an organisation; ``dedupe_key`` makes the deadline job
     idempotent (running it twice on a day creates nothing twice)."""
 

@@ -27,6 +27,7 @@ from hypothesis.stateful import (
 
 from app.budget import services as budget
 from app.budget.models import BudgetYear, CommitmentAuthorisation, CommitmentKind
+from app.budget.services import commitments
 from app.common.errors import BudgetCapExceeded, DomainError
 from app.extensions import db
 from tests.budget import helpers as h
@@ -288,7 +289,7 @@ def test_R12_R13_budget_state_machine(app_ctx):
 @pytest.mark.timeout(300)  # generous: CI machines may be loaded
 def test_R12_state_machine_control_finds_a_planted_bug(app_ctx, monkeypatch):
     """Control (RELIABILITY test plan): a release that forgets the VE must fail the machine."""
-    real_rowcount = budget._rowcount
+    real_rowcount = commitments._rowcount
 
     def forgetful(statement: object) -> int:
         sql = str(statement)
@@ -296,7 +297,7 @@ def test_R12_state_machine_control_finds_a_planted_bug(app_ctx, monkeypatch):
             return 1  # pretend the VE was released
         return real_rowcount(statement)
 
-    monkeypatch.setattr(budget, "_rowcount", forgetful)
+    monkeypatch.setattr(commitments, "_rowcount", forgetful)  # release_funds' module
     with pytest.raises(AssertionError):
         run_state_machine_as_test(
             _machine(), settings=settings(SETTINGS, max_examples=200, phases=[Phase.generate])
