@@ -72,9 +72,13 @@ class Config:
 
     # Debtor of SEPA payment runs: the state cash office's account (R32; from the environment).
     DEBTOR_NAME = os.environ.get("DEBTOR_NAME", "Freistaat Sachsen Landeskasse")
-    DEBTOR_IBAN = os.environ.get("DEBTOR_IBAN", "DE89370400440532013000")
+    #: Development/test default: the account of the sample bank statements (never a recipient's
+    #: IBAN); set DEBTOR_IBAN in production.
+    DEBTOR_IBAN = os.environ.get("DEBTOR_IBAN", "DE02120300000000202051")
     DEBTOR_BIC = os.environ.get("DEBTOR_BIC", "")
     LOG_JSON = True
+    #: ``flask demo --reset`` may drop the database (development and tests only).
+    DEMO_RESET_ALLOWED = False
 
 
 class DevelopmentConfig(Config):
@@ -89,12 +93,14 @@ class DevelopmentConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     LOG_JSON = False
+    DEMO_RESET_ALLOWED = True
 
 
 class TestingConfig(Config):
     """Used by the test-suite; the database URL is set by ``tests/conftest.py``."""
 
     TESTING = True
+    DEMO_RESET_ALLOWED = True
     SECRET_KEY = "test-secret-key"  # noqa: S105 - test-only constant
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SQLALCHEMY_ENGINE_OPTIONS = _engine_options(SQLALCHEMY_DATABASE_URI)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import Enum, MetaData, event
@@ -23,16 +27,35 @@ NAMING_CONVENTION = {
 }
 
 
+BERLIN = ZoneInfo("Europe/Berlin")
+
+#: A simulated "now" (aware, UTC) for generating consistent history (demo data); unset in
+#: normal operation. Set only through ``simulated_now``.
+_SIMULATED_NOW: ContextVar[datetime | None] = ContextVar("simulated_now", default=None)
+
+
 def utcnow() -> datetime:
     """Timezone-aware now in UTC (callable default for timestamp columns)."""
-    return datetime.now(UTC)
+    return _SIMULATED_NOW.get() or datetime.now(UTC)
 
 
 def today() -> date:
     """Today's date in Germany (the programme's calendar; patched by freezegun in tests)."""
-    from zoneinfo import ZoneInfo
+    return utcnow().astimezone(BERLIN).date()
 
-    return datetime.now(ZoneInfo("Europe/Berlin")).date()
+
+@contextmanager
+def simulated_now(moment: datetime) -> Iterator[None]:
+    """Run a block as if it were ``moment`` (aware): every ``utcnow()``/``today()`` and every
+    timestamp column default inside it uses that time. For generating history (demo data), so
+    that events, documents and dates tell one consistent story."""
+    if moment.tzinfo is None:
+        raise ValueError("simulated_now needs an aware datetime")
+    token = _SIMULATED_NOW.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _SIMULATED_NOW.reset(token)
 
 
 class Base(DeclarativeBase):
