@@ -364,6 +364,12 @@ def _render_documents(
 
 def _edit_submit(application: Application) -> ResponseReturnValue:
     form = SubmitForm(late_justification=application.late_justification)
+    if request.method == "POST" and request.form.get("action") != "submit":
+        # A step tab or a linked open item: keep what was typed and go there, never submit.
+        svc.save_late_justification(application, _user(), form.late_justification.data or "")
+        return redirect(
+            url_for("grants.edit", application_id=application.id, step=_next_step("submit"))
+        )
     problems = svc.submission_problems(application)
     window = queries.window_for(application.funding_year)
     if form.validate_on_submit():

@@ -172,12 +172,18 @@ def test_submit_through_the_form_freezes_pdf_and_json(applicant_client, app):
         app_id = application.id
         db.session.commit()
     # Today (2026-11-24 or later) is after the window for 2027: late, needs a justification.
-    response = applicant_client.post(f"/antraege/{app_id}/bearbeiten/submit", data={"confirm": "y"})
+    response = applicant_client.post(
+        f"/antraege/{app_id}/bearbeiten/submit", data={"confirm": "y", "action": "submit"}
+    )
     assert response.status_code == 422
     assert "begründen" in response.get_data(as_text=True)
     response = applicant_client.post(
         f"/antraege/{app_id}/bearbeiten/submit",
-        data={"confirm": "y", "late_justification": "Ratsbeschluss erst im November."},
+        data={
+            "confirm": "y",
+            "action": "submit",
+            "late_justification": "Ratsbeschluss erst im November.",
+        },
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     with app.app_context():
@@ -194,6 +200,35 @@ def test_submit_through_the_form_freezes_pdf_and_json(applicant_client, app):
     # Submitted applications are no longer editable.
     again = applicant_client.post(f"/antraege/{app_id}/bearbeiten/general", data={"title": "x"})
     assert again.status_code == 302 and again.headers["Location"].endswith(f"/antraege/{app_id}")
+
+
+def test_a_step_tab_on_the_submit_step_never_submits(applicant_client, app):
+    """Issue 11: with the confirmation ticked, clicking "1. Allgemeines" (a submit button of the
+    same form) submitted and froze the application. Now it keeps the typed justification and
+    goes to the step."""
+    with app.app_context():
+        from app.auth.models import User
+
+        user = db.session.execute(
+            db.select(User).filter_by(email=applicant_client.user_email)
+        ).scalar_one()
+        app_id = factories.complete_application(
+            user, project_start=__import__("datetime").date(2027, 6, 1)
+        ).id
+        db.session.commit()
+    response = applicant_client.post(
+        f"/antraege/{app_id}/bearbeiten/submit",
+        data={"confirm": "y", "goto": "general", "late_justification": "Ratsbeschluss im Mai."},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/antraege/{app_id}/bearbeiten/general")
+    with app.app_context():
+        application = db.session.get(Application, app_id)
+        assert application.status is not Status.SUBMITTED
+        assert application.submitted_at is None
+        assert application.late_justification == "Ratsbeschluss im Mai."
+    page = applicant_client.get(f"/antraege/{app_id}/bearbeiten/submit").get_data(as_text=True)
+    assert "Ratsbeschluss im Mai." in page
 
 
 def test_other_organisation_gets_404(applicant_client, other_applicant_client, app):

@@ -309,6 +309,15 @@ def submission_problems(application: Application, on: date | None = None) -> lis
     return check_submission(queries.submission_context(application, on))
 
 
+def save_late_justification(application: Application, user: User, text: str) -> None:
+    """Keep the late-submission justification typed on the submit step (R2) without submitting,
+    e.g. when the user leaves the step through a tab."""
+    ensure_applicant_of(user, application)
+    if application.status not in EDITABLE_STATUSES:
+        raise InvalidTransition("Der Antrag kann nicht mehr bearbeitet werden.")
+    application.late_justification = text.strip()
+
+
 def submit_application(
     application: Application,
     user: User,
