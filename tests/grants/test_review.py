@@ -353,3 +353,26 @@ def test_R16_bescheid_prints_the_same_reimbursement_plan_as_the_payouts(people, 
     decision = review.prepare_decision(people["reviewer"], submitted, _input(submitted))
     (only,) = review.payout_plan(1_500_000, decision)  # < 20.000 €: Erstattungsverfahren
     assert only == (review.INSTALMENT_LABELS["reimbursement"], 1_500_000)
+
+
+def test_revising_a_prepared_decision_keeps_its_years(people, submitted):
+    """Issue 11: revising a prepared decision that keeps a budget year raised
+    ``UNIQUE constraint failed: decision_year.decision_id, decision_year.year`` (HTTP 500)."""
+    review.start_review(people["reviewer"], submitted)
+    first = review.prepare_decision(people["reviewer"], submitted, _input(submitted))
+    years = dict(_input(submitted).years)
+    kept, *_rest = sorted(years)
+    revised = review.prepare_decision(
+        people["reviewer"], submitted, _input(submitted, purpose="Überarbeiteter Zweck")
+    )
+    db.session.flush()
+    assert revised.id == first.id
+    assert {y.year: y.amount_cents for y in revised.years} == years
+    assert kept in {y.year for y in revised.years}
+    # Moving money between the years and dropping one works as well.
+    total = sum(years.values())
+    again = review.prepare_decision(
+        people["reviewer"], submitted, _input(submitted, years={kept: total})
+    )
+    db.session.flush()
+    assert {y.year: y.amount_cents for y in again.years} == {kept: total}

@@ -482,7 +482,7 @@ def prepare_decision(
     decision.vn_deadline = data.vn_deadline
     decision.anbest_version = ANBEST_VERSION
     decision.late_accepted = data.late_accepted
-    decision.years = [DecisionYear(year=y, amount_cents=a) for y, a in sorted(data.years.items())]
+    _set_years(decision, data.years)
     db.session.flush()
     add_event(
         application,
@@ -495,6 +495,22 @@ def prepare_decision(
         years={str(y): a for y, a in data.years.items()},
     )
     return decision
+
+
+def _set_years(decision: Decision, years: Mapping[int, int]) -> None:
+    """Payout years of a (revised) decision, updated in place: replacing the list would insert
+    the kept years before deleting the old rows and break ``uq_decision_year`` (issue 11)."""
+    existing = {row.year: row for row in decision.years}
+    for year, row in existing.items():
+        if year not in years:
+            decision.years.remove(row)
+    if any(year not in years for year in existing):
+        db.session.flush()  # deletes before inserts of the same year
+    for year, amount in sorted(years.items()):
+        if year in existing:
+            existing[year].amount_cents = amount
+        else:
+            decision.years.append(DecisionYear(year=year, amount_cents=amount))
 
 
 def _decide(decision: Decision, to: DecisionStatus, approver: User, reasons: str) -> None:
