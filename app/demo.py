@@ -68,6 +68,15 @@ MINIMAL_PDF = (
 )
 
 
+#: Postal addresses of the demo organisations (their town halls), used in the Bescheid.
+DEMO_ADDRESSES = {
+    "14626610": "Markt 1\n02763 Zittau",
+    "14628270": "Am Markt 1/2\n01796 Pirna",
+    "14523320": "Unterer Graben 1\n08523 Plauen",
+    "14729410": "Friedrich-Ebert-Straße 2\n04808 Wurzen",
+    "14626": "Bahnhofstraße 24\n02826 Görlitz",
+}
+
 #: The recipient IBAN of the demo (Zittau); the state cash office's debtor IBAN differs (config).
 DEMO_RECIPIENT_IBAN = "DE89370400440532013000"
 
@@ -196,6 +205,8 @@ def create_demo_data(day: date) -> None:
                 organisation=org,
                 is_org_manager=manager,
             )
+            if org is not None and key in DEMO_ADDRESSES:
+                org.address = DEMO_ADDRESSES[key]
         for year in range(cal.current - 1, cal.current + 2):
             budget.open_year(year, 130_000_000)
         for year in range(cal.current - 1, cal.current + 2):
@@ -431,7 +442,7 @@ def _fill(
             ),
             svc.LineInput(
                 category=LineCategory.STAFF,
-                description="Steuerung KPR durch Ordnungsamtsleitung (Eigenleistung)",
+                description="Steuerung des KPR durch die Ordnungsamtsleitung",
                 amount_cents=0 + 500_000,
                 in_kind=True,
             ),

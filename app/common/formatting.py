@@ -21,9 +21,13 @@ def eur_plain(cents: int | None) -> str:
     return "" if cents is None else format_plain(cents)
 
 
-def date_de(value: date | None) -> str:
-    """``date(2026, 10, 15)`` → ``15.10.2026``."""
-    return "" if value is None else value.strftime("%d.%m.%Y")
+def date_de(value: date | datetime | None) -> str:
+    """``date(2026, 10, 15)`` → ``15.10.2026``; a (UTC) datetime gives its date in Germany."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = as_utc(value).astimezone(BERLIN).date()  # type: ignore[union-attr]
+    return value.strftime("%d.%m.%Y")
 
 
 def datetime_de(value: datetime | None) -> str:

@@ -190,6 +190,13 @@ class ConsultationForm(FlaskForm):
     notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=5000)])
 
 
+class AddressForm(FlaskForm):
+    address = TextAreaField(
+        _l("Postanschrift"),
+        validators=[InputRequired(_l("Bitte geben Sie die Postanschrift ein.")), Length(max=300)],
+    )
+
+
 class KprRecordForm(FlaskForm):
     kind = SelectField(
         _l("Art"),

@@ -18,12 +18,13 @@ from app.common.errors import DomainError, RuleViolation
 from app.common.fields import options
 from app.common.programme import QUALIFICATION_CAP_GROUP
 from app.common.security import parse_id
-from app.common.tx import transactional
+from app.common.tx import refuse, transactional
 from app.extensions import db
 from app.finance import queries as finance_queries
 from app.grants import queries
 from app.grants.blueprint import bp
 from app.grants.forms import (
+    AddressForm,
     CommentForm,
     ConsultationForm,
     DocumentForm,
@@ -41,6 +42,7 @@ from app.grants.services import applications as svc
 from app.grants.services import documents as files
 from app.grants.services.rules import check_r4_documents
 from app.orgs import queries as org_queries
+from app.orgs import services as org_services
 from app.postaward.forms import FulfilledForm, NoteForm, StartForm
 from app.postaward.services import proof as proof_service
 
@@ -503,9 +505,26 @@ def organisation() -> ResponseReturnValue:
         "grants/organisation.html",
         org=user.organisation,
         form=form,
+        address_form=AddressForm(address=user.organisation.address),
         consultations=queries.consultations_of(user.organisation_id),
         records=queries.kpr_records_of(user.organisation_id),
     ), 422 if form.errors else 200
+
+
+@bp.route("/kommune/anschrift", methods=["POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def organisation_address() -> ResponseReturnValue:
+    form = AddressForm()
+    target = url_for("grants.organisation") + "#anschrift"
+    if not form.validate_on_submit():
+        return refuse(_("Bitte geben Sie die Postanschrift ein (höchstens 300 Zeichen)."), target)
+    try:
+        org_services.set_address(_user(), _user().organisation, form.address.data or "")
+    except DomainError as exc:
+        return refuse(exc, target)
+    flash(_("Die Anschrift wurde gespeichert."), "success")
+    return redirect(target)
 
 
 @bp.route("/kommune/dokumente/<int:record_id>")

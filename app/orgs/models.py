@@ -62,6 +62,20 @@ class Organisation(TimestampMixin, Model):
             return f"Landkreis {self.name}"
         return self.name
 
+    @property
+    def letter_name(self) -> str:
+        """The name as a letter addresses it: "Plauen, Stadt" → "Stadt Plauen",
+        "Freiberg, Universitätsstadt" → "Universitätsstadt Freiberg", "Landkreis Görlitz"."""
+        if self.kind is OrgKind.LANDKREIS:
+            return f"Landkreis {self.name}"
+        place, sep, form = self.name.rpartition(", ")
+        return f"{form} {place}" if sep and form and " " not in form else self.name
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The postal address maintained by the organisation, one line each."""
+        return [line.strip() for line in (self.address or "").splitlines() if line.strip()]
+
     def is_valid_on(self, day: date) -> bool:
         """Whether the reference row is in force on ``day`` (R35)."""
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)

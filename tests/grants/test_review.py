@@ -376,3 +376,24 @@ def test_revising_a_prepared_decision_keeps_its_years(people, submitted):
     )
     db.session.flush()
     assert {y.year: y.amount_cents for y in again.years} == {kept: total}
+
+
+def test_bescheid_is_addressed_with_name_and_postal_address(people, submitted, monkeypatch):
+    """Issue 11: the Bescheid addressed "Plauen, Stadt" without a postal address and printed a
+    clock time ("Antrag vom 03.12.2026, 20:38 Uhr")."""
+    from app.grants.services import snapshot
+
+    pages: list[str] = []
+    monkeypatch.setattr(snapshot, "render_pdf", lambda html: pages.append(html) or b"%PDF-1.4")
+    submitted.organisation.address = "Markt 1\n02763 Zittau"
+    _open_budget(2027, ve_for=2028)
+    _open_budget(2028)
+    decision = _approval_ready(people, submitted)
+    review.approve(people["approver"], decision, now=APPROVAL_TIME)
+    (html,) = pages
+    address = html.split('<div class="address">', 1)[1].split("</div>", 1)[0]
+    assert address.startswith("Stadt Zittau<br>")
+    assert "Markt 1<br>02763 Zittau<br>" in address
+    assert "Auf Ihren Antrag vom " in html
+    sentence = html.split("Auf Ihren Antrag vom ", 1)[1].split(" ergeht", 1)[0]
+    assert "Uhr" not in sentence and len(sentence) == 10

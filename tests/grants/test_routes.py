@@ -276,3 +276,64 @@ def test_organisation_page_records_kpr_resolution(applicant_client):
     )
     assert response.status_code == 302
     assert "01.03.2021" in applicant_client.get("/kommune").get_data(as_text=True)
+
+
+def test_manager_maintains_the_postal_address_on_the_organisation_page(app):
+    from tests.conftest import _client_for
+
+    applicant_client = _client_for(app, role="applicant", ags="14626610", manager=True)
+    page = applicant_client.get("/kommune").get_data(as_text=True)
+    assert "Postanschrift" in page
+    response = applicant_client.post(
+        "/kommune/anschrift", data={"address": "Markt 1\r\n02763 Zittau"}
+    )
+    assert response.status_code == 302
+    page = applicant_client.get("/kommune").get_data(as_text=True)
+    assert "Markt 1<br>02763 Zittau" in page
+    refused = applicant_client.post("/kommune/anschrift", data={"address": "x\n" * 8})
+    assert refused.status_code == 303
+    with app.app_context():
+        from app.auth.models import User
+
+        user = db.session.execute(
+            db.select(User).filter_by(email=applicant_client.user_email)
+        ).scalar_one()
+        assert user.organisation.address == "Markt 1\n02763 Zittau"
+
+
+def test_submission_pdf_shows_staff_details_without_none(app_ctx, monkeypatch):
+    """Issue 11: the submitted-application PDF printed "VZÄ, None Monate" for a staff line
+    without months and "(Eigenleistung) (Eigenleistung)"."""
+    from app.auth.models import User
+    from app.grants import queries
+    from app.grants.models import LineCategory
+    from app.grants.services import snapshot
+
+    pages: list[str] = []
+    monkeypatch.setattr(snapshot, "render_pdf", lambda html: pages.append(html) or b"%PDF-1.4")
+    user = factories.create_user("applicant", ags="14626610")
+    application = factories.complete_application(user)
+    in_kind = (
+        next(line for line in application.lines if line.in_kind)
+        if any(line.in_kind for line in application.lines)
+        else None
+    )
+    staff = next(line for line in application.lines if line.category is LineCategory.STAFF)
+    staff.months = None
+    application.reference = "LPR-KP-2027-00001"
+    application.applicant_name_at_submission = "Zittau, Stadt"
+    application.applicant_ags_at_submission = "14626610"
+    if in_kind is not None:
+        in_kind.description = "Leitung (Eigenleistung)"
+    db.session.flush()
+    snapshot.build_snapshot(
+        application,
+        queries.totals_for(application),
+        version=1,
+        submitted_at=factories.IN_WINDOW,
+        submitted_by=db.session.get(User, user.id),
+    )
+    (html,) = pages
+    assert "None" not in html
+    assert "(Eigenleistung) (Eigenleistung)" not in html
+    assert "overflow-wrap: anywhere" not in html  # no breaks in the middle of words
