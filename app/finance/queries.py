@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
+from sqlalchemy import func
 from sqlalchemy.orm import defer, selectinload
 
 from app.extensions import db
@@ -14,10 +16,12 @@ from app.finance.models import (
     GrantAccount,
     Instalment,
     InstalmentStatus,
+    MatchStatus,
     OrderStatus,
     PaymentRun,
     PayoutOrder,
     RecoveryClaim,
+    StatementLine,
 )
 from app.grants.models import Application
 
@@ -104,6 +108,37 @@ def instalments_of(application_id: int) -> Sequence[Instalment]:
         .scalars()
         .all()
     )
+
+
+def bank_confirmations(application_id: int) -> dict[int, date]:
+    """Instalment id → booking date of the bank statement line that confirmed its payout (the
+    order is RECONCILED): the instalment is then shown as paid, not only as sent (issue 11)."""
+    rows = db.session.execute(
+        db.select(PayoutOrder.instalment_id, func.max(StatementLine.booking_date))
+        .join(StatementLine, StatementLine.matched_order_id == PayoutOrder.id)
+        .where(
+            PayoutOrder.application_id == application_id,
+            PayoutOrder.status == OrderStatus.RECONCILED,
+            StatementLine.match_status == MatchStatus.MATCHED,
+        )
+        .group_by(PayoutOrder.instalment_id)
+    ).all()
+    return {instalment_id: booked for instalment_id, booked in rows if booked is not None}
+
+
+def run_confirmations(run_ids: Sequence[int]) -> dict[int, int]:
+    """Payment run id → number of its orders confirmed by a bank statement (one statement)."""
+    if not run_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(PayoutOrder.payment_run_id, func.count())
+        .where(
+            PayoutOrder.payment_run_id.in_(list(run_ids)),
+            PayoutOrder.status == OrderStatus.RECONCILED,
+        )
+        .group_by(PayoutOrder.payment_run_id)
+    ).all()
+    return {int(run_id): int(count) for run_id, count in rows}
 
 
 def grant_account(application_id: int) -> GrantAccount | None:

@@ -117,6 +117,7 @@ def detail(application_id: int) -> ResponseReturnValue:
         bescheid=queries.bescheid_of(application),
         comment_form=CommentForm() if application.submitted_at else None,
         instalments=finance_queries.instalments_of(application.id),
+        confirmed=finance_queries.bank_confirmations(application.id),
         proof=proof_service.latest_proof(application),
         claims=finance_queries.claims_of(application.id),
         fulfilled_form=FulfilledForm()

@@ -381,3 +381,17 @@ def test_refund_without_a_base_rate_stays_in_the_queue(sent):
     line = settlement.import_statement(sent["finance"], data, "r.xml").statements[0].lines[0]
     assert line.match_status is MatchStatus.UNMATCHED and "Zinsen" in line.note
     assert claim.status.value == "open"
+
+
+def test_matched_payout_shows_as_paid_for_the_instalment_and_the_run(sent):
+    """Issue 11: after the statement matched them, run and instalment still said "an Bank
+    übergeben"; now both read as paid, with the statement's booking date."""
+    from app.finance import queries
+
+    o1, o2, _o3 = sent["orders"]
+    data = camt([{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id}])
+    settlement.import_statement(sent["finance"], data, "auszug.xml")
+    confirmed = queries.bank_confirmations(o1.application_id)
+    assert list(confirmed) == [o1.instalment_id]
+    assert queries.bank_confirmations(o2.application_id) == {}
+    assert queries.run_confirmations([o1.payment_run_id]) == {o1.payment_run_id: 1}
