@@ -288,7 +288,7 @@ def measure_import(ds: bd.DataSet, run: dict[str, Any], cfg: Any) -> dict[str, A
     from app.finance.models import OrderStatus, PayoutOrder
     from app.finance.services import ledger, reconcile
 
-    data = camt053(run, cfg, run["execution"] + timedelta(days=1))
+    data = camt053(run, cfg, run["execution"])  # booked on the execution day (not in the future)
     t0 = time.perf_counter()
     parsed = camt.parse_statement(data)
     parse_s = time.perf_counter() - t0

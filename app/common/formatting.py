@@ -54,3 +54,9 @@ def urlencode_except(args: object, skip: str) -> str:
     items = getattr(args, "items", None)
     pairs = [(k, v) for k, v in (items(multi=True) if items else []) if k != skip]
     return urlencode(pairs)
+
+
+def iban(value: str | None) -> str:
+    """IBAN in groups of four as printed for people: ``DE89 3704 0044 0532 0130 00``."""
+    compact = (value or "").replace(" ", "").upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

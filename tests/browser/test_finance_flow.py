@@ -44,6 +44,7 @@ pytestmark = pytest.mark.browser
 HOLDER = "Stadtkasse Plauen"
 IBAN_TYPED = "de89 3704 0044 0532 0130 00"  # with spaces and in lower case, as people type it
 IBAN = "DE89370400440532013000"
+IBAN_SHOWN = "DE89 3704 0044 0532 0130 00"  # grouped in fours on screen
 PAIN_XSD = resources.files("sepaxml") / "schemas/pain.001.001.09.xsd"
 #: The message of ``payouts.submit_bank_account`` (re-authentication: "Das aktuelle Passwort …").
 WRONG_PASSWORD = re.compile(r"Das (aktuelle )?Passwort ist falsch\.")
@@ -139,7 +140,7 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     accounts = table_rows(applicant, "Bankverbindung für Auszahlungen")
     expect(accounts).to_have_count(1)
     expect(accounts.locator("td")).to_have_text(
-        [HOLDER, IBAN, "", "wartet auf Bestätigung der Kasse"]
+        [HOLDER, IBAN_SHOWN, "", "wartet auf Bestätigung der Kasse"]
     )
     expect(password).to_have_value("")
     axe_check(applicant, "bank_account")
@@ -148,7 +149,9 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     kasse1 = new_page()
     login(kasse1, FINANCE_1_EMAIL)
     open_kasse(kasse1)
-    pending = table_rows(kasse1, "Neue Bankverbindungen zur Bestätigung").filter(has_text=IBAN)
+    pending = table_rows(kasse1, "Neue Bankverbindungen zur Bestätigung").filter(
+        has_text=IBAN_SHOWN
+    )
     expect(pending).to_have_count(1)
     expect(pending.locator("td").nth(0)).to_have_text(case.organisation)
     expect(pending.locator("td").nth(1)).to_have_text(HOLDER)
@@ -215,7 +218,7 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     cells = awaiting.locator("td")
     expect(cells.nth(0)).to_have_text(e2e_id)
     expect(cells.nth(1)).to_have_text(case.organisation)
-    expect(cells.nth(2)).to_have_text(IBAN)
+    expect(cells.nth(2)).to_have_text(IBAN_SHOWN)
     expect(cells.nth(3)).to_have_text(money(first_cents))
     expect(cells.nth(4)).to_have_text(case.finance_1)
     expect(table_rows(kasse1, "Fällige Raten").filter(has_text=case.reference)).to_have_count(0)

@@ -26,6 +26,13 @@ OUR_IBAN = "DE02120300000000202051"
 IBANS = ["DE89370400440532013000", "DE02500105170137075030", "DE88100900001234567892"]
 
 
+@pytest.fixture(autouse=True)
+def statements_already_booked(monkeypatch):
+    """The statements here are booked in 2027 and 2099 (after the payment runs they answer); the
+    import refuses dates after today, so these tests read them on 31.12.2099."""
+    monkeypatch.setattr(reconcile, "today", lambda: date(2099, 12, 31))
+
+
 def camt(lines, *, stmt_id="KP-STMT-1", seq="1", booked="2027-02-03"):
     """A minimal camt.053.001.08 statement. ``lines``: dicts with cd, amount (cents), e2e,
     remittance, iban, rvsl, rtr."""
@@ -395,3 +402,37 @@ def test_matched_payout_shows_as_paid_for_the_instalment_and_the_run(sent):
     assert list(confirmed) == [o1.instalment_id]
     assert queries.bank_confirmations(o2.application_id) == {}
     assert queries.run_confirmations([o1.payment_run_id]) == {o1.payment_run_id: 1}
+
+
+def test_statement_of_a_foreign_account_is_refused_and_nothing_stored(sent):
+    """Issue 11: a statement of another account was imported silently."""
+    from app.finance.models import BankStatement
+    from app.finance.services.reconcile import StatementRejected
+
+    o1 = sent["orders"][0]
+    data = camt([{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id}])
+    foreign = data.replace(OUR_IBAN.encode(), b"DE89370400440532013000")
+    with pytest.raises(StatementRejected, match="DE89 3704 0044 0532 0130 00"):
+        settlement.import_statement(sent["finance"], foreign, "fremd.xml")
+    assert db.session.execute(db.select(BankStatement.id)).first() is None
+
+
+def test_iban_filter_groups_in_fours():
+    from app.common.formatting import iban
+
+    assert iban("de89370400440532013000") == "DE89 3704 0044 0532 0130 00"
+    assert iban(None) == ""
+
+
+def test_statement_dated_after_today_is_refused_and_nothing_stored(sent, monkeypatch):
+    """Issue 11: a statement with bookings after today was imported silently."""
+    from app.finance.services.reconcile import StatementRejected
+
+    monkeypatch.setattr(reconcile, "today", lambda: date(2027, 2, 2))
+    o1 = sent["orders"][0]
+    data = camt([{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id}])
+    with pytest.raises(StatementRejected, match="03.02.2027"):
+        settlement.import_statement(sent["finance"], data, "zukunft.xml")
+    assert db.session.execute(db.select(BankStatement.id)).first() is None
+    monkeypatch.setattr(reconcile, "today", lambda: date(2027, 2, 3))
+    assert settlement.import_statement(sent["finance"], data, "heute.xml").lines == 1

@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, or_, update
 
 from app.auth.models import User
 from app.common.audit import record_event
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition
+from app.common.formatting import iban as format_iban
 from app.common.money import format_eur
 from app.extensions import db
 from app.finance import camt
@@ -91,6 +93,8 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
         statements = camt.parse_statement(data)
     except camt.CamtError as exc:
         raise StatementRejected(str(exc), field="file") from exc
+    _ensure_own_account(statements)
+    _ensure_not_future(statements)
     digest = camt.file_sha256(data)
     result = ImportResult()
     for parsed in statements:
@@ -185,6 +189,40 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
 
 
 # --- matching ------------------------------------------------------------------------------------
+
+
+def _ensure_own_account(statements: Sequence[Any]) -> None:
+    """Only statements of the state cash office's account (``DEBTOR_IBAN``) are reconciled: a
+    foreign account's statement would match nothing or, worse, by amount (issue 11)."""
+    own = (current_app.config.get("DEBTOR_IBAN") or "").replace(" ", "").upper()
+    if not own:
+        return
+    for parsed in statements:
+        iban = (parsed.account_iban or "").replace(" ", "").upper()
+        if iban != own:
+            shown = format_iban(iban) if iban else "(ohne IBAN)"
+            raise StatementRejected(
+                f"Der Kontoauszug betrifft das Konto {shown}, "
+                f"nicht das Konto der Landeskasse ({format_iban(own)}). Es wurde nichts "
+                "importiert.",
+                field="file",
+            )
+
+
+def _ensure_not_future(statements: Sequence[Any]) -> None:
+    """A bank statement reports what has been booked: a period or booking date after today (Berlin)
+    is a wrong or test file, never a real statement (issue 11)."""
+    now = today()
+    for parsed in statements:
+        dates = [parsed.to_date] + [e.booking_date for e in parsed.entries if e.status == "BOOK"]
+        future = [d for d in dates if d is not None and d > now]
+        if future:
+            raise StatementRejected(
+                f"Der Kontoauszug {parsed.statement_id} enthält Daten nach dem heutigen Tag "
+                f"({max(future).strftime('%d.%m.%Y')}). Ein Kontoauszug kann nur Gebuchtes "
+                "enthalten; es wurde nichts importiert.",
+                field="file",
+            )
 
 
 def _orders(*conditions: Any) -> list[PayoutOrder]:
