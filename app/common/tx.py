@@ -45,3 +45,12 @@ def refuse(reason: str | Exception, target: str, *, status: int = 303) -> Respon
     g.tx_refused = True
     flash(getattr(reason, "message", None) or str(reason), "error")
     return redirect(target, code=status)
+
+
+def refuse_at(field: Any, reason: str | Exception) -> None:
+    """Refuse the request at a form field: roll back, show ``reason`` at ``field`` (the view then
+    re-renders the form with 422 and the typed input). The surrounding ``@transactional`` does not
+    commit after a refusal."""
+    db.session.rollback()
+    g.tx_refused = True
+    field.errors = [*(field.errors or ()), getattr(reason, "message", None) or str(reason)]

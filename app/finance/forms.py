@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any, cast
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.common.fields import GermanDateField, MoneyField
+from app.common.fields import GermanDateField, MoneyField, options
+from app.common.money import format_eur
+from app.common.security import parse_id
 
 
 class OrderForm(FlaskForm):
@@ -26,6 +31,9 @@ class PaymentRunForm(FlaskForm):
         _l("Ausführungsdatum"),
         validators=[InputRequired(_l("Bitte geben Sie das Ausführungsdatum an."))],
     )
+
+    def chosen_date(self) -> date:
+        return cast(date, self.execution_date.data)
 
 
 class BankAccountForm(FlaskForm):
@@ -45,6 +53,15 @@ class BankAccountForm(FlaskForm):
         validators=[InputRequired(_l("Bitte bestätigen Sie mit Ihrem Passwort."))],
     )
 
+    def service_input(self) -> dict[str, str]:
+        """Keyword arguments of ``payouts.submit_bank_account``."""
+        return {
+            "password": self.password.data or "",
+            "holder": self.holder.data or "",
+            "iban": self.iban.data or "",
+            "bic": self.bic.data or "",
+        }
+
 
 class StatementUploadForm(FlaskForm):
     file = FileField(
@@ -55,6 +72,20 @@ class StatementUploadForm(FlaskForm):
 
 class AssignLineForm(FlaskForm):
     order = SelectField(_l("Auszahlungsauftrag"), choices=[], validate_choice=False)
+
+    def with_orders(self, orders: Any) -> AssignLineForm:
+        """Offer ``orders`` (payout orders of the line's exact amount) as the choices."""
+        self.order.choices = options(
+            (
+                str(o.id),
+                f"{o.end_to_end_id} – {o.application.reference} – {format_eur(o.amount_cents)}",
+            )
+            for o in orders
+        )
+        return self
+
+    def chosen_id(self) -> int | None:
+        return parse_id(self.order.data or "")
 
 
 class ExplainLineForm(FlaskForm):
@@ -71,3 +102,7 @@ class ClaimPaymentForm(FlaskForm):
     amount = MoneyField(
         _l("Betrag"), validators=[InputRequired(_l("Bitte geben Sie den Betrag an."))]
     )
+
+    def service_input(self) -> dict[str, Any]:
+        """Keyword arguments of ``revocation.record_claim_payment``."""
+        return {"paid_on": cast(date, self.paid_on.data), "paid_cents": cast(int, self.amount.data)}

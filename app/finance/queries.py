@@ -12,6 +12,7 @@ from app.extensions import db
 from app.finance.models import (
     BankAccount,
     BankAccountStatus,
+    BankStatement,
     ClaimStatus,
     GrantAccount,
     Instalment,
@@ -164,6 +165,46 @@ def open_claims() -> Sequence[RecoveryClaim]:
             .where(RecoveryClaim.status == ClaimStatus.OPEN)
             .options(selectinload(RecoveryClaim.application).selectinload(Application.organisation))
             .order_by(RecoveryClaim.due_on)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def dashboard() -> dict[str, object]:
+    """Everything the finance dashboard lists (a fixed number of statements)."""
+    runs = recent_runs()
+    return {
+        "due": due_instalments(),
+        "prepared": orders_with_status(OrderStatus.PREPARED),
+        "released": orders_with_status(OrderStatus.RELEASED),
+        "runs": runs,
+        "run_confirmed": run_confirmations([r.id for r in runs]),
+        "accounts": pending_accounts(),
+        "claims": open_claims(),
+    }
+
+
+def recent_statements(limit: int = 50) -> Sequence[BankStatement]:
+    return (
+        db.session.execute(
+            db.select(BankStatement)
+            .options(selectinload(BankStatement.imported_by))
+            .order_by(BankStatement.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def statement_lines(statement_id: int) -> Sequence[StatementLine]:
+    return (
+        db.session.execute(
+            db.select(StatementLine)
+            .where(StatementLine.statement_id == statement_id)
+            .options(selectinload(StatementLine.matched_order))
+            .order_by(StatementLine.line_no)
         )
         .scalars()
         .all()

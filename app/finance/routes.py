@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date
 from typing import cast
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.auth.services import PasswordRejected
 from app.common.errors import DomainError
-from app.common.security import parse_id
-from app.common.tx import refuse, transactional
+from app.common.tx import refuse, refuse_at, transactional
+from app.common.views import done, render_form
 from app.extensions import db
 from app.finance import queries
 from app.finance.blueprint import bp
@@ -31,7 +31,6 @@ from app.finance.forms import (
 from app.finance.models import (
     BankAccount,
     Instalment,
-    OrderStatus,
     PaymentRun,
     PayoutOrder,
     RecoveryClaim,
@@ -44,37 +43,27 @@ def _user() -> User:
     return cast(User, current_user._get_current_object())
 
 
-def _get(model: type, object_id: int) -> object:
-    row = db.session.get(model, object_id) if 0 < object_id <= 2**31 - 1 else None
-    if row is None:
-        abort(404)
-    return row
-
-
 @bp.route("/kasse")
 @role_required(Role.FINANCE)
 def dashboard() -> ResponseReturnValue:
     return render_template(
         "finance/dashboard.html",
-        due=queries.due_instalments(),
-        prepared=queries.orders_with_status(OrderStatus.PREPARED),
-        released=queries.orders_with_status(OrderStatus.RELEASED),
-        runs=(runs := queries.recent_runs()),
-        run_confirmed=queries.run_confirmations([r.id for r in runs]),
-        accounts=queries.pending_accounts(),
+        **queries.dashboard(),
         order_form=OrderForm(idempotency_key=uuid.uuid4().hex),
         action_form=ActionForm(),
         run_form=PaymentRunForm(),
         warning=payouts.small_instalment_warning,
-        claims=queries.open_claims(),
         claim_form=ClaimPaymentForm(),
         user=_user(),
     )
 
 
+def _dashboard() -> str:
+    return url_for("finance.dashboard")
+
+
 def _done(message: str) -> ResponseReturnValue:
-    flash(message, "success")
-    return redirect(url_for("finance.dashboard"))
+    return done(message, _dashboard())
 
 
 @bp.route("/kasse/raten/<int:instalment_id>/auftrag", methods=["POST"])
@@ -84,31 +73,39 @@ def prepare(instalment_id: int) -> ResponseReturnValue:
     form = OrderForm()
     if not form.validate_on_submit():
         abort(400)
-    instalment = cast(Instalment, _get(Instalment, instalment_id))
+    instalment = db.get_or_404(Instalment, instalment_id)
     try:
         payouts.prepare_order(_user(), instalment, idempotency_key=form.idempotency_key.data or "")
     except DomainError as exc:
-        return refuse(exc, url_for("finance.dashboard"))
+        return refuse(exc, _dashboard())
     return _done(_("Der Auszahlungsauftrag wurde angelegt. Eine zweite Person muss ihn freigeben."))
 
 
-@bp.route("/kasse/auftraege/<int:order_id>/<action>", methods=["POST"])
+@bp.route("/kasse/auftraege/<int:order_id>/freigeben", methods=["POST"])
 @role_required(Role.FINANCE)
 @transactional
-def order_action(order_id: int, action: str) -> ResponseReturnValue:
-    if action not in ("freigeben", "stornieren"):
-        abort(404)
-    form = ActionForm()
+def release_order(order_id: int) -> ResponseReturnValue:
+    order = db.get_or_404(PayoutOrder, order_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        payouts.release_order(_user(), order)
+    except DomainError as exc:
+        return refuse(exc, _dashboard())
+    return _done(_("Der Auftrag wurde freigegeben."))
+
+
+@bp.route("/kasse/auftraege/<int:order_id>/stornieren", methods=["POST"])
+@role_required(Role.FINANCE)
+@transactional
+def cancel_order(order_id: int) -> ResponseReturnValue:
+    order, form = db.get_or_404(PayoutOrder, order_id), ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    order = cast(PayoutOrder, _get(PayoutOrder, order_id))
     try:
-        if action == "freigeben":
-            payouts.release_order(_user(), order)
-            return _done(_("Der Auftrag wurde freigegeben."))
         payouts.cancel_order(_user(), order, form.reason.data or "")
     except DomainError as exc:
-        return refuse(exc, url_for("finance.dashboard"))
+        return refuse(exc, _dashboard())
     return _done(_("Der Auftrag wurde storniert."))
 
 
@@ -118,25 +115,20 @@ def order_action(order_id: int, action: str) -> ResponseReturnValue:
 def payment_run() -> ResponseReturnValue:
     form = PaymentRunForm()
     if not form.validate_on_submit():
-        flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
-        return redirect(url_for("finance.dashboard")), 303
+        return refuse(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), _dashboard())
     try:
-        run = settlement.create_payment_run(
-            _user(), execution_date=cast(date, form.execution_date.data)
-        )
+        run = settlement.create_payment_run(_user(), execution_date=form.chosen_date())
     except DomainError as exc:
-        return refuse(exc, url_for("finance.dashboard"))
-    flash(
-        _("Zahlungslauf %(id)s mit %(n)s Überweisungen erstellt.", id=run.msg_id, n=run.nb_of_txs),
-        "success",
+        return refuse(exc, _dashboard())
+    return _done(
+        _("Zahlungslauf %(id)s mit %(n)s Überweisungen erstellt.", id=run.msg_id, n=run.nb_of_txs)
     )
-    return redirect(url_for("finance.dashboard"))
 
 
 @bp.route("/kasse/zahlungslaeufe/<int:run_id>.xml")
 @role_required(Role.FINANCE)
 def download_run(run_id: int) -> ResponseReturnValue:
-    run = cast(PaymentRun, _get(PaymentRun, run_id))
+    run = db.get_or_404(PaymentRun, run_id)
     return send_file(
         io.BytesIO(run.xml),
         mimetype="application/xml",
@@ -152,11 +144,11 @@ def confirm_account(account_id: int) -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    account = cast(BankAccount, _get(BankAccount, account_id))
+    account = db.get_or_404(BankAccount, account_id)
     try:
         payouts.confirm_bank_account(_user(), account)
     except DomainError as exc:
-        return refuse(exc, url_for("finance.dashboard"))
+        return refuse(exc, _dashboard())
     return _done(_("Die Bankverbindung wurde bestätigt."))
 
 
@@ -164,58 +156,36 @@ def confirm_account(account_id: int) -> ResponseReturnValue:
 @role_required(Role.APPLICANT)
 @transactional
 def bank_account() -> ResponseReturnValue:
-    user = _user()
-    form = BankAccountForm()
+    user, form = _user(), BankAccountForm()
     if form.validate_on_submit():
         try:
-            payouts.submit_bank_account(
-                user,
-                password=form.password.data or "",
-                holder=form.holder.data or "",
-                iban=form.iban.data or "",
-                bic=form.bic.data or "",
-            )
+            payouts.submit_bank_account(user, **form.service_input())
         except PasswordRejected as exc:
             db.session.commit()  # the failed re-authentication must be counted (lockout)
             form.password.errors.append(exc.message)
         except DomainError as exc:
-            getattr(form, exc.field or "iban").errors.append(exc.message)
+            refuse_at(getattr(form, exc.field or "iban"), exc)
         else:
-            flash(
-                _(
-                    "Die Bankverbindung wurde gespeichert. Sie wird verwendet, sobald die Kasse "
-                    "sie bestätigt hat."
-                ),
-                "success",
-            )
-            return redirect(url_for("finance.bank_account"))
-    return render_template(
-        "finance/bank_account.html",
-        form=form,
-        accounts=queries.accounts_of(cast(int, user.organisation_id)),
-    ), (422 if form.errors else 200)
+            return done(ACCOUNT_SAVED, url_for("finance.bank_account"))
+    accounts = queries.accounts_of(cast(int, user.organisation_id))
+    return render_form("finance/bank_account.html", form, form=form, accounts=accounts)
+
+
+ACCOUNT_SAVED = _l(
+    "Die Bankverbindung wurde gespeichert. Sie wird verwendet, sobald die Kasse sie bestätigt hat."
+)
 
 
 @bp.route("/kasse/forderungen/<int:claim_id>/zahlung", methods=["POST"])
 @role_required(Role.FINANCE)
 @transactional
 def claim_payment(claim_id: int) -> ResponseReturnValue:
-    claim = db.session.get(RecoveryClaim, parse_id(str(claim_id)) or 0)
-    if claim is None:
-        abort(404)
-    form = ClaimPaymentForm()
+    claim, form = db.get_or_404(RecoveryClaim, claim_id), ClaimPaymentForm()
     target = url_for("finance.dashboard") + "#forderungen"
     if not form.validate_on_submit():
-        flash(_("Bitte prüfen Sie Datum und Betrag."), "error")
-        return redirect(target), 303
+        return refuse(_("Bitte prüfen Sie Datum und Betrag."), target)
     try:
-        revocation.record_claim_payment(
-            _user(),
-            claim,
-            paid_on=cast(date, form.paid_on.data),
-            paid_cents=cast(int, form.amount.data),
-        )
+        revocation.record_claim_payment(_user(), claim, **form.service_input())
     except DomainError as exc:
         return refuse(exc, target)
-    flash(_("Der Zahlungseingang wurde gebucht."), "success")
-    return redirect(target)
+    return done(_("Der Zahlungseingang wurde gebucht."), target)

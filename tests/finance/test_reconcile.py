@@ -301,7 +301,7 @@ def test_statement_pages_over_http(app, client):
     assert finance.get(f"/kasse/kontoauszuege/{statement_id}").status_code == 200
     assert finance.get(f"/kasse/abgleich/{line_id}").status_code == 200
     explained = finance.post(
-        f"/kasse/abgleich/{line_id}", data={"action": "explain", "explain-text": "Testbuchung"}
+        f"/kasse/abgleich/{line_id}/erlaeutern", data={"explain-text": "Testbuchung"}
     )
     assert explained.status_code == 302
     assert PayoutOrder  # imported for type context
