@@ -7,9 +7,11 @@ both). Each xdist worker gets its own SQLite file or PostgreSQL schema.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy import event
 
 from app import create_app
 from app.extensions import db
+from app.grants.services import snapshot
 from config import TestingConfig
 
 PG_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -102,6 +106,50 @@ def _db_transaction(app: Flask) -> Iterator[None]:
             engines[None] = engine
             outer.rollback()
             connection.close()
+
+
+def _stub_pdf(html: str) -> bytes:
+    """A tiny valid PDF that differs per document (its hash is stored like a real one's)."""
+    digest = hashlib.sha256(html.encode()).hexdigest()
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]"
+        b"/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%" + digest.encode() + b"\n%%EOF\n"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _pdf_only_where_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint renders only in tests that read the PDF (marker ``pdf``) and in browser tests;
+    elsewhere the submission snapshot and the Bescheid get a small stub PDF. Rendering is ~0,5 s
+    per document and most tests only need the application to be submitted or approved."""
+    if request.node.get_closest_marker("pdf") or request.node.get_closest_marker("browser"):
+        return
+    monkeypatch.setattr(snapshot, "render_pdf", _stub_pdf)
+
+
+@pytest.fixture
+def count_statements(app: Flask) -> Callable[[], contextlib.AbstractContextManager[list[str]]]:
+    """``with count_statements() as seen: …`` collects the SQL statements sent meanwhile (on the
+    test's connection, which every client and service of the test uses)."""
+
+    @contextlib.contextmanager
+    def counting() -> Iterator[list[str]]:
+        with app.app_context():
+            engine = db.engines[None]
+        target = getattr(engine, "engine", engine)
+        seen: list[str] = []
+
+        def _record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            seen.append(statement)
+
+        event.listen(target, "before_cursor_execute", _record)
+        try:
+            yield seen
+        finally:
+            event.remove(target, "before_cursor_execute", _record)
+
+    return counting
 
 
 @pytest.fixture

@@ -267,6 +267,7 @@ def _approval_ready(people, submitted):
 APPROVAL_TIME = __import__("datetime").datetime(2027, 2, 1, 9, 0, tzinfo=__import__("datetime").UTC)
 
 
+@pytest.mark.pdf
 def test_approve_commits_budget_issues_bescheid_and_notifies(people, submitted):
     import io
 

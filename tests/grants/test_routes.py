@@ -6,6 +6,8 @@ import io
 import json
 import re
 
+import pytest
+
 from app.demo import MINIMAL_PDF
 from app.extensions import db
 from app.grants.models import Application, Status
@@ -159,6 +161,7 @@ def test_document_upload_and_download_as_attachment(applicant_client, app):
     assert download.data == MINIMAL_PDF
 
 
+@pytest.mark.pdf
 def test_submit_through_the_form_freezes_pdf_and_json(applicant_client, app):
     with app.app_context():
         from app.auth.models import User

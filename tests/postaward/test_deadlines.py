@@ -7,12 +7,10 @@ Bescheid received 05.02.2027, grant period 01.01.–31.12.2027, 40.000 €).
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from app.common.mail import OutboxMessage
 from app.extensions import db
@@ -33,14 +31,6 @@ from tests.finance.factories import approved_grant
 
 ZITTAU, PIRNA = "14626610", "14628270"
 NBSP = "\u00a0"
-
-
-@pytest.fixture(autouse=True)
-def fast_pdf(monkeypatch):
-    """No WeasyPrint: the submission snapshot and the Bescheid get a tiny constant PDF."""
-    from app.demo import MINIMAL_PDF
-
-    monkeypatch.setattr("app.grants.services.snapshot.render_pdf", lambda html: MINIMAL_PDF)
 
 
 @pytest.fixture
@@ -434,23 +424,6 @@ def test_cli_run_deadlines_refuses_a_bad_date(runner):
 # --- task page ----------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def count_statements(app):
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engines[None]
-    target = getattr(engine, "engine", engine)
-
-    def _count_statement(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(target, "before_cursor_execute", _count_statement)
-    try:
-        yield seen
-    finally:
-        event.remove(target, "before_cursor_execute", _count_statement)
-
-
 def _user(email):
     from app.auth.models import User
 
@@ -541,9 +514,11 @@ def test_nav_shows_the_open_task_count(app, tasks, applicant_client):
     assert '<span class="tag">1<span class="visually-hidden"> offen</span></span>' in html
 
 
-def test_public_pages_and_healthz_do_not_count_tasks(app, tasks, applicant_client):
+def test_public_pages_and_healthz_do_not_count_tasks(
+    app, tasks, applicant_client, count_statements
+):
     for url in ("/datenquellen", "/healthz"):
-        with count_statements(app) as seen:
+        with count_statements() as seen:
             assert applicant_client.get(url).status_code == 200
         assert not [s for s in seen if "notification" in s.lower()], url
 
@@ -584,18 +559,18 @@ def _more_tasks(app, applicant_email: str, n: int) -> None:
 
 
 def test_task_page_uses_a_constant_number_of_statements(
-    app, tasks, applicant_client, reviewer_client
+    app, tasks, applicant_client, reviewer_client, count_statements
 ):
     clients = (applicant_client, reviewer_client)
     few = []
     for client in clients:
-        with count_statements(app) as seen:
+        with count_statements() as seen:
             assert client.get("/aufgaben").status_code == 200
         few.append(len(seen))
     _more_tasks(app, applicant_client.user_email, 6)
     many = []
     for client in clients:
-        with count_statements(app) as seen:
+        with count_statements() as seen:
             html = client.get("/aufgaben").get_data(as_text=True)
         assert "Erinnerung 5" in html or "Prüfung 5" in html
         many.append(len(seen))
