@@ -3,7 +3,10 @@ and set VE, Ausgabereste and vorläufige Haushaltsführung. Thin views: one serv
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from collections.abc import Callable
+from typing import Any
+
+from flask import render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,8 +20,8 @@ from app.budget.charts import bar_chart
 from app.budget.forms import AuthorisationForm, CarryoverForm, OpenYearForm, ProvisionalForm
 from app.common.errors import DomainError
 from app.common.money import format_eur
-from app.common.tx import transactional
-from app.extensions import db
+from app.common.tx import refuse_at, transactional
+from app.common.views import done
 
 VIEW_ROLES = (Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
 
@@ -56,11 +59,23 @@ def _render(status: int = 200, **given: FlaskForm) -> ResponseReturnValue:
     return render_template("budget/overview.html", years=years, forms=forms), status
 
 
-def _refused(form: FlaskForm, exc: DomainError, default: str) -> None:
-    """Roll back the refused unit of work and show the message at the field it concerns."""
-    db.session.rollback()
-    target = getattr(form, exc.field or default, None) or getattr(form, default)
-    target.errors = [*target.errors, exc.message]
+def _submit(
+    name: str,
+    default_field: str,
+    action: Callable[[Any], object],
+    message: Callable[[Any], str],
+) -> ResponseReturnValue:
+    """Validate the admin form ``name``, run ``action(form)`` (one service call) and redirect with
+    ``message(form)``; a refusal rolls back and shows the message at the field it concerns."""
+    form = _form(name)
+    if form.validate_on_submit():
+        try:
+            action(form)
+        except DomainError as exc:
+            refuse_at(getattr(form, exc.field or default_field, None) or form[default_field], exc)
+        else:
+            return done(message(form), url_for("budget.overview"))
+    return _render(422, **{name: form})
 
 
 @bp.route("/haushalt")
@@ -74,81 +89,60 @@ def overview() -> ResponseReturnValue:
 @role_required(Role.ADMIN)
 @transactional
 def open_year() -> ResponseReturnValue:
-    form = _form("open_form")
-    if form.validate_on_submit():
-        try:
-            svc.open_year(
-                form.year.data,
-                form.appropriation.data,
-                form.carryover.data or 0,
-                bool(form.provisional.data),
-                actor_id=current_user.id,
-            )
-        except DomainError as exc:
-            _refused(form, exc, "year")
-        else:
-            flash(_("Haushaltsjahr %(year)s eröffnet.", year=form.year.data), "success")
-            return redirect(url_for("budget.overview"))
-    return _render(422, open_form=form)
+    return _submit(
+        "open_form",
+        "year",
+        lambda f: svc.open_year(
+            f.year.data,
+            f.appropriation.data,
+            f.carryover.data or 0,
+            bool(f.provisional.data),
+            actor_id=current_user.id,
+        ),
+        lambda f: _("Haushaltsjahr %(year)s eröffnet.", year=f.year.data),
+    )
 
 
 @bp.route("/haushalt/ve", methods=["POST"])
 @role_required(Role.ADMIN)
 @transactional
 def set_authorisation() -> ResponseReturnValue:
-    form = _form("ve_form")
-    if form.validate_on_submit():
-        try:
-            svc.set_authorisation(
-                form.budget_year.data,
-                form.target_year.data,
-                form.amount.data,
-                actor_id=current_user.id,
-            )
-        except DomainError as exc:
-            _refused(form, exc, "amount")
-        else:
-            flash(
-                _(
-                    "Verpflichtungsermächtigung %(year)s für %(target)s: %(amount)s gespeichert.",
-                    year=form.budget_year.data,
-                    target=form.target_year.data,
-                    amount=format_eur(form.amount.data),
-                ),
-                "success",
-            )
-            return redirect(url_for("budget.overview"))
-    return _render(422, ve_form=form)
+    return _submit(
+        "ve_form",
+        "amount",
+        lambda f: svc.set_authorisation(
+            f.budget_year.data, f.target_year.data, f.amount.data, actor_id=current_user.id
+        ),
+        lambda f: _(
+            "Verpflichtungsermächtigung %(year)s für %(target)s: %(amount)s gespeichert.",
+            year=f.budget_year.data,
+            target=f.target_year.data,
+            amount=format_eur(f.amount.data),
+        ),
+    )
 
 
 @bp.route("/haushalt/ausgabereste", methods=["POST"])
 @role_required(Role.ADMIN)
 @transactional
 def set_carryover() -> ResponseReturnValue:
-    form = _form("carryover_form")
-    if form.validate_on_submit():
-        try:
-            svc.set_carryover(form.year.data, form.carryover.data, actor_id=current_user.id)
-        except DomainError as exc:
-            _refused(form, exc, "carryover")
-        else:
-            flash(_("Ausgabereste %(year)s gespeichert.", year=form.year.data), "success")
-            return redirect(url_for("budget.overview"))
-    return _render(422, carryover_form=form)
+    return _submit(
+        "carryover_form",
+        "carryover",
+        lambda f: svc.set_carryover(f.year.data, f.carryover.data, actor_id=current_user.id),
+        lambda f: _("Ausgabereste %(year)s gespeichert.", year=f.year.data),
+    )
 
 
 @bp.route("/haushalt/vorlaeufig", methods=["POST"])
 @role_required(Role.ADMIN)
 @transactional
 def set_provisional() -> ResponseReturnValue:
-    form = _form("provisional_form")
-    if form.validate_on_submit():
-        flag = form.provisional.data == "1"
-        try:
-            svc.set_provisional(form.year.data, flag, actor_id=current_user.id)
-        except DomainError as exc:
-            _refused(form, exc, "year")
-        else:
-            flash(_("Haushaltsjahr %(year)s gespeichert.", year=form.year.data), "success")
-            return redirect(url_for("budget.overview"))
-    return _render(422, provisional_form=form)
+    return _submit(
+        "provisional_form",
+        "year",
+        lambda f: svc.set_provisional(
+            f.year.data, f.provisional.data == "1", actor_id=current_user.id
+        ),
+        lambda f: _("Haushaltsjahr %(year)s gespeichert.", year=f.year.data),
+    )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import date
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -350,6 +351,15 @@ class PayScaleForm(FlaskForm):
         validators=[InputRequired(_l("Bitte geben Sie die Quelle an.")), Length(max=300)],
     )
 
+    def service_input(self) -> dict[str, Any]:
+        """Keyword arguments of ``reference.set_pay_scale``."""
+        return {
+            "year": cast(int, self.year.data),
+            "pay_group": int(self.pay_group.data or 0),
+            "monthly_cents": cast(int, self.monthly.data),
+            "source": self.source.data or "",
+        }
+
 
 class WindowForm(FlaskForm):
     year = IntegerField(
@@ -366,6 +376,14 @@ class WindowForm(FlaskForm):
     closes = GermanDateField(
         _l("Antragsfrist bis"), validators=[InputRequired(_l("Bitte geben Sie das Fristende an."))]
     )
+
+    def service_input(self) -> dict[str, Any]:
+        """Keyword arguments of ``reference.set_window``."""
+        return {
+            "year": cast(int, self.year.data),
+            "opens": cast(date, self.opens.data),
+            "closes": cast(date, self.closes.data),
+        }
 
 
 class DocumentRequiredForm(FlaskForm):
@@ -424,3 +442,11 @@ class BaseRateForm(FlaskForm):
             raise ValidationError(
                 _l("Der Basiszinssatz ändert sich nur zum 01.01. und 01.07. eines Jahres.")
             )
+
+    def service_input(self) -> dict[str, Any]:
+        """Keyword arguments of ``reference.set_base_rate``."""
+        return {
+            "valid_from": cast(date, self.valid_from.data),
+            "rate_bp": cast(int, self.rate.data),
+            "source": self.source.data or "",
+        }

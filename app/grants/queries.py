@@ -14,6 +14,8 @@ from app.common.db import today
 from app.common.errors import NotFound
 from app.common.programme import default_window
 from app.extensions import db
+from app.finance.interest import SURCHARGE_BP, format_rate_bp
+from app.finance.models import BaseRate
 from app.grants.models import (
     Application,
     ApplicationEvent,
@@ -413,4 +415,33 @@ def affiliations_of(user: User) -> Sequence[ReviewerAffiliation]:
         )
         .scalars()
         .all()
+    )
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """What the admin's "Stammdaten" page shows (TV-L caps, windows, base rates)."""
+
+    scales: Sequence[PayScale]
+    years: Sequence[FundingYear]
+    latest_scale_year: int | None
+    base_rates: Sequence[tuple[BaseRate, str, str]]
+
+
+def reference_data() -> ReferenceData:
+    """TV-L caps and funding years newest first; Basiszinssätze newest first with the base and
+    the § 49a rate (+5 pp) as German text."""
+    scales = db.session.execute(
+        db.select(PayScale).order_by(PayScale.year.desc(), PayScale.pay_group)
+    ).scalars()
+    years = db.session.execute(db.select(FundingYear).order_by(FundingYear.year.desc())).scalars()
+    rates = db.session.execute(db.select(BaseRate).order_by(BaseRate.valid_from.desc())).scalars()
+    return ReferenceData(
+        scales=scales.all(),
+        years=years.all(),
+        latest_scale_year=db.session.execute(db.select(func.max(PayScale.year))).scalar(),
+        base_rates=[
+            (row, format_rate_bp(row.rate_bp), format_rate_bp(row.rate_bp + SURCHARGE_BP))
+            for row in rates
+        ],
     )
