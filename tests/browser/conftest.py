@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -187,6 +188,8 @@ class PageProblems:
     console: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     server: list[str] = field(default_factory=list)
+    #: Every document the browser loaded (URL without fragment), in order.
+    loaded: list[str] = field(default_factory=list)
 
     def all(self) -> list[str]:
         return [*self.console, *self.page_errors, *self.server]
@@ -226,6 +229,7 @@ def new_page(
             ),
         )
         browser_page.on("pageerror", lambda exc: page_problems.page_errors.append(str(exc)))
+        browser_page.on("load", lambda p: page_problems.loaded.append(_page_url(p.url)))
         browser_page.on(
             "response",
             lambda resp: (
@@ -250,14 +254,17 @@ def page(new_page: Callable[[], Any]) -> Any:
 
 
 def login(page: Any, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form; waits until the header shows "Abmelden"."""
+    """Sign in through the login form; waits until the header shows "Abmelden". Both pages (the
+    form and the start page) are checked with axe and photographed like every other page."""
     from playwright.sync_api import expect
 
     page.goto("/auth/login")
+    _current_axe(page, "login")
     page.get_by_label("E-Mail-Adresse").fill(email)
     page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden", exact=True).click()
     expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+    _current_axe(page, "start")
 
 
 # --- ministry side: budget, staff, a submitted application ------------------------------------
@@ -420,20 +427,36 @@ def finance_case(live_server: LiveServer, budget: Budget) -> FinanceCase:
     return case
 
 
-class AxeCheck:
-    """Accessibility smoke check with axe-core (bundled by axe-playwright-python, offline).
+def _page_url(url: str) -> str:
+    return url.split("#", 1)[0]
 
-    Collects the WCAG 2.1 A/AA violations of each page it is given; the test asserts on them
-    at the end, so that one run reports every page.
+
+class AxeCheck:
+    """Accessibility check with axe-core (bundled by axe-playwright-python, offline) and a
+    screenshot of every page a journey visits.
+
+    Collects the WCAG 2.1 A/AA violations of each page it is given; the test asserts on them at
+    the end, so that one run reports every page. Screenshots go to
+    ``test-artifacts/journeys/<test>/NN-<name>.png`` (kept by CI as artefacts). The
+    fixture fails a browser test that loaded a page it never checked.
     """
 
     TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
-    def __init__(self, axe: Any) -> None:
+    def __init__(self, axe: Any, shots: Path | None = None) -> None:
         self._axe = axe
+        self._shots = shots
         self.violations: list[str] = []
+        self.checked: set[str] = set()
 
     def __call__(self, page: Any, name: str) -> None:
+        page.wait_for_load_state("load")
+        self.checked.add(_page_url(page.url))
+        if self._shots is not None:
+            self._shots.mkdir(parents=True, exist_ok=True)
+            number = len(list(self._shots.glob("*.png"))) + 1
+            slug = re.sub(r"[^\w-]+", "-", name).strip("-")[:60]
+            page.screenshot(path=str(self._shots / f"{number:02d}-{slug}.png"), full_page=True)
         if self._axe is None:
             return
         results = self._axe.run(
@@ -451,15 +474,45 @@ class AxeCheck:
             )
 
 
+_CURRENT: list[AxeCheck] = []
+
+
+def _current_axe(page: Any, name: str) -> None:
+    """The running test's ``axe_check`` (helpers such as ``login`` check their pages too)."""
+    if _CURRENT:
+        _CURRENT[-1](page, name)
+
+
+def checked(page: Any, name: str) -> None:
+    """Check (axe + screenshot) the page now shown, unless this URL was checked already. The
+    journeys' ``heading`` helpers call it, so every page whose heading a test asserts is checked."""
+    if _CURRENT and _page_url(page.url) not in _CURRENT[-1].checked:
+        _CURRENT[-1](page, name)
+
+
 @pytest.fixture
-def axe_check() -> AxeCheck:
+def axe_check(request: pytest.FixtureRequest, page_problems: PageProblems) -> Iterator[AxeCheck]:
+    """Per test: axe and screenshots per page; afterwards, every page the browser loaded must
+    have been checked (a new page in a journey without a check fails the test)."""
+    shots = ARTIFACTS / "journeys" / re.sub(r"[^\w-]+", "-", request.node.name).strip("-")
+    if shots.exists():
+        for old in shots.glob("*.png"):
+            old.unlink()
     try:
         from axe_playwright_python.sync_playwright import Axe
     except ImportError:
         if os.environ.get("CI") == "true":
             pytest.fail("axe-playwright-python is missing (requirements-dev.txt)", pytrace=False)
-        return AxeCheck(None)  # local machine without it: no accessibility check
-    return AxeCheck(Axe())
+        check = AxeCheck(None, shots)  # local machine without it: no accessibility check
+    else:
+        check = AxeCheck(Axe(), shots)
+    _CURRENT.append(check)
+    try:
+        yield check
+    finally:
+        _CURRENT.remove(check)
+    unchecked = [url for url in dict.fromkeys(page_problems.loaded) if url not in check.checked]
+    assert unchecked == [], "pages loaded without an axe check: " + ", ".join(unchecked)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from app.common.programme import PAY_SCALE_SEED
 from app.demo import MINIMAL_PDF
 from app.grants.labels import QUALIFICATION_LABELS
 from app.grants.models import Qualification
-from tests.browser.conftest import APPLICANT_EMAIL, AxeCheck, LiveServer, PageProblems
+from tests.browser.conftest import APPLICANT_EMAIL, AxeCheck, LiveServer, PageProblems, checked
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -41,6 +41,7 @@ def money(text: str) -> re.Pattern[str]:
 
 def heading(page: Any, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
+    checked(page, str(text))
 
 
 def _expected_cap_cents(funding_year: int, pay_group: int, fte_permille: int, months: int) -> int:
@@ -104,6 +105,7 @@ def test_applicant_fills_in_submits_late_and_downloads_pdf(
 
     # --- step 2: KPR und Koordinierungsstelle -----------------------------------------------------
     heading(page, "KPR und Koordinierungsstelle")
+    axe_check(page, "edit_kpr")
     page.get_by_label("Koordinierungsstelle (Ansiedlung in der Verwaltung)").fill(
         "Ordnungsamt, Stabsstelle Prävention"
     )

@@ -35,6 +35,7 @@ from tests.browser.conftest import (
     FinanceCase,
     LiveServer,
     PageProblems,
+    checked,
     login,
 )
 from tests.factories import PASSWORD
@@ -58,6 +59,7 @@ def money(cents: int) -> re.Pattern[str]:
 
 def heading(page: Any, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
+    checked(page, str(text))
 
 
 def flash(page: Any, text: str | re.Pattern[str]) -> None:

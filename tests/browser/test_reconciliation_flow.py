@@ -35,6 +35,7 @@ from tests.browser.conftest import (
     LiveServer,
     PageProblems,
     ReconciliationCase,
+    checked,
     login,
 )
 
@@ -106,6 +107,7 @@ def money(cents: int, sign: str = "") -> re.Pattern[str]:
 
 def heading(page: Any, text: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
+    checked(page, str(text))
 
 
 def flash(page: Any, text: str | re.Pattern[str]) -> None:

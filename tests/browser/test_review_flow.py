@@ -35,6 +35,7 @@ from tests.browser.conftest import (
     LiveServer,
     PageProblems,
     ReviewCase,
+    checked,
     login,
 )
 
@@ -52,6 +53,7 @@ def money(cents: int) -> re.Pattern[str]:
 
 def heading(page: Any, text: str | re.Pattern[str]) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
+    checked(page, str(text))
 
 
 def fact(page: Any, term: str) -> Any:
@@ -114,6 +116,7 @@ def test_review_change_request_decision_four_eyes_and_bescheid(
     reviewer.get_by_label("Zugewiesen", exact=True).select_option(label="mir")
     reviewer.get_by_role("button", name="Filtern").click()
     expect(reviewer).to_have_url(re.compile(r"zugewiesen=ich"))
+    axe_check(reviewer, "queue_filtered")
     expect(row).to_contain_text(case.reviewer)
     expect(reviewer.get_by_text(re.compile(r"^1 Antrag$"))).to_be_visible()  # singular
     row.get_by_role("link", name=case.reference).click()
