@@ -6,10 +6,12 @@ against the ISO XSD; the recipient then sees the instalment handed to the bank."
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 
 try:
+    import pandas as pd
     from lxml import etree
     from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - both are pinned in the requirements
@@ -27,6 +30,7 @@ except ImportError:  # pragma: no cover - both are pinned in the requirements
 from app.common.db import today
 from app.common.money import format_plain
 from app.finance.sepa import parse_pain001_summary
+from tests.browser.camt import camt053
 from tests.browser.conftest import (
     FINANCE_1_EMAIL,
     FINANCE_2_EMAIL,
@@ -77,6 +81,13 @@ def table_rows(page: Any, name: str) -> Any:
     return page.get_by_role("table", name=name, exact=True).locator("tbody tr")
 
 
+def _cents(text: str) -> int:
+    """A German amount cell of the CSV ("16.000,00", "-1,50" or empty) as integer cents."""
+    if not text:
+        return 0
+    return int(Decimal(text.replace(".", "").replace(",", ".")) * 100)
+
+
 def open_kasse(page: Any) -> None:
     nav(page, "Kasse")
     heading(page, "Auszahlungen")
@@ -102,7 +113,7 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     e2e_id = f"{case.kassenzeichen}-R1"
     assert re.fullmatch(r"KP-\d{4}-\d{4}-R1", e2e_id), e2e_id
 
-    # --- 1. the applicant enters the bank account; wrong password first ---------------------------
+    # --- 1. the applicant enters the bank account; wrong password first --------------
     applicant = new_page()
     login(applicant, FINANCE_APPLICANT_EMAIL)
     nav(applicant, "Bankverbindung")
@@ -147,7 +158,7 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     expect(password).to_have_value("")
     axe_check(applicant, "bank_account")
 
-    # --- 2. finance user 1 confirms the account ---------------------------------------------------
+    # --- 2. finance user 1 confirms the account --------------
     kasse1 = new_page()
     login(kasse1, FINANCE_1_EMAIL)
     open_kasse(kasse1)
@@ -165,7 +176,7 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     applicant.reload()
     expect(accounts.locator("td").nth(3)).to_have_text("aktiv")
 
-    # --- 3. the applicant sees the payout plan and notifies the project start ---------------------
+    # --- 3. the applicant sees the payout plan and notifies the project start --------------
     nav(applicant, "Meine Anträge")
     applicant.locator("table tbody tr", has_text=case.reference).get_by_role(
         "link", name=case.title
@@ -190,7 +201,7 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
         f"Projektbeginn angezeigt ({case.applicant})"
     )
 
-    # --- 4. finance user 1 prepares the order; a double click makes one order ---------------------
+    # --- 4. finance user 1 prepares the order; a double click makes one order --------------
     open_kasse(kasse1)
     due = table_rows(kasse1, "Fällige Raten").filter(has_text=case.reference)
     expect(due).to_have_count(1)
@@ -228,7 +239,7 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     expect(awaiting.get_by_role("button", name="Freigeben")).to_have_count(0)
     expect(cells.nth(5)).to_contain_text("Freigabe durch eine andere Person")
 
-    # --- 5. finance user 2 releases it and creates the payment run --------------------------------
+    # --- 5. finance user 2 releases it and creates the payment run --------------
     kasse2 = new_page()
     login(kasse2, FINANCE_2_EMAIL)
     open_kasse(kasse2)
@@ -283,13 +294,80 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     assert remittance.startswith(f"{case.kassenzeichen} "), remittance
     assert "Rate 1 14523320" in remittance, remittance
 
-    # --- 6. the applicant sees the first instalment handed to the bank ----------------------------
+    # --- 6. the applicant sees the first instalment handed to the bank --------------
     applicant.reload()
     heading(applicant, case.title)
     expect(instalments.locator("td:nth-child(5)")).to_have_text(
         ["an die Bank übergeben", "geplant", "geplant"]
     )
     applicant.screenshot(path=str(artifacts / "browser-payout-plan.png"), full_page=True)
+
+    # --- 7. the bank statement of the execution day pays it: finance imports it --------------
+    booked = today()
+    statement = tmp_path / "kontoauszug.xml"
+    statement.write_bytes(
+        camt053(
+            [{"amount": first_cents, "e2e": e2e_id, "iban": IBAN}],
+            booked=booked,
+            stmt_id="KP-JOURNEY-FINANCE-1",
+        )
+    )
+    open_kasse(kasse2)
+    kasse2.get_by_role("link", name="Kontoauszüge einlesen und abgleichen").click()
+    heading(kasse2, "Kontoauszüge")
+    kasse2.get_by_label("Kontoauszug (camt.053, XML)").set_input_files(statement)
+    kasse2.get_by_role("button", name="Einlesen und abgleichen").click()
+    flash(kasse2, "1 Buchung eingelesen: 1 zugeordnet, 0 offen.")
+    axe_check(kasse2, "statement_imported")
+    open_kasse(kasse2)
+    run = table_rows(kasse2, "Zahlungsläufe").filter(has_text=msg_id.group(1))
+    expect(run.locator("td").nth(4)).to_contain_text("ausgezahlt, durch Kontoauszug bestätigt")
+
+    # --- 8. the applicant sees the first instalment paid --------------
+    applicant.reload()
+    heading(applicant, case.title)
+    expect(instalments.locator("td:nth-child(5)")).to_have_text(
+        [f"ausgezahlt (Kontoauszug vom {booked:%d.%m.%Y})", "geplant", "geplant"]
+    )
+
+    # --- 9. exports for the cash office, read back with pandas --------------
+    kasse2.get_by_role("link", name=re.compile(r"^Exporte: ")).click()
+    heading(kasse2, "Exporte für Haushalt und Kasse")
+    ledger_form = kasse2.locator("form").filter(
+        has=kasse2.get_by_role("button", name="Hauptbuch herunterladen")
+    )
+    ledger_form.get_by_label("Haushaltsjahr").select_option(str(booked.year))
+    ledger_form.get_by_label("Format").select_option("csv")  # CSV für Excel
+    with kasse2.expect_download() as download_info:
+        ledger_form.get_by_role("button", name="Hauptbuch herunterladen").click()
+    csv_path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(csv_path)
+    # Money columns as text (never floats), German number format.
+    frame = pd.read_csv(csv_path, sep=";", dtype=str, encoding="utf-8-sig")
+    debit = sum(_cents(v) for v in frame["Soll (EUR)"].fillna(""))
+    credit = sum(_cents(v) for v in frame["Haben (EUR)"].fillna(""))
+    assert debit == credit > 0
+    bank_rows = frame[
+        (frame["Referenz (Kassenzeichen/EndToEndId)"] == e2e_id) & (frame["Buchungsart"] == "Bank")
+    ]
+    # the bank account is credited once with the amount (the payable debited with it)
+    assert [c for c in map(_cents, bank_rows["Haben (EUR)"].fillna("")) if c] == [first_cents]
+
+    grant_form = kasse2.locator("form").filter(
+        has=kasse2.get_by_role("button", name="Kontoauszug herunterladen")
+    )
+    grant_form.get_by_label("Kassenzeichen").fill(case.kassenzeichen)
+    grant_form.get_by_label("Format").select_option("json")
+    with kasse2.expect_download() as download_info:
+        grant_form.get_by_role("button", name="Kontoauszug herunterladen").click()
+    json_path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(json_path)
+    postings = pd.DataFrame(json.loads(json_path.read_text(encoding="utf-8")))
+    assert set(postings["kassenzeichen"]) == {case.kassenzeichen}
+    bank = postings[(postings["kind"] == "bank") & (postings["reference"] == e2e_id)]
+    # money as integer cents and as decimal text; each journal entry balances
+    assert bank["credit_cents"].fillna(0).astype("int64").sum() == first_cents
+    assert (postings.groupby("entry_id")["debit_cents"].sum() > 0).all()
 
     assert page_problems.all() == [], page_problems.all()
     assert live_server.server_errors() == [], live_server.server_errors()
