@@ -87,6 +87,9 @@ def register_blueprints(app: Flask) -> None:
     from app.grants.blueprint import bp as grants_bp
     from app.main import routes as _main_routes  # noqa: F401
     from app.main.blueprint import bp as main_bp
+    from app.opendata import cli as _opendata_cli  # noqa: F401
+    from app.opendata import routes as _opendata_routes  # noqa: F401
+    from app.opendata.blueprint import bp as opendata_bp
     from app.postaward import cli as _postaward_cli  # noqa: F401
     from app.postaward import routes as _postaward_routes  # noqa: F401
     from app.postaward import task_routes  # noqa: F401
@@ -98,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(postaward_bp)
     app.register_blueprint(budget_bp, cli_group="budget")
     app.register_blueprint(finance_bp, cli_group="finance")
+    app.register_blueprint(opendata_bp, cli_group="opendata")
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -21,6 +21,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "main.index",
         "main.set_language",
         "main.sources",
+        "opendata.grants_page",
+        "opendata.download",
         "auth.login",
         "auth.accept_invitation",
     }
