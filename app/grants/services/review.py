@@ -21,10 +21,9 @@ from sqlalchemy import CursorResult, update
 from app.auth.models import Role, User
 from app.budget.services import commit_funds
 from app.common.audit import record_event
-from app.common.dates import add_months
+from app.common.dates import add_months, legal_date
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
-from app.common.formatting import BERLIN
 from app.common.money import format_eur
 from app.common.programme import (
     ANBEST_VERSION,
@@ -265,7 +264,7 @@ class ChecklistItem:
 
 def checklist(application: Application) -> list[ChecklistItem]:
     """Each rule with pass/fail, judged as of the (first) submission date."""
-    on = (application.first_submitted_at or utcnow()).date()
+    on = legal_date(application.first_submitted_at)
     problems = check_submission(queries.submission_context(application, on))
     items = [ChecklistItem(rule, label) for rule, label in CHECKLIST_RULES]
     by_rule = {item.rule: item for item in items}
@@ -545,7 +544,7 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     :raises BudgetCapExceeded: a year's budget or VE is short (nothing is written).
     """
     now = now or utcnow()
-    local = now.astimezone(BERLIN)  # the budget year is the German calendar year
+    local = legal_date(now)  # the budget year is the German calendar year
     _ensure_four_eyes(approver, decision)
     application = decision.application
     _decide(decision, DecisionStatus.APPROVED, approver, "")
@@ -558,9 +557,9 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     )
     decision.kassenzeichen = f"KP-{application.funding_year}-{application.id:04d}"
     db.session.flush()
-    create_payout_plan(decision, actor_id=approver.id, posting_date=local.date())
+    create_payout_plan(decision, actor_id=approver.id, posting_date=local)
     application.late_accepted = decision.late_accepted
-    application.notified_on = local.date() + timedelta(days=NOTIFICATION_DAYS_AFTER_POSTING)
+    application.notified_on = local + timedelta(days=NOTIFICATION_DAYS_AFTER_POSTING)
     bescheid = issue_bescheid(decision, approver, now)
     add_event(
         application,

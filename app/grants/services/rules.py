@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from app.common.dates import legal_date
 from app.common.money import format_eur
 from app.common.programme import (
     LATE_MIN_DAYS_BEFORE_START,
@@ -74,7 +75,8 @@ def check_r2_window(
 
     A resubmission is judged by the first submission (design decision, RULES.md T4).
     """
-    judged_on = application.first_submitted_at.date() if application.first_submitted_at else on
+    first = application.first_submitted_at
+    judged_on = legal_date(first) if first else on  # the date in Germany (F1)
     if is_in_window(window, judged_on):
         return []
     problems: list[RuleProblem] = []
