@@ -398,3 +398,60 @@ def test_bescheid_is_addressed_with_name_and_postal_address(people, submitted, m
     assert "Auf Ihren Antrag vom " in html
     sentence = html.split("Auf Ihren Antrag vom ", 1)[1].split(" ergeht", 1)[0]
     assert "Uhr" not in sentence and len(sentence) == 10
+
+
+# --- R6/R11 caps at the decision (issue 12, F2) -----------------------------------------------
+
+
+def _with_grant(application, grant, **overrides):
+    data = _input(application, **overrides)
+    data.grant_cents = data.max_amount_cents = grant
+    data.years = {2027: grant}
+    return data
+
+
+@pytest.mark.parametrize("financing_type", [FinancingType.FIXED, FinancingType.DEFICIT])
+def test_R6_fixed_and_deficit_grants_at_most_90_percent_of_eligible(
+    people, submitted, financing_type
+):
+    review.start_review(people["reviewer"], submitted)
+    eligible = queries.totals_for(submitted).eligible_cents  # 50.000 €
+    note = {"override_note": "Sonderlage"}
+    at_cap = eligible * 9 // 10
+    review.prepare_decision(
+        people["reviewer"],
+        submitted,
+        _with_grant(submitted, at_cap, financing_type=financing_type, **note),
+    )
+    with pytest.raises(review.DecisionInvalid, match="90") as exc:
+        review.prepare_decision(
+            people["reviewer"],
+            submitted,
+            _with_grant(submitted, at_cap + 1, financing_type=financing_type, **note),
+        )
+    assert exc.value.field == "grant"
+    with pytest.raises(review.DecisionInvalid, match="90"):
+        review.prepare_decision(
+            people["reviewer"],
+            submitted,
+            _with_grant(submitted, eligible, financing_type=financing_type, **note),
+        )
+
+
+def test_R6_eligible_base_cannot_exceed_the_submitted_plan(people, submitted):
+    review.start_review(people["reviewer"], submitted)
+    eligible = queries.totals_for(submitted).eligible_cents
+    review.prepare_decision(
+        people["reviewer"], submitted, _input(submitted, eligible_base_cents=eligible)
+    )
+    doubled = _with_grant(
+        submitted, eligible, eligible_base_cents=2 * eligible, rate_bp=9000
+    )  # would reach 100 % of the plan's eligible expenditure
+    with pytest.raises(review.DecisionInvalid, match="Finanzierungsplan") as exc:
+        review.prepare_decision(people["reviewer"], submitted, doubled)
+    assert exc.value.field == "eligible_base"
+    with pytest.raises(review.DecisionInvalid) as exc:
+        review.prepare_decision(
+            people["reviewer"], submitted, _input(submitted, eligible_base_cents=eligible + 1)
+        )
+    assert exc.value.field == "eligible_base"

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import render_template
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, update
 
 from app.auth.models import Role, User
@@ -369,6 +370,40 @@ def proposal(application: Application, approval_year: int) -> DecisionInput:
     )
 
 
+def check_r6_decision_caps(application: Application, data: DecisionInput) -> None:
+    """R6, R11 at the decision: the eligible base the reviewer types may not exceed the eligible
+    expenditure of the submitted plan, and *every* financing type (Anteil, Festbetrag, Fehlbedarf)
+    stays within 90 % of that base — there is no Vollfinanzierung (RL V.2, VVK 2.2).
+
+    :raises DecisionInvalid: at ``eligible_base`` or ``grant``.
+    """
+    plan_eligible = queries.totals_for(application).eligible_cents
+    if data.eligible_base_cents <= 0:
+        raise DecisionInvalid(
+            _("Bitte geben Sie die zuwendungsfähigen Ausgaben an (R6)."), field="eligible_base"
+        )
+    if data.eligible_base_cents > plan_eligible:
+        raise DecisionInvalid(
+            _(
+                "Die zuwendungsfähigen Ausgaben (%(base)s) dürfen die des eingereichten "
+                "Finanzierungsplans (%(plan)s) nicht übersteigen (R6).",
+                base=format_eur(data.eligible_base_cents),
+                plan=format_eur(plan_eligible),
+            ),
+            field="eligible_base",
+        )
+    if data.grant_cents * 10000 > data.eligible_base_cents * MAX_FUNDING_RATE_BP:
+        raise DecisionInvalid(
+            _(
+                "Die Zuwendung darf bei jeder Finanzierungsart höchstens %(rate)s %% der "
+                "zuwendungsfähigen Ausgaben (%(cap)s) betragen (R6, R11).",
+                rate=MAX_FUNDING_RATE_BP // 100,
+                cap=format_eur(data.eligible_base_cents * MAX_FUNDING_RATE_BP // 10000),
+            ),
+            field="grant",
+        )
+
+
 def validate_decision(application: Application, data: DecisionInput, approval_year: int) -> None:
     """R10, R11, R6 (rate), R2 (late acceptance), R21 (VN deadline) and the payout years.
 
@@ -392,6 +427,7 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
         raise DecisionInvalid(
             "Die Zuwendung darf den Höchstbetrag nicht übersteigen.", field="grant"
         )
+    check_r6_decision_caps(application, data)
     if (
         data.financing_type is FinancingType.SHARE
         and data.grant_cents * 10000 > data.eligible_base_cents * data.rate_bp
