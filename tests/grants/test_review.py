@@ -455,3 +455,25 @@ def test_R6_eligible_base_cannot_exceed_the_submitted_plan(people, submitted):
             people["reviewer"], submitted, _input(submitted, eligible_base_cents=eligible + 1)
         )
     assert exc.value.field == "eligible_base"
+
+
+# --- R9 on the approved amount (issue 12, F3) -----------------------------------------------------
+
+
+def test_R9_approved_amount_at_or_below_10000_needs_an_rl_v6_reason(people, submitted):
+    from app.grants.models import SmallGrantReason
+
+    review.start_review(people["reviewer"], submitted)
+    assert submitted.small_grant_reason is None  # 40.000 € requested: no reason needed then
+    for small in (900_000, 1_000_000):  # 9.000 € and exactly 10.000 €
+        with pytest.raises(review.DecisionInvalid, match="RL V.6") as exc:
+            review.prepare_decision(people["reviewer"], submitted, _with_grant(submitted, small))
+        assert exc.value.field == "grant"
+    review.prepare_decision(people["reviewer"], submitted, _with_grant(submitted, 1_000_001))
+    submitted.small_grant_reason = SmallGrantReason.LOCAL_EVENT
+    decision = review.prepare_decision(
+        people["reviewer"], submitted, _with_grant(submitted, 900_000)
+    )
+    submitted.small_grant_reason = None  # the reason is checked again at approval
+    with pytest.raises(review.DecisionInvalid, match="RL V.6"):
+        review.approve(people["approver"], decision)

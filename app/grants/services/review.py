@@ -32,6 +32,7 @@ from app.common.programme import (
     NOTIFICATION_DAYS_AFTER_POSTING,
     REMEDY_PERIOD_MONTHS,
     REMEDY_TEXT,
+    SMALL_GRANT_LIMIT_CENTS,
     SPLIT_THRESHOLD_CENTS,
     VN_MONTHS_AFTER_PERIOD,
 )
@@ -53,7 +54,7 @@ from app.grants.models import (
 )
 from app.grants.services import snapshot
 from app.grants.services.applications import add_event, notify_organisation, transition
-from app.grants.services.rules import RuleProblem, check_submission
+from app.grants.services.rules import RuleProblem, check_r9_small_grant, check_submission
 
 logger = logging.getLogger(__name__)
 
@@ -404,6 +405,24 @@ def check_r6_decision_caps(application: Application, data: DecisionInput) -> Non
         )
 
 
+def check_r9_decision(application: Application, grant_cents: int) -> None:
+    """R9 on the decided amount: a grant of at most 10,000 EUR needs the RL V.6 reason even when
+    the application asked for more (the rule itself is ``rules.check_r9_small_grant``).
+
+    :raises DecisionInvalid: at ``grant``.
+    """
+    if check_r9_small_grant(application, grant_cents):
+        raise DecisionInvalid(
+            _(
+                "Eine Zuwendung bis %(limit)s ist nur mit einem Ausnahmegrund nach RL V.6 "
+                "möglich; der Antrag nennt keinen. Bitte fordern Sie ihn nach oder "
+                "bewilligen Sie mehr (R9).",
+                limit=format_eur(SMALL_GRANT_LIMIT_CENTS),
+            ),
+            field="grant",
+        )
+
+
 def validate_decision(application: Application, data: DecisionInput, approval_year: int) -> None:
     """R10, R11, R6 (rate), R2 (late acceptance), R21 (VN deadline) and the payout years.
 
@@ -428,6 +447,7 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
             "Die Zuwendung darf den Höchstbetrag nicht übersteigen.", field="grant"
         )
     check_r6_decision_caps(application, data)
+    check_r9_decision(application, data.grant_cents)
     if (
         data.financing_type is FinancingType.SHARE
         and data.grant_cents * 10000 > data.eligible_base_cents * data.rate_bp
@@ -583,6 +603,7 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     local = legal_date(now)  # the budget year is the German calendar year
     _ensure_four_eyes(approver, decision)
     application = decision.application
+    check_r9_decision(application, decision.grant_cents)
     _decide(decision, DecisionStatus.APPROVED, approver, "")
     transition(application, [Status.IN_REVIEW], Status.APPROVED)
     commit_funds(
