@@ -151,7 +151,7 @@ def test_decision_years_must_add_up_to_the_grant(people, submitted):
         review.prepare_decision(people["reviewer"], submitted, data)
 
 
-def test_late_application_needs_accepted_justification(people):
+def test_R2_late_application_is_approved_only_with_accepted_justification(people):
     application = factories.complete_application(
         people["applicant"], project_start=date(2027, 6, 1)
     )
@@ -164,11 +164,41 @@ def test_late_application_needs_accepted_justification(people):
         now=datetime(2026, 11, 24, tzinfo=UTC),
     )
     review.start_review(people["reviewer"], application)
+    _open_budget(2027, ve_for=2028)
+    decision = review.prepare_decision(people["reviewer"], application, _input(application))
     with pytest.raises(review.DecisionInvalid, match="R2"):
-        review.prepare_decision(people["reviewer"], application, _input(application))
-    review.prepare_decision(
+        review.approve(people["approver"], decision, now=APPROVAL_TIME)
+    assert application.status is Status.IN_REVIEW
+    decision = review.prepare_decision(
         people["reviewer"], application, _input(application, late_accepted=True)
     )
+    review.approve(people["approver"], decision, now=APPROVAL_TIME)
+    assert application.status is Status.APPROVED
+
+
+def _late_in_review(people):
+    from datetime import UTC, datetime
+
+    application = factories.complete_application(
+        people["applicant"], project_start=date(2027, 6, 1)
+    )
+    svc.submit_application(
+        application,
+        people["applicant"],
+        late_justification="Grund",
+        now=datetime(2026, 11, 24, tzinfo=UTC),
+    )
+    review.start_review(people["reviewer"], application)
+    return application
+
+
+def test_R2_late_application_can_be_rejected_without_accepting_the_justification(people):
+    """T6: the late justification need not be accepted to reject (issue 12, F8)."""
+    application = _late_in_review(people)
+    decision = review.prepare_decision(people["reviewer"], application, _input(application))
+    review.reject(people["approver"], decision, "Verspätung nicht ausreichend begründet")
+    assert application.status is Status.REJECTED
+    assert application.late_accepted is False
 
 
 def test_four_eyes_preparer_cannot_approve_or_reject(people, submitted):

@@ -423,8 +423,23 @@ def check_r9_decision(application: Application, grant_cents: int) -> None:
         )
 
 
+def check_r2_late_accepted(application: Application, decision: Decision) -> None:
+    """R2, T6/T7: a late application is *approved* only with its justification accepted; a
+    rejection needs no acceptance (the lateness may be the very reason for it).
+
+    :raises DecisionInvalid: at ``late_accepted``.
+    """
+    if application.is_late and not decision.late_accepted:
+        raise DecisionInvalid(
+            "Der Antrag wurde verspätet eingereicht: bitte bestätigen Sie, dass "
+            "die Begründung anerkannt wird (R2).",
+            field="late_accepted",
+        )
+
+
 def validate_decision(application: Application, data: DecisionInput, approval_year: int) -> None:
-    """R10, R11, R6 (rate), R2 (late acceptance), R21 (VN deadline) and the payout years.
+    """R10, R11, R6 (rate and base), R9 (decided amount), R21 (VN deadline) and the payout years.
+    The late acceptance (R2) is checked at approval only, so a late application can be rejected.
 
     :raises DecisionInvalid: naming the field.
     """
@@ -467,12 +482,6 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
             f"Die Frist für den Verwendungsnachweis muss nach dem Bewilligungszeitraum und "
             f"spätestens am {latest_vn:%d.%m.%Y} liegen (R21).",
             field="vn_deadline",
-        )
-    if application.is_late and not data.late_accepted:
-        raise DecisionInvalid(
-            "Der Antrag wurde verspätet eingereicht: bitte bestätigen Sie, dass "
-            "die Begründung anerkannt wird (R2).",
-            field="late_accepted",
         )
     if any(year < approval_year for year in data.years):
         raise DecisionInvalid(
@@ -603,6 +612,7 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     local = legal_date(now)  # the budget year is the German calendar year
     _ensure_four_eyes(approver, decision)
     application = decision.application
+    check_r2_late_accepted(application, decision)
     check_r9_decision(application, decision.grant_cents)
     _decide(decision, DecisionStatus.APPROVED, approver, "")
     transition(application, [Status.IN_REVIEW], Status.APPROVED)
