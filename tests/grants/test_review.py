@@ -507,3 +507,35 @@ def test_R9_approved_amount_at_or_below_10000_needs_an_rl_v6_reason(people, subm
     submitted.small_grant_reason = None  # the reason is checked again at approval
     with pytest.raises(review.DecisionInvalid, match="RL V.6"):
         review.approve(people["approver"], decision)
+
+
+# --- R12 commitments per year = payout plan per year (issue 12, F4) ------------------------------
+
+
+def test_R12_years_must_equal_what_the_payout_plan_pays_in_each_year(people, submitted):
+    review.start_review(people["reviewer"], submitted)
+    grant = submitted.requested_grant_cents  # 40.000 €: 40 % in 2027, 50 % + 10 % in 2028
+    with pytest.raises(review.DecisionInvalid, match="R12") as exc:
+        review.prepare_decision(
+            people["reviewer"],
+            submitted,
+            _input(submitted, years={2027: 1_000_000, 2028: grant - 1_000_000}),
+        )
+    assert exc.value.field == "years"
+    message = exc.value.message.replace("\xa0", " ")
+    assert "2027: 16.000,00 €" in message and "2028: 24.000,00 €" in message
+    decision = review.prepare_decision(
+        people["reviewer"], submitted, _input(submitted, years={2027: 1_600_000, 2028: 2_400_000})
+    )
+    assert {y.year: y.amount_cents for y in decision.years} == {2027: 1_600_000, 2028: 2_400_000}
+
+
+def test_R12_approval_refuses_years_that_differ_from_the_payout_plan(people, submitted):
+    _open_budget(2027, ve_for=2028)
+    decision = _approval_ready(people, submitted)
+    first, last = sorted(decision.years, key=lambda y: y.year)
+    first.amount_cents, last.amount_cents = 1_000_000, 3_000_000  # changed behind the form
+    db.session.flush()
+    with pytest.raises(review.DecisionInvalid, match="R12"):
+        review.approve(people["approver"], decision, now=APPROVAL_TIME)
+    assert submitted.status is Status.IN_REVIEW

@@ -33,11 +33,17 @@ from app.common.programme import (
     REMEDY_PERIOD_MONTHS,
     REMEDY_TEXT,
     SMALL_GRANT_LIMIT_CENTS,
+    SPLIT_MIN_DAYS,
     SPLIT_THRESHOLD_CENTS,
     VN_MONTHS_AFTER_PERIOD,
 )
 from app.extensions import db
-from app.finance.services.payouts import create_payout_plan, split_plan
+from app.finance.services.payouts import (
+    check_r12_years_match_plan,
+    create_payout_plan,
+    planned_by_year,
+    split_plan,
+)
 from app.grants import queries
 from app.grants.models import (
     Application,
@@ -332,18 +338,11 @@ def default_years(grant_cents: int, start: date, end: date, approval_year: int) 
     next year for split plans (R15), the rest in the year after the period (VN, R18/R19)."""
     first_year = max(start.year, approval_year)
     last_year = max(end.year + 1, first_year)
-    years: dict[int, int] = {}
-    first = grant_cents * 40 // 100
-    years[first_year] = first
-    rest = grant_cents - first
-    long_running = (end - start).days > 365
-    if grant_cents > SPLIT_THRESHOLD_CENTS and long_running:
-        interim = grant_cents * 25 // 100
-        interim_year = min(first_year + 1, last_year)
-        years[interim_year] = years.get(interim_year, 0) + interim
-        rest -= interim
-    years[last_year] = years.get(last_year, 0) + rest
-    return {year: amount for year, amount in years.items() if amount > 0}
+    candidates = {first_year, last_year}
+    if grant_cents > SPLIT_THRESHOLD_CENTS and (end - start).days > SPLIT_MIN_DAYS:
+        candidates.add(min(first_year + 1, last_year))  # the interim instalment's year (R15)
+    # R12: the amounts per year are exactly what the payout plan pays in each of these years.
+    return planned_by_year(split_plan(grant_cents, start, end, sorted(candidates)))
 
 
 def proposal(application: Application, approval_year: int) -> DecisionInput:
@@ -495,6 +494,15 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
             f"Zuwendung ({format_eur(data.grant_cents)}) ergeben.",
             field="years",
         )
+    _check_r12(data.grant_cents, data.period_start, data.period_end, data.years)
+
+
+def _check_r12(grant: int, start: date, end: date, years: Mapping[int, int]) -> None:
+    """R12 (``payouts.check_r12_years_match_plan``) as a decision error at ``years``."""
+    try:
+        check_r12_years_match_plan(grant, start, end, years)
+    except DomainError as exc:
+        raise DecisionInvalid(exc.message, field="years", rule="R12") from exc
 
 
 def open_decision(application: Application) -> Decision | None:
@@ -614,6 +622,12 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     application = decision.application
     check_r2_late_accepted(application, decision)
     check_r9_decision(application, decision.grant_cents)
+    _check_r12(
+        decision.grant_cents,
+        decision.period_start,
+        decision.period_end,
+        {y.year: y.amount_cents for y in decision.years},
+    )
     _decide(decision, DecisionStatus.APPROVED, approver, "")
     transition(application, [Status.IN_REVIEW], Status.APPROVED)
     commit_funds(
