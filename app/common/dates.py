@@ -1,9 +1,16 @@
-"""Calendar arithmetic shared by every package."""
+"""Calendar arithmetic shared by every package, and the one source of legal dates.
+
+R2 and every other rule that counts calendar days judge the date in Germany (Europe/Berlin), never
+the UTC date of a timestamp: a submission at 16.10. 00:30 in Dresden is 15.10. 22:30 UTC and late.
+Use ``legal_date`` for any date that has legal effect (window, 42-day rule, deadlines, budget year).
+"""
 
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime
+
+from app.common.db import BERLIN, as_utc, today
 
 
 def add_months(day: date, months: int) -> date:
@@ -11,3 +18,12 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def legal_date(moment: datetime | None = None) -> date:
+    """R2: the calendar date in Europe/Berlin of ``moment`` (aware, or naive UTC as SQLite returns
+    it); today's date in Berlin when ``moment`` is None."""
+    aware = as_utc(moment)
+    if aware is None:
+        return today()
+    return aware.astimezone(BERLIN).date()

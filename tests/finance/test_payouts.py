@@ -224,3 +224,30 @@ def test_closed_budget_year_refuses_ledger_postings(people, running):
         payouts.release_order(people["finance2"], order)
     with pytest.raises(DomainError):
         budget.close_year(_first(running).budget_year)  # already closed
+
+
+def _planned_per_year(application_id):
+    per_year: dict[int, int] = {}
+    for instalment in queries.instalments_of(application_id):
+        if instalment.status is not InstalmentStatus.CANCELLED:
+            per_year[instalment.budget_year] = (
+                per_year.get(instalment.budget_year, 0) + instalment.amount_cents
+            )
+    return per_year
+
+
+@pytest.mark.parametrize("grant", [1_500_000, 4_000_000, 20_000_000])
+def test_R12_commitment_per_year_equals_the_instalments_after_approval_and_reduction(people, grant):
+    """Issue 12 F4: what is committed for a year is what the plan pays in that year — at
+    approval (reimbursement, 40/50/10 and split plans) and after a reduction."""
+    from app.budget.services import committed_plan
+    from app.finance.services import adjust
+
+    application = approved_grant(
+        people["applicant"], grant_cents=grant, period_end=date(2028, 6, 30)
+    )
+    assert committed_plan(application.id) == _planned_per_year(application.id)
+    adjust.reduce_granted(people["finance"], application, grant * 6 // 10)
+    db.session.expire_all()
+    assert committed_plan(application.id) == _planned_per_year(application.id)
+    assert sum(committed_plan(application.id).values()) == grant * 6 // 10

@@ -151,7 +151,7 @@ def test_decision_years_must_add_up_to_the_grant(people, submitted):
         review.prepare_decision(people["reviewer"], submitted, data)
 
 
-def test_late_application_needs_accepted_justification(people):
+def test_R2_late_application_is_approved_only_with_accepted_justification(people):
     application = factories.complete_application(
         people["applicant"], project_start=date(2027, 6, 1)
     )
@@ -164,11 +164,41 @@ def test_late_application_needs_accepted_justification(people):
         now=datetime(2026, 11, 24, tzinfo=UTC),
     )
     review.start_review(people["reviewer"], application)
+    _open_budget(2027, ve_for=2028)
+    decision = review.prepare_decision(people["reviewer"], application, _input(application))
     with pytest.raises(review.DecisionInvalid, match="R2"):
-        review.prepare_decision(people["reviewer"], application, _input(application))
-    review.prepare_decision(
+        review.approve(people["approver"], decision, now=APPROVAL_TIME)
+    assert application.status is Status.IN_REVIEW
+    decision = review.prepare_decision(
         people["reviewer"], application, _input(application, late_accepted=True)
     )
+    review.approve(people["approver"], decision, now=APPROVAL_TIME)
+    assert application.status is Status.APPROVED
+
+
+def _late_in_review(people):
+    from datetime import UTC, datetime
+
+    application = factories.complete_application(
+        people["applicant"], project_start=date(2027, 6, 1)
+    )
+    svc.submit_application(
+        application,
+        people["applicant"],
+        late_justification="Grund",
+        now=datetime(2026, 11, 24, tzinfo=UTC),
+    )
+    review.start_review(people["reviewer"], application)
+    return application
+
+
+def test_R2_late_application_can_be_rejected_without_accepting_the_justification(people):
+    """T6: the late justification need not be accepted to reject (issue 12, F8)."""
+    application = _late_in_review(people)
+    decision = review.prepare_decision(people["reviewer"], application, _input(application))
+    review.reject(people["approver"], decision, "Verspätung nicht ausreichend begründet")
+    assert application.status is Status.REJECTED
+    assert application.late_accepted is False
 
 
 def test_four_eyes_preparer_cannot_approve_or_reject(people, submitted):
@@ -398,3 +428,114 @@ def test_bescheid_is_addressed_with_name_and_postal_address(people, submitted, m
     assert "Auf Ihren Antrag vom " in html
     sentence = html.split("Auf Ihren Antrag vom ", 1)[1].split(" ergeht", 1)[0]
     assert "Uhr" not in sentence and len(sentence) == 10
+
+
+# --- R6/R11 caps at the decision (issue 12, F2) -----------------------------------------------
+
+
+def _with_grant(application, grant, **overrides):
+    data = _input(application, **overrides)
+    data.grant_cents = data.max_amount_cents = grant
+    data.years = {2027: grant}
+    return data
+
+
+@pytest.mark.parametrize("financing_type", [FinancingType.FIXED, FinancingType.DEFICIT])
+def test_R6_fixed_and_deficit_grants_at_most_90_percent_of_eligible(
+    people, submitted, financing_type
+):
+    review.start_review(people["reviewer"], submitted)
+    eligible = queries.totals_for(submitted).eligible_cents  # 50.000 €
+    note = {"override_note": "Sonderlage"}
+    at_cap = eligible * 9 // 10
+    review.prepare_decision(
+        people["reviewer"],
+        submitted,
+        _with_grant(submitted, at_cap, financing_type=financing_type, **note),
+    )
+    with pytest.raises(review.DecisionInvalid, match="90") as exc:
+        review.prepare_decision(
+            people["reviewer"],
+            submitted,
+            _with_grant(submitted, at_cap + 1, financing_type=financing_type, **note),
+        )
+    assert exc.value.field == "grant"
+    with pytest.raises(review.DecisionInvalid, match="90"):
+        review.prepare_decision(
+            people["reviewer"],
+            submitted,
+            _with_grant(submitted, eligible, financing_type=financing_type, **note),
+        )
+
+
+def test_R6_eligible_base_cannot_exceed_the_submitted_plan(people, submitted):
+    review.start_review(people["reviewer"], submitted)
+    eligible = queries.totals_for(submitted).eligible_cents
+    review.prepare_decision(
+        people["reviewer"], submitted, _input(submitted, eligible_base_cents=eligible)
+    )
+    doubled = _with_grant(
+        submitted, eligible, eligible_base_cents=2 * eligible, rate_bp=9000
+    )  # would reach 100 % of the plan's eligible expenditure
+    with pytest.raises(review.DecisionInvalid, match="Finanzierungsplan") as exc:
+        review.prepare_decision(people["reviewer"], submitted, doubled)
+    assert exc.value.field == "eligible_base"
+    with pytest.raises(review.DecisionInvalid) as exc:
+        review.prepare_decision(
+            people["reviewer"], submitted, _input(submitted, eligible_base_cents=eligible + 1)
+        )
+    assert exc.value.field == "eligible_base"
+
+
+# --- R9 on the approved amount (issue 12, F3) -----------------------------------------------------
+
+
+def test_R9_approved_amount_at_or_below_10000_needs_an_rl_v6_reason(people, submitted):
+    from app.grants.models import SmallGrantReason
+
+    review.start_review(people["reviewer"], submitted)
+    assert submitted.small_grant_reason is None  # 40.000 € requested: no reason needed then
+    for small in (900_000, 1_000_000):  # 9.000 € and exactly 10.000 €
+        with pytest.raises(review.DecisionInvalid, match="RL V.6") as exc:
+            review.prepare_decision(people["reviewer"], submitted, _with_grant(submitted, small))
+        assert exc.value.field == "grant"
+    review.prepare_decision(people["reviewer"], submitted, _with_grant(submitted, 1_000_001))
+    submitted.small_grant_reason = SmallGrantReason.LOCAL_EVENT
+    decision = review.prepare_decision(
+        people["reviewer"], submitted, _with_grant(submitted, 900_000)
+    )
+    submitted.small_grant_reason = None  # the reason is checked again at approval
+    with pytest.raises(review.DecisionInvalid, match="RL V.6"):
+        review.approve(people["approver"], decision)
+
+
+# --- R12 commitments per year = payout plan per year (issue 12, F4) ------------------------------
+
+
+def test_R12_years_must_equal_what_the_payout_plan_pays_in_each_year(people, submitted):
+    review.start_review(people["reviewer"], submitted)
+    grant = submitted.requested_grant_cents  # 40.000 €: 40 % in 2027, 50 % + 10 % in 2028
+    with pytest.raises(review.DecisionInvalid, match="R12") as exc:
+        review.prepare_decision(
+            people["reviewer"],
+            submitted,
+            _input(submitted, years={2027: 1_000_000, 2028: grant - 1_000_000}),
+        )
+    assert exc.value.field == "years"
+    message = exc.value.message.replace("\xa0", " ")
+    assert "2027: 16.000,00 €" in message and "2028: 24.000,00 €" in message
+    decision = review.prepare_decision(
+        people["reviewer"], submitted, _input(submitted, years={2027: 1_600_000, 2028: 2_400_000})
+    )
+    assert {y.year: y.amount_cents for y in decision.years} == {2027: 1_600_000, 2028: 2_400_000}
+
+
+def test_R12_approval_refuses_years_that_differ_from_the_payout_plan(people, submitted):
+    _open_budget(2027, ve_for=2028)
+    decision = _approval_ready(people, submitted)
+    first, last = sorted(decision.years, key=lambda y: y.year)
+    first.amount_cents, last.amount_cents = 1_000_000, 3_000_000  # changed behind the form
+    db.session.flush()
+    with pytest.raises(review.DecisionInvalid, match="R12"):
+        review.approve(people["approver"], decision, now=APPROVAL_TIME)
+    assert submitted.status is Status.IN_REVIEW

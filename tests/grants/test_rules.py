@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from freezegun import freeze_time
 
 from app.common.errors import RuleViolation
 from app.extensions import db
@@ -327,3 +329,57 @@ def _set_grant(application, grant_cents):
     in_kind = queries.totals_for(application).in_kind_cents
     application.requested_grant_cents = grant_cents
     application.own_share_cash_cents = total - in_kind - grant_cents - application.third_party_cents
+
+
+# --- R2 judged on the date in Germany (issue 12, F1) ----------------------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _early_consulted(applicant):
+    factories.consultation(applicant.organisation, held_on=date(2026, 8, 1))
+
+
+def test_R2_window_judged_on_berlin_date_after_closing(applicant):
+    """16.10. 00:30 in Dresden (15.10. 22:30 UTC) is after the window: late."""
+    _early_consulted(applicant)
+    application = factories.complete_application(applicant, project_start=date(2027, 6, 1))
+    moment = datetime(2026, 10, 16, 0, 30, tzinfo=BERLIN)
+    with freeze_time(moment):
+        with pytest.raises(RuleViolation) as exc:
+            svc.submit_application(application, applicant)
+        assert [p.field for p in exc.value.problems if p.rule == "R2"] == ["late_justification"]
+        svc.submit_application(application, applicant, late_justification="Ratsbeschluss")
+    assert application.is_late is True
+
+
+def test_R2_window_judged_on_berlin_date_at_opening(applicant):
+    """31.08. 00:30 in Dresden (30.08. 22:30 UTC) is inside the window: in time."""
+    _early_consulted(applicant)
+    application = factories.complete_application(applicant)
+    with freeze_time(datetime(2026, 8, 31, 0, 30, tzinfo=BERLIN)):
+        svc.submit_application(application, applicant)
+    assert application.is_late is False
+
+
+def test_R2_late_42_days_counted_from_the_berlin_date(applicant):
+    """21.11. 00:30 Berlin is 41 days before 01.01.: refused, though the UTC date gives 42."""
+    _early_consulted(applicant)
+    application = factories.complete_application(applicant, project_start=date(2027, 1, 1))
+    with freeze_time(datetime(2026, 11, 21, 0, 30, tzinfo=BERLIN)):
+        with pytest.raises(RuleViolation) as exc:
+            svc.submit_application(application, applicant, late_justification="Grund")
+    assert [p.field for p in exc.value.problems if p.rule == "R2"] == ["project_start"]
+
+
+def test_R2_resubmission_and_checklist_judged_on_the_berlin_date_of_the_first_submission(
+    applicant,
+):
+    from app.grants.services import review
+
+    _early_consulted(applicant)
+    application = factories.complete_application(applicant)
+    application.first_submitted_at = datetime(2026, 10, 15, 22, 30, tzinfo=UTC)  # 16.10. Berlin
+    application.late_justification = ""
+    items = {item.rule: item for item in review.checklist(application)}
+    assert not items["R2"].ok

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from app.auth.models import User
 from app.budget.models import CommitmentKind
-from app.budget.services import committed_plan, release_funds
+from app.budget.services import release_funds
 from app.common.db import today
 from app.common.errors import InvalidTransition
 from app.extensions import db
@@ -78,19 +78,17 @@ def reduce_granted(actor: User, application: Application, new_grant: int) -> Red
             .scalars()
             .all()
         )
+        # R12: release exactly what is cut from each instalment's budget year, so that the
+        # commitment per year stays equal to what the plan still pays in that year.
+        plan: dict[int, int] = {}
         for instalment in open_rows:
             cut = min(remaining, instalment.amount_cents)
             instalment.amount_cents -= cut
             if instalment.amount_cents == 0:
                 instalment.status = InstalmentStatus.CANCELLED
+            if cut:
+                plan[instalment.budget_year] = plan.get(instalment.budget_year, 0) + cut
             remaining -= cut
-        plan: dict[int, int] = {}
-        still = reduction
-        for year, held in sorted(committed_plan(application.id).items(), reverse=True):
-            take = min(still, held)
-            if take > 0:
-                plan[year] = take
-                still -= take
         if plan:
             release_funds(application.id, plan, kind=CommitmentKind.REDUCTION, actor_id=actor.id)
         kz = account.kassenzeichen

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -112,6 +113,37 @@ def split_plan(
         last.number, last.kind, last.percent, last.amount_cents + remainder, last.budget_year
     )
     return plan
+
+
+def planned_by_year(plan: Sequence[PlannedInstalment]) -> dict[int, int]:
+    """What a payout plan pays per budget year (years with a positive amount only)."""
+    years: dict[int, int] = {}
+    for item in plan:
+        if item.amount_cents:
+            years[item.budget_year] = years.get(item.budget_year, 0) + item.amount_cents
+    return dict(sorted(years.items()))
+
+
+def check_r12_years_match_plan(
+    grant: int, period_start: date, period_end: date, years: Mapping[int, int]
+) -> None:
+    """R12: the amount committed per budget year must equal what the payout plan pays in that
+    year — otherwise an instalment is paid from a year whose budget or VE never bound it.
+
+    :raises DomainError: at ``years``, listing the plan's amounts for the chosen years.
+    """
+    expected = planned_by_year(split_plan(grant, period_start, period_end, list(years)))
+    given = {year: amount for year, amount in sorted(years.items()) if amount}
+    if given != expected:
+        raise DomainError(
+            _(
+                "Die Beträge je Haushaltsjahr müssen dem Auszahlungsplan entsprechen (R12). "
+                "Für die gewählten Jahre zahlt der Plan: %(plan)s.",
+                plan="; ".join(f"{year}: {format_eur(cents)}" for year, cents in expected.items()),
+            ),
+            field="years",
+            rule="R12",
+        )
 
 
 def create_payout_plan(decision: Decision, *, actor_id: int | None, posting_date: date) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, update
 
 from app.auth.models import Role, User
 from app.common.audit import record_event
+from app.common.dates import legal_date
 from app.common.db import today, utcnow
 from app.common.errors import InvalidTransition, NotPermitted, RuleViolation
 from app.common.mail import queue_mail
@@ -335,7 +336,8 @@ def submit_application(
         raise InvalidTransition("Dieser Antrag kann nicht eingereicht werden.")
     if late_justification.strip():
         application.late_justification = late_justification.strip()
-    ctx = queries.submission_context(application, now.date())
+    on = legal_date(now)  # R2: the date in Germany, not the UTC date
+    ctx = queries.submission_context(application, on)
     problems = check_submission(ctx)
     if problems:
         raise RuleViolation(
@@ -344,7 +346,7 @@ def submit_application(
     resubmission = application.first_submitted_at is not None
     if not resubmission:
         application.first_submitted_at = now
-        application.is_late = not _in_window(ctx.window, now.date())
+        application.is_late = not _in_window(ctx.window, on)
         application.reference = f"LPR-KP-{application.funding_year}-{application.id:05d}"
     application.submitted_at = now
     body = application.organisation

@@ -16,15 +16,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import render_template
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, update
 
 from app.auth.models import Role, User
 from app.budget.services import commit_funds
 from app.common.audit import record_event
-from app.common.dates import add_months
+from app.common.dates import add_months, legal_date
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
-from app.common.formatting import BERLIN
 from app.common.money import format_eur
 from app.common.programme import (
     ANBEST_VERSION,
@@ -32,11 +32,18 @@ from app.common.programme import (
     NOTIFICATION_DAYS_AFTER_POSTING,
     REMEDY_PERIOD_MONTHS,
     REMEDY_TEXT,
+    SMALL_GRANT_LIMIT_CENTS,
+    SPLIT_MIN_DAYS,
     SPLIT_THRESHOLD_CENTS,
     VN_MONTHS_AFTER_PERIOD,
 )
 from app.extensions import db
-from app.finance.services.payouts import create_payout_plan, split_plan
+from app.finance.services.payouts import (
+    check_r12_years_match_plan,
+    create_payout_plan,
+    planned_by_year,
+    split_plan,
+)
 from app.grants import queries
 from app.grants.models import (
     Application,
@@ -53,7 +60,7 @@ from app.grants.models import (
 )
 from app.grants.services import snapshot
 from app.grants.services.applications import add_event, notify_organisation, transition
-from app.grants.services.rules import RuleProblem, check_submission
+from app.grants.services.rules import RuleProblem, check_r9_small_grant, check_submission
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +272,7 @@ class ChecklistItem:
 
 def checklist(application: Application) -> list[ChecklistItem]:
     """Each rule with pass/fail, judged as of the (first) submission date."""
-    on = (application.first_submitted_at or utcnow()).date()
+    on = legal_date(application.first_submitted_at)
     problems = check_submission(queries.submission_context(application, on))
     items = [ChecklistItem(rule, label) for rule, label in CHECKLIST_RULES]
     by_rule = {item.rule: item for item in items}
@@ -331,18 +338,11 @@ def default_years(grant_cents: int, start: date, end: date, approval_year: int) 
     next year for split plans (R15), the rest in the year after the period (VN, R18/R19)."""
     first_year = max(start.year, approval_year)
     last_year = max(end.year + 1, first_year)
-    years: dict[int, int] = {}
-    first = grant_cents * 40 // 100
-    years[first_year] = first
-    rest = grant_cents - first
-    long_running = (end - start).days > 365
-    if grant_cents > SPLIT_THRESHOLD_CENTS and long_running:
-        interim = grant_cents * 25 // 100
-        interim_year = min(first_year + 1, last_year)
-        years[interim_year] = years.get(interim_year, 0) + interim
-        rest -= interim
-    years[last_year] = years.get(last_year, 0) + rest
-    return {year: amount for year, amount in years.items() if amount > 0}
+    candidates = {first_year, last_year}
+    if grant_cents > SPLIT_THRESHOLD_CENTS and (end - start).days > SPLIT_MIN_DAYS:
+        candidates.add(min(first_year + 1, last_year))  # the interim instalment's year (R15)
+    # R12: the amounts per year are exactly what the payout plan pays in each of these years.
+    return planned_by_year(split_plan(grant_cents, start, end, sorted(candidates)))
 
 
 def proposal(application: Application, approval_year: int) -> DecisionInput:
@@ -370,8 +370,75 @@ def proposal(application: Application, approval_year: int) -> DecisionInput:
     )
 
 
+def check_r6_decision_caps(application: Application, data: DecisionInput) -> None:
+    """R6, R11 at the decision: the eligible base the reviewer types may not exceed the eligible
+    expenditure of the submitted plan, and *every* financing type (Anteil, Festbetrag, Fehlbedarf)
+    stays within 90 % of that base — there is no Vollfinanzierung (RL V.2, VVK 2.2).
+
+    :raises DecisionInvalid: at ``eligible_base`` or ``grant``.
+    """
+    plan_eligible = queries.totals_for(application).eligible_cents
+    if data.eligible_base_cents <= 0:
+        raise DecisionInvalid(
+            _("Bitte geben Sie die zuwendungsfähigen Ausgaben an (R6)."), field="eligible_base"
+        )
+    if data.eligible_base_cents > plan_eligible:
+        raise DecisionInvalid(
+            _(
+                "Die zuwendungsfähigen Ausgaben (%(base)s) dürfen die des eingereichten "
+                "Finanzierungsplans (%(plan)s) nicht übersteigen (R6).",
+                base=format_eur(data.eligible_base_cents),
+                plan=format_eur(plan_eligible),
+            ),
+            field="eligible_base",
+        )
+    if data.grant_cents * 10000 > data.eligible_base_cents * MAX_FUNDING_RATE_BP:
+        raise DecisionInvalid(
+            _(
+                "Die Zuwendung darf bei jeder Finanzierungsart höchstens %(rate)s %% der "
+                "zuwendungsfähigen Ausgaben (%(cap)s) betragen (R6, R11).",
+                rate=MAX_FUNDING_RATE_BP // 100,
+                cap=format_eur(data.eligible_base_cents * MAX_FUNDING_RATE_BP // 10000),
+            ),
+            field="grant",
+        )
+
+
+def check_r9_decision(application: Application, grant_cents: int) -> None:
+    """R9 on the decided amount: a grant of at most 10,000 EUR needs the RL V.6 reason even when
+    the application asked for more (the rule itself is ``rules.check_r9_small_grant``).
+
+    :raises DecisionInvalid: at ``grant``.
+    """
+    if check_r9_small_grant(application, grant_cents):
+        raise DecisionInvalid(
+            _(
+                "Eine Zuwendung bis %(limit)s ist nur mit einem Ausnahmegrund nach RL V.6 "
+                "möglich; der Antrag nennt keinen. Bitte fordern Sie ihn nach oder "
+                "bewilligen Sie mehr (R9).",
+                limit=format_eur(SMALL_GRANT_LIMIT_CENTS),
+            ),
+            field="grant",
+        )
+
+
+def check_r2_late_accepted(application: Application, decision: Decision) -> None:
+    """R2, T6/T7: a late application is *approved* only with its justification accepted; a
+    rejection needs no acceptance (the lateness may be the very reason for it).
+
+    :raises DecisionInvalid: at ``late_accepted``.
+    """
+    if application.is_late and not decision.late_accepted:
+        raise DecisionInvalid(
+            "Der Antrag wurde verspätet eingereicht: bitte bestätigen Sie, dass "
+            "die Begründung anerkannt wird (R2).",
+            field="late_accepted",
+        )
+
+
 def validate_decision(application: Application, data: DecisionInput, approval_year: int) -> None:
-    """R10, R11, R6 (rate), R2 (late acceptance), R21 (VN deadline) and the payout years.
+    """R10, R11, R6 (rate and base), R9 (decided amount), R21 (VN deadline) and the payout years.
+    The late acceptance (R2) is checked at approval only, so a late application can be rejected.
 
     :raises DecisionInvalid: naming the field.
     """
@@ -393,6 +460,8 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
         raise DecisionInvalid(
             "Die Zuwendung darf den Höchstbetrag nicht übersteigen.", field="grant"
         )
+    check_r6_decision_caps(application, data)
+    check_r9_decision(application, data.grant_cents)
     if (
         data.financing_type is FinancingType.SHARE
         and data.grant_cents * 10000 > data.eligible_base_cents * data.rate_bp
@@ -413,12 +482,6 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
             f"spätestens am {latest_vn:%d.%m.%Y} liegen (R21).",
             field="vn_deadline",
         )
-    if application.is_late and not data.late_accepted:
-        raise DecisionInvalid(
-            "Der Antrag wurde verspätet eingereicht: bitte bestätigen Sie, dass "
-            "die Begründung anerkannt wird (R2).",
-            field="late_accepted",
-        )
     if any(year < approval_year for year in data.years):
         raise DecisionInvalid(
             "Auszahlungsjahre dürfen nicht vor dem Bewilligungsjahr liegen.", field="years"
@@ -431,6 +494,15 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
             f"Zuwendung ({format_eur(data.grant_cents)}) ergeben.",
             field="years",
         )
+    _check_r12(data.grant_cents, data.period_start, data.period_end, data.years)
+
+
+def _check_r12(grant: int, start: date, end: date, years: Mapping[int, int]) -> None:
+    """R12 (``payouts.check_r12_years_match_plan``) as a decision error at ``years``."""
+    try:
+        check_r12_years_match_plan(grant, start, end, years)
+    except DomainError as exc:
+        raise DecisionInvalid(exc.message, field="years", rule="R12") from exc
 
 
 def open_decision(application: Application) -> Decision | None:
@@ -545,9 +617,17 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     :raises BudgetCapExceeded: a year's budget or VE is short (nothing is written).
     """
     now = now or utcnow()
-    local = now.astimezone(BERLIN)  # the budget year is the German calendar year
+    local = legal_date(now)  # the budget year is the German calendar year
     _ensure_four_eyes(approver, decision)
     application = decision.application
+    check_r2_late_accepted(application, decision)
+    check_r9_decision(application, decision.grant_cents)
+    _check_r12(
+        decision.grant_cents,
+        decision.period_start,
+        decision.period_end,
+        {y.year: y.amount_cents for y in decision.years},
+    )
     _decide(decision, DecisionStatus.APPROVED, approver, "")
     transition(application, [Status.IN_REVIEW], Status.APPROVED)
     commit_funds(
@@ -558,9 +638,9 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
     )
     decision.kassenzeichen = f"KP-{application.funding_year}-{application.id:04d}"
     db.session.flush()
-    create_payout_plan(decision, actor_id=approver.id, posting_date=local.date())
+    create_payout_plan(decision, actor_id=approver.id, posting_date=local)
     application.late_accepted = decision.late_accepted
-    application.notified_on = local.date() + timedelta(days=NOTIFICATION_DAYS_AFTER_POSTING)
+    application.notified_on = local + timedelta(days=NOTIFICATION_DAYS_AFTER_POSTING)
     bescheid = issue_bescheid(decision, approver, now)
     add_event(
         application,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from app.common.dates import legal_date
 from app.common.money import format_eur
 from app.common.programme import (
     LATE_MIN_DAYS_BEFORE_START,
@@ -74,7 +75,8 @@ def check_r2_window(
 
     A resubmission is judged by the first submission (design decision, RULES.md T4).
     """
-    judged_on = application.first_submitted_at.date() if application.first_submitted_at else on
+    first = application.first_submitted_at
+    judged_on = legal_date(first) if first else on  # the date in Germany (F1)
     if is_in_window(window, judged_on):
         return []
     problems: list[RuleProblem] = []
@@ -286,9 +288,15 @@ def check_r8_staff(application: Application, caps_known: bool) -> list[RuleProbl
     return problems
 
 
-def check_r9_small_grant(application: Application) -> list[RuleProblem]:
-    """R9: a grant of at most 10,000 EUR needs one of the RL V.6 exception reasons."""
-    grant = application.requested_grant_cents
+def check_r9_small_grant(
+    application: Application, grant_cents: int | None = None
+) -> list[RuleProblem]:
+    """R9: a grant of at most 10,000 EUR needs one of the RL V.6 exception reasons.
+
+    Judged on the requested grant at submission and on the *approved* grant (``grant_cents``) at
+    decision preparation and approval (``review.check_r9_decision``).
+    """
+    grant = application.requested_grant_cents if grant_cents is None else grant_cents
     if 0 < grant <= SMALL_GRANT_LIMIT_CENTS and application.small_grant_reason is None:
         return [
             RuleProblem(
