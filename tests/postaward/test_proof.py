@@ -211,3 +211,62 @@ def test_submit_refused_in_wrong_state_or_without_report(people):
     _due(application, people)
     with pytest.raises(DomainError, match="Sachbericht"):
         vn.submit_proof(people["applicant"], application, _input(application, report=" "))
+
+
+def _pay(people, instalment, key):
+    order = payouts.prepare_order(people["finance"], instalment, idempotency_key=key * 32)
+    payouts.release_order(people["finance2"], order)
+    settlement.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
+
+
+def test_R16_standard_grant_cannot_file_a_partial_proof(people):
+    application = _running(people)  # 40.000 €: 40/50/10, not Erstattungsverfahren
+    with pytest.raises(DomainError, match="Teil-Verwendungsnachweis"):
+        vn.submit_proof(
+            people["applicant"], application, _input(application, kind=ProofKind.PARTIAL)
+        )
+    assert application.status is Status.RUNNING
+
+
+def test_R18_provisional_proof_releases_neither_the_50_nor_the_final_10_percent(people):
+    application = _running(people)
+    proof = vn.submit_proof(
+        people["applicant"], application, _input(application, kind=ProofKind.PROVISIONAL)
+    )
+    vn.mark_complete(people["reviewer"], proof)
+    vn.mark_checked(people["reviewer"], application)
+    db.session.expire_all()
+    kinds = {i.kind: i.status for i in fq.instalments_of(application.id)}
+    assert kinds[InstalmentKind.AFTER_VN] is InstalmentStatus.PLANNED
+    assert kinds[InstalmentKind.FINAL] is InstalmentStatus.PLANNED
+    # the final proof follows and releases the 50 % on completeness, the 10 % on its check
+    final = vn.submit_proof(people["applicant"], application, _input(application))
+    assert application.status is Status.VN_RECEIVED
+    vn.mark_complete(people["reviewer"], final)
+    db.session.expire_all()
+    kinds = {i.kind: i.status for i in fq.instalments_of(application.id)}
+    assert kinds[InstalmentKind.AFTER_VN] is InstalmentStatus.DUE
+    assert kinds[InstalmentKind.FINAL] is InstalmentStatus.PLANNED
+    vn.mark_checked(people["reviewer"], application)
+    db.session.expire_all()
+    assert fq.instalments_of(application.id)[2].status is InstalmentStatus.DUE
+
+
+def test_R18_grant_is_never_closed_without_a_checked_final_proof(people):
+    application = _running(people, grant_cents=1_500_000)  # Erstattungsverfahren
+    proof = vn.submit_proof(
+        people["applicant"], application, _input(application, kind=ProofKind.PARTIAL)
+    )
+    vn.mark_complete(people["reviewer"], proof)
+    vn.mark_checked(people["reviewer"], application)
+    db.session.expire_all()
+    _pay(people, fq.instalments_of(application.id)[0], "r")
+    db.session.refresh(application)
+    assert application.status is Status.VN_CHECKED  # only a partial proof so far
+    assert not vn.close_if_settled(application)
+    final = vn.submit_proof(people["applicant"], application, _input(application))
+    vn.mark_complete(people["reviewer"], final)
+    vn.mark_checked(people["reviewer"], application)
+    db.session.refresh(application)
+    assert vn.close_if_settled(application)
+    assert application.status is Status.CLOSED

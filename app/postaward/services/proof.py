@@ -189,6 +189,16 @@ def submit_proof(
     allowed = [Status.VN_DUE, Status.VN_INCOMPLETE]
     if data.kind in (ProofKind.PARTIAL, ProofKind.PROVISIONAL):
         allowed.append(Status.RUNNING)
+    if data.kind is ProofKind.PARTIAL and not reimbursement_plan(application):  # R16
+        raise DomainError(
+            "Ein Teil-Verwendungsnachweis ist nur im Erstattungsverfahren möglich (RL VI.6); "
+            "bitte reichen Sie einen vorläufigen oder den abschließenden Verwendungsnachweis ein.",
+            field="kind",
+        )
+    earlier = latest_proof(application)
+    if data.kind is ProofKind.FINAL and earlier is not None and earlier.kind is not ProofKind.FINAL:
+        # R18: after a partial or provisional proof the final one is still owed.
+        allowed += [Status.VN_COMPLETE, Status.VN_CHECKED]
     if application.status not in allowed:
         raise InvalidTransition("Ein Verwendungsnachweis kann jetzt nicht eingereicht werden.")
     if not data.report.strip():
@@ -258,6 +268,19 @@ def submit_proof(
     return proof
 
 
+def reimbursement_plan(application: Application) -> bool:
+    """R16: the grant is paid in the Erstattungsverfahren (a reimbursement instalment)."""
+    return (
+        db.session.execute(
+            db.select(Instalment.id).where(
+                Instalment.application_id == application.id,
+                Instalment.kind == InstalmentKind.REIMBURSEMENT,
+            )
+        ).first()
+        is not None
+    )
+
+
 def latest_proof(application: Application) -> ProofOfUse | None:
     return db.session.execute(
         db.select(ProofOfUse)
@@ -305,7 +328,12 @@ def mark_complete(reviewer: User, proof: ProofOfUse, *, on: date | None = None) 
     if not proof.publicity_confirmed:
         proof.publicity_cure_until = on + timedelta(days=PUBLICITY_CURE_DAYS)
     new_grant = recalculate(reviewer, application, proof)
-    mark_due(application, [InstalmentKind.AFTER_VN, InstalmentKind.REIMBURSEMENT])
+    # R16/R18: a partial or provisional proof releases only a reimbursement; the 50 % (25 %)
+    # after the VN needs the final proof of use complete.
+    kinds = [InstalmentKind.REIMBURSEMENT]
+    if proof.kind is ProofKind.FINAL:
+        kinds.append(InstalmentKind.AFTER_VN)
+    mark_due(application, kinds)
     add_event(
         application,
         EventKind.VN_COMPLETE,
@@ -464,15 +492,20 @@ def mark_checked(
         if candidate < adjust.current_grant(application):
             revocation.reduce_grant(reviewer, application, candidate)
             new_grant = candidate
-    mark_due(application, [InstalmentKind.FINAL])
+    if proof.kind is ProofKind.FINAL:  # R18/R19: the last 10 % only after the final VN's check
+        mark_due(application, [InstalmentKind.FINAL])
     add_event(application, EventKind.VN_CHECKED, reviewer, on=on, new_grant_cents=new_grant)
     return new_grant
 
 
 def close_if_settled(application: Application) -> bool:
-    """T19: a checked grant whose instalments are all paid (or cancelled) is closed."""
+    """T19: a checked grant whose instalments are all paid (or cancelled) is closed — never
+    without a checked final proof of use (R18: a partial or provisional one is not enough)."""
 
     if application.status is not Status.VN_CHECKED:
+        return False
+    proof = latest_proof(application)
+    if proof is None or (proof.kind, proof.status) != (ProofKind.FINAL, ProofStatus.CHECKED):
         return False
     open_count = db.session.execute(
         db.select(func.count())
