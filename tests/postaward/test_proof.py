@@ -268,5 +268,26 @@ def test_R18_grant_is_never_closed_without_a_checked_final_proof(people):
     vn.mark_complete(people["reviewer"], final)
     vn.mark_checked(people["reviewer"], application)
     db.session.refresh(application)
-    assert vn.close_if_settled(application)
+    assert application.status is Status.CLOSED
+
+
+def _checked_with_reduction(people):
+    """40.000 € grant, 16.000 € + 20.000 € paid; the check finds 45.000 € eligible instead of
+    50.000 €: 80 % → 36.000 €, so the final 4.000 € instalment is cancelled."""
+    application = _running(people)
+    _pay(people, fq.instalments_of(application.id)[0], "a")
+    _due(application, people)
+    proof = vn.submit_proof(people["applicant"], application, _input(application))
+    vn.mark_complete(people["reviewer"], proof)
+    db.session.expire_all()
+    _pay(people, fq.instalments_of(application.id)[1], "b")
+    vn.mark_checked(people["reviewer"], application, final_eligible_cents=4_500_000)
+    db.session.expire_all()
+    assert fq.instalments_of(application.id)[2].status is InstalmentStatus.CANCELLED
+    return application
+
+
+def test_T19_grant_whose_final_instalment_was_cancelled_by_the_reduction_closes(people):
+    application = _checked_with_reduction(people)
+    db.session.refresh(application)
     assert application.status is Status.CLOSED

@@ -34,7 +34,7 @@ from app.common.programme import (
     VN_MONTHS_AFTER_PERIOD,
 )
 from app.extensions import db
-from app.finance.models import Instalment, InstalmentKind, InstalmentStatus
+from app.finance.models import Instalment, InstalmentKind
 from app.finance.services import adjust
 from app.finance.services.payouts import mark_due
 from app.grants import queries
@@ -57,6 +57,7 @@ from app.postaward.models import (
     ProofStatus,
 )
 from app.postaward.services import revocation
+from app.postaward.services.closing import close_if_settled
 
 logger = logging.getLogger(__name__)
 
@@ -495,28 +496,5 @@ def mark_checked(
     if proof.kind is ProofKind.FINAL:  # R18/R19: the last 10 % only after the final VN's check
         mark_due(application, [InstalmentKind.FINAL])
     add_event(application, EventKind.VN_CHECKED, reviewer, on=on, new_grant_cents=new_grant)
+    close_if_settled(application)  # T19: the reduction may have cancelled the final instalment
     return new_grant
-
-
-def close_if_settled(application: Application) -> bool:
-    """T19: a checked grant whose instalments are all paid (or cancelled) is closed — never
-    without a checked final proof of use (R18: a partial or provisional one is not enough)."""
-
-    if application.status is not Status.VN_CHECKED:
-        return False
-    proof = latest_proof(application)
-    if proof is None or (proof.kind, proof.status) != (ProofKind.FINAL, ProofStatus.CHECKED):
-        return False
-    open_count = db.session.execute(
-        db.select(func.count())
-        .select_from(Instalment)
-        .where(
-            Instalment.application_id == application.id,
-            Instalment.status.notin_([InstalmentStatus.PAID, InstalmentStatus.CANCELLED]),
-        )
-    ).scalar_one()
-    if open_count:
-        return False
-    transition(application, [Status.VN_CHECKED], Status.CLOSED)
-    add_event(application, EventKind.CLOSED, None)
-    return True
