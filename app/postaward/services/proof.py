@@ -7,11 +7,11 @@ No Flask request objects, no commits.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 import random
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -335,6 +335,8 @@ def mark_complete(reviewer: User, proof: ProofOfUse, *, on: date | None = None) 
     if proof.kind is ProofKind.FINAL:
         kinds.append(InstalmentKind.AFTER_VN)
     mark_due(application, kinds)
+    if _selected_for_audit(application):  # R25/T16: drawn before it was complete
+        transition(application, [Status.VN_COMPLETE], Status.VN_AUDIT)
     add_event(
         application,
         EventKind.VN_COMPLETE,
@@ -403,13 +405,15 @@ def recalculate(reviewer: User, application: Application, proof: ProofOfUse) -> 
 # --- audit sample (R25) and final check (T16–T18) ------------------------------------------------
 
 
-def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> AuditSample:
-    """R25: draw at least half of the complete proofs of ``year`` for in-depth audit, weighted by
-    amount and funding rate, with a random component (seeded; seed, weights and selection
-    are logged). Selected grants move to VN_AUDIT (T16)."""
-    _ensure_reviewer(user)
-    if db.session.execute(db.select(AuditSample.id).where(AuditSample.year == year)).first():
-        raise DomainError(f"Für {year} wurde die Stichprobe bereits gezogen.", field="year")
+def audit_sample_size(population: int) -> int:
+    """R25: at least half of the year's proofs (``AUDIT_SHARE_BP``), rounded up."""
+    return math.ceil(population * AUDIT_SHARE_BP / 10000)
+
+
+def _audit_population(year: int) -> list[tuple[ProofOfUse, Application, Decision]]:
+    """R25: every proof of use received in ``year`` — whatever has happened to it since
+    (complete, checked, closed or still in the completeness check) — one per grant (its latest
+    version of the year)."""
     rows = db.session.execute(
         db.select(ProofOfUse, Application, Decision)
         .join(Application, Application.id == ProofOfUse.application_id)
@@ -418,14 +422,32 @@ def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> Audi
             (Decision.application_id == Application.id)
             & (Decision.status == DecisionStatus.APPROVED),
         )
-        .where(
-            ProofOfUse.status == ProofStatus.COMPLETE,
-            Application.status == Status.VN_COMPLETE,
-            func.extract("year", ProofOfUse.submitted_at) == year,
-        )
+        .where(func.extract("year", ProofOfUse.submitted_at) == year)
+        .order_by(ProofOfUse.application_id, ProofOfUse.version)
     ).all()
-    seed = seed or hashlib.sha256(f"{year}-{today()}".encode()).hexdigest()[:16]
-    rng = random.Random(seed)  # noqa: S311 - audit draw, not cryptography; the seed is logged
+    latest: dict[int, tuple[ProofOfUse, Application, Decision]] = {}
+    for proof, application, decision in rows:
+        latest[application.id] = (proof, application, decision)
+    return list(latest.values())
+
+
+def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> AuditSample:
+    """R25: draw at least half of the proofs received in ``year`` for in-depth audit, weighted
+    by amount and funding rate, with a random component. The population is the whole year's,
+    including proofs already checked before the draw. The seed comes from ``secrets`` (not
+    guessable from public data) unless given to reproduce a draw; seed, weights and selection
+    are stored and logged.
+
+    Selected grants in VN_COMPLETE move to VN_AUDIT (T16); one still in the completeness check
+    goes to VN_AUDIT when it is complete; one already checked keeps its status and gets an
+    internal event asking for the in-depth audit (a lower final amount then follows via R22/T25).
+    """
+    _ensure_reviewer(user)
+    if db.session.execute(db.select(AuditSample.id).where(AuditSample.year == year)).first():
+        raise DomainError(f"Für {year} wurde die Stichprobe bereits gezogen.", field="year")
+    rows = _audit_population(year)
+    seed = seed or secrets.token_hex(16)
+    rng = random.Random(seed)  # noqa: S311 - reproducible draw from a secret, stored seed
     weights: dict[int, float] = {}
     keys: list[tuple[float, int]] = []
     for proof, _application, decision in rows:
@@ -433,13 +455,22 @@ def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> Audi
         weight = max(1.0, decision.grant_cents / 100_000) * max(0.1, decision.rate_bp / 10000)
         weights[proof.id] = round(weight, 4)
         keys.append((rng.random() ** (1.0 / weight), proof.id))  # Efraimidis–Spirakis
-    count = math.ceil(len(rows) * AUDIT_SHARE_BP / 10000)
+    count = audit_sample_size(len(rows))
     selected = {pid for _key, pid in sorted(keys, reverse=True)[:count]}
     for proof, application, _decision in rows:
-        if proof.id in selected:
-            proof.audit_selected = True
+        if proof.id not in selected:
+            continue
+        proof.audit_selected = True
+        if application.status is Status.VN_COMPLETE:
             transition(application, [Status.VN_COMPLETE], Status.VN_AUDIT)
-            add_event(application, EventKind.VN_AUDIT, user, internal=True, year=year)
+        add_event(
+            application,
+            EventKind.VN_AUDIT,
+            user,
+            internal=True,
+            year=year,
+            status_at_draw=application.status.value,
+        )
     sample = AuditSample(
         year=year,
         drawn_by_id=user.id,
@@ -461,6 +492,18 @@ def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> Audi
         selected=len(selected),
     )
     return sample
+
+
+def _selected_for_audit(application: Application) -> bool:
+    """R25: a proof of this grant was drawn while still in the completeness check."""
+    return (
+        db.session.execute(
+            db.select(ProofOfUse.id).where(
+                ProofOfUse.application_id == application.id, ProofOfUse.audit_selected.is_(True)
+            )
+        ).first()
+        is not None
+    )
 
 
 def mark_checked(
