@@ -16,6 +16,18 @@ class StartForm(FlaskForm):
     )
 
 
+class WithdrawGrantForm(FlaskForm):
+    """T22: the recipient renounces the grant (Verzicht); the consequences must be confirmed."""
+
+    reason = TextAreaField(_l("Grund (optional)"), validators=[Optional(), Length(max=2000)])
+    confirm = BooleanField(
+        _l(
+            "Wir verzichten auf die Zuwendung. Offene Raten werden nicht mehr ausgezahlt; bereits "
+            "ausgezahlte Beträge erstatten wir mit Zinsen nach § 49a VwVfG."
+        )
+    )
+
+
 class FulfilledForm(FlaskForm):
     fulfilled_on = GermanDateField(
         _l("Zweck erfüllt am"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -299,8 +299,6 @@ def current_account(organisation_id: int) -> BankAccount | None:
 def _end_to_end_id(kassenzeichen: str, instalment: Instalment) -> str:
     """R31: ``<KZ>-R<n>``; a re-issued order (after a cancellation or a returned transfer) gets
     ``-2``, ``-3`` … so that no EndToEndId is ever used for two transfers."""
-    from sqlalchemy import func
-
     earlier = db.session.execute(
         db.select(func.count())
         .select_from(PayoutOrder)
@@ -518,6 +516,79 @@ def cancel_order(finance: User, order: PayoutOrder, reason: str) -> None:
         actor_id=finance.id,
         reason=reason.strip(),
     )
+
+
+def cancel_unsent_orders(actor: User, application_id: int, reason: str) -> int:
+    """Cancel every order of the grant that has not gone to the bank (prepared, or released but
+    not in a payment run): released ones are reversed in the ledger, their instalments become
+    due again (a following reduction cancels them) and the R20 counter is recomputed. Guarded
+    per order, so a payment run taking an order at the same time wins and the order stays paid.
+    Returns how many were cancelled. Used when the recipient renounces the grant (T22)."""
+    orders = (
+        db.session.execute(
+            db.select(PayoutOrder)
+            .where(
+                PayoutOrder.application_id == application_id,
+                PayoutOrder.status.in_([OrderStatus.PREPARED, OrderStatus.RELEASED]),
+                PayoutOrder.payment_run_id.is_(None),
+            )
+            .order_by(PayoutOrder.id)
+        )
+        .scalars()
+        .all()
+    )
+    cancelled = 0
+    for order in orders:
+        was_released = order.status is OrderStatus.RELEASED
+        result = db.session.execute(
+            update(PayoutOrder)
+            .where(
+                PayoutOrder.id == order.id,
+                PayoutOrder.status == order.status,
+                PayoutOrder.payment_run_id.is_(None),
+            )
+            .values(status=OrderStatus.CANCELLED, note=reason)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) != 1:
+            continue
+        cancelled += 1
+        db.session.execute(
+            update(Instalment)
+            .where(Instalment.id == order.instalment_id)
+            .values(status=InstalmentStatus.DUE)
+            .execution_options(synchronize_session=False)
+        )
+        if was_released:
+            entry = db.session.execute(
+                db.select(ledger.JournalEntry).where(
+                    ledger.JournalEntry.idempotency_key == f"payout-{order.id}"
+                )
+            ).scalar_one()
+            ledger.post_reversal(entry, posting_date=today(), reason=reason, actor_id=actor.id)
+        record_event(
+            "payout_order_cancelled", "payout_order", order.id, actor_id=actor.id, reason=reason
+        )
+    ordered = db.session.execute(
+        db.select(func.coalesce(func.sum(PayoutOrder.amount_cents), 0)).where(
+            PayoutOrder.application_id == application_id,
+            PayoutOrder.status.in_(
+                [
+                    OrderStatus.PREPARED,
+                    OrderStatus.RELEASED,
+                    OrderStatus.IN_RUN,
+                    OrderStatus.RECONCILED,
+                ]
+            ),
+        )
+    ).scalar_one()
+    db.session.execute(
+        update(GrantAccount)
+        .where(GrantAccount.application_id == application_id)
+        .values(ordered_cents=ordered)
+        .execution_options(synchronize_session=False)
+    )
+    return cancelled
 
 
 # --- payment runs --------------------------------------------------------------------------------
