@@ -112,6 +112,9 @@ RECALC_THRESHOLD_CENTS = 50_000
 #: R23 — a reduction of more than 7.5 % or 10,000 EUR must have been reported (ANBK 5.1).
 CHANGE_NOTICE_BP = 750
 CHANGE_NOTICE_CENTS = 1_000_000
+#: R30 — an NGO receiving passed-on funds proves their use within six months after the purpose
+#: is fulfilled, at the latest six months after the grant period (ANBK 6.6; VwV Anl. 2 Nr. 6.1).
+NGO_PROOF_MONTHS = 6
 #: R25 — at least half of the proofs received per year are drawn for in-depth audit.
 AUDIT_SHARE_BP = 5000
 #: R29 — eight weeks to cure missing publicity (§ 44a SäHO).

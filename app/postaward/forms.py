@@ -56,6 +56,10 @@ class ProofForm(FlaskForm):
     ngo_share = MoneyField(
         _l("An Dritte weitergeleitet (nur wenn der Bescheid es erlaubt)"), validators=[Optional()]
     )
+    ngo_proof_received_on = GermanDateField(
+        _l("Verwendungsnachweis des Dritten (mit Belegliste) eingegangen am"),
+        validators=[Optional()],
+    )
     publicity_confirmed = BooleanField(
         _l(
             "Wir haben die Öffentlichkeit über die Förderung durch den Freistaat Sachsen "

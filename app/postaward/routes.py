@@ -100,6 +100,7 @@ def submit_proof(application_id: int) -> ResponseReturnValue:
                 actual_own_cents=form.actual_own.data or 0,
                 actual_third_party_cents=form.actual_third_party.data or 0,
                 ngo_share_cents=form.ngo_share.data or 0,
+                ngo_proof_received_on=form.ngo_proof_received_on.data,
             )
             try:
                 vn.submit_proof(_user(), application, data)
@@ -195,7 +196,7 @@ def proof_review(application_id: int) -> ResponseReturnValue:
 @role_required(Role.REVIEWER, Role.APPROVER)
 @transactional
 def proof_action(application_id: int, action: str) -> ResponseReturnValue:
-    if action not in ("vollstaendig", "unvollstaendig", "geprueft"):
+    if action not in ("vollstaendig", "unvollstaendig", "dritter", "geprueft"):
         abort(404)
     application = _load(application_id)
     proof = vn.latest_proof(application)
@@ -206,6 +207,8 @@ def proof_action(application_id: int, action: str) -> ResponseReturnValue:
     try:
         if action == "vollstaendig":
             vn.mark_complete(_user(), proof)
+        elif action == "dritter":
+            vn.check_ngo_proof(_user(), proof)
         elif action == "unvollstaendig":
             note_form.validate_on_submit()
             vn.mark_incomplete(_user(), proof, note_form.note.data or "")

@@ -398,3 +398,29 @@ def test_bescheid_is_addressed_with_name_and_postal_address(people, submitted, m
     assert "Auf Ihren Antrag vom " in html
     sentence = html.split("Auf Ihren Antrag vom ", 1)[1].split(" ergeht", 1)[0]
     assert "Uhr" not in sentence and len(sentence) == 10
+
+
+def test_R30_reviewer_allows_pass_through_in_the_decision_with_the_ngo_named(people, submitted):
+    review.start_review(people["reviewer"], submitted)
+    with pytest.raises(review.DecisionInvalid, match="Weiterleitung") as err:
+        review.prepare_decision(
+            people["reviewer"], submitted, _input(submitted, pass_through_allowed=True)
+        )
+    assert err.value.field == "pass_through_recipient"
+    with pytest.raises(review.DecisionInvalid, match="Weiterleitung"):
+        review.prepare_decision(
+            people["reviewer"],
+            submitted,
+            _input(submitted, pass_through_recipient="Präventionsverein Zittau e. V."),
+        )
+    decision = review.prepare_decision(
+        people["reviewer"],
+        submitted,
+        _input(
+            submitted,
+            pass_through_allowed=True,
+            pass_through_recipient=" Präventionsverein Zittau e. V. ",
+        ),
+    )
+    assert decision.pass_through_allowed
+    assert decision.pass_through_recipient == "Präventionsverein Zittau e. V."

@@ -173,11 +173,59 @@ def test_R30_pass_through_needs_permission_in_the_bescheid(people):
         vn.submit_proof(
             people["applicant"], application, _input(application, ngo_share_cents=100_000)
         )
-    vn.approved_decision(application).pass_through_allowed = True
+    _allow_pass_through(application)
     proof = vn.submit_proof(
-        people["applicant"], application, _input(application, ngo_share_cents=100_000)
+        people["applicant"],
+        application,
+        _input(application, ngo_share_cents=100_000, ngo_proof_received_on=date(2026, 11, 20)),
     )
     assert proof.ngo_share_cents == 100_000
+
+
+def _allow_pass_through(application):
+    decision = vn.approved_decision(application)
+    decision.pass_through_allowed = True
+    decision.pass_through_recipient = "Präventionsverein Zittau e. V."
+
+
+def test_R30_ngo_proof_must_be_attached_and_its_6_month_deadline_is_recorded(people):
+    application = _due(_running(people), people)  # purpose fulfilled 10.11.2026
+    _allow_pass_through(application)
+    with pytest.raises(DomainError, match="Verwendungsnachweis des Dritten") as err:
+        vn.submit_proof(
+            people["applicant"], application, _input(application, ngo_share_cents=100_000)
+        )
+    assert err.value.field == "ngo_proof_received_on"
+    decision = vn.approved_decision(application)
+    # 6 months after purpose fulfilled (10.05.2027), at most 6 months after the period (30.06.2028)
+    assert vn.ngo_proof_due_date(decision, date(2026, 11, 10)) == date(2027, 5, 10)
+    assert vn.ngo_proof_due_date(decision, date(2028, 6, 1)) == date(2028, 6, 30)
+    late = vn.submit_proof(
+        people["applicant"],
+        application,
+        _input(application, ngo_share_cents=100_000, ngo_proof_received_on=date(2026, 11, 30)),
+    )
+    assert late.ngo_proof_due_on == date(2027, 5, 10) and not vn.ngo_proof_late(late)
+    late.ngo_proof_received_on = date(2027, 5, 11)
+    assert vn.ngo_proof_late(late)
+
+
+def test_R30_ngo_proof_is_checked_before_the_grants_own_proof_check(people):
+    application = _due(_running(people), people)
+    _allow_pass_through(application)
+    proof = vn.submit_proof(
+        people["applicant"],
+        application,
+        _input(application, ngo_share_cents=100_000, ngo_proof_received_on=date(2026, 11, 20)),
+    )
+    vn.mark_complete(people["reviewer"], proof)
+    with pytest.raises(DomainError, match="Dritten"):
+        vn.mark_checked(people["reviewer"], application)
+    assert application.status is Status.VN_COMPLETE
+    vn.check_ngo_proof(people["reviewer"], proof, on=date(2026, 12, 1))
+    assert proof.ngo_proof_checked_on == date(2026, 12, 1)
+    vn.mark_checked(people["reviewer"], application)
+    assert application.status is Status.VN_CHECKED
 
 
 def test_full_life_approved_paid_proven_checked_closed(people):
@@ -345,3 +393,47 @@ def test_R25_proof_drawn_during_the_completeness_check_is_audited_once_complete(
     assert application.status is Status.VN_RECEIVED
     vn.mark_complete(people["reviewer"], proof)
     assert application.status is Status.VN_AUDIT
+
+
+def test_R30_pass_through_over_http_ngo_proof_then_check(app, applicant_client, reviewer_client):
+    from app.auth.models import User
+    from app.grants.models import Application
+
+    with app.app_context():
+        user = db.session.execute(
+            db.select(User).filter_by(email=applicant_client.user_email)
+        ).scalar_one()
+        group = {"applicant": user, "finance": factories.create_user("finance")}
+        application = _due(_running(group), group)
+        _allow_pass_through(application)
+        app_id = application.id
+        lines = {f"actual-{ln.id}": "" for ln in application.lines}
+        for ln in application.lines:
+            lines[f"actual-{ln.id}"] = f"{ln.amount_cents // 100},00"
+        db.session.commit()
+    url = f"/antraege/{app_id}/verwendungsnachweis"
+    form = applicant_client.get(url).get_data(as_text=True)
+    assert 'name="ngo_proof_received_on"' in form
+    data = {
+        "kind": "final",
+        "report": "Sachbericht",
+        "actual_own": "0,00",
+        "actual_third_party": "0,00",
+        "ngo_share": "1.000,00",
+        "publicity_confirmed": "y",
+        **lines,
+    }
+    refused = applicant_client.post(url, data=data)
+    assert refused.status_code == 422 and "Dritten" in refused.get_data(as_text=True)
+    ok = applicant_client.post(url, data={**data, "ngo_proof_received_on": "20.11.2026"})
+    assert ok.status_code == 302
+    base = f"/pruefung/{app_id}/verwendungsnachweis"
+    assert "Nachweis des Dritten" in reviewer_client.get(base).get_data(as_text=True)
+    assert reviewer_client.post(f"{base}/vollstaendig").status_code == 302
+    reviewer_client.post(f"{base}/geprueft", data={"final_eligible": ""})
+    with app.app_context():
+        assert db.session.get(Application, app_id).status is Status.VN_COMPLETE
+    assert reviewer_client.post(f"{base}/dritter").status_code == 302
+    reviewer_client.post(f"{base}/geprueft", data={"final_eligible": ""})
+    with app.app_context():
+        assert db.session.get(Application, app_id).status is Status.VN_CHECKED

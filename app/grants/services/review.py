@@ -324,6 +324,8 @@ class DecisionInput:
     vn_deadline: date
     years: Mapping[int, int]
     late_accepted: bool = False
+    pass_through_allowed: bool = False  # R30 (RL III): the Bescheid allows passing funds on
+    pass_through_recipient: str = ""  # R30: the NGO that receives them
 
 
 def default_years(grant_cents: int, start: date, end: date, approval_year: int) -> dict[int, int]:
@@ -419,6 +421,7 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
             "die Begründung anerkannt wird (R2).",
             field="late_accepted",
         )
+    check_r30_pass_through(data.pass_through_allowed, data.pass_through_recipient)
     if any(year < approval_year for year in data.years):
         raise DecisionInvalid(
             "Auszahlungsjahre dürfen nicht vor dem Bewilligungsjahr liegen.", field="years"
@@ -430,6 +433,25 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
             f"Die Beträge je Haushaltsjahr ({format_eur(sum(data.years.values()))}) müssen die "
             f"Zuwendung ({format_eur(data.grant_cents)}) ergeben.",
             field="years",
+        )
+
+
+def check_r30_pass_through(allowed: bool, recipient: str) -> None:
+    """R30 (RL III, ANBK 6.6): a pass-through to an NGO is only possible if the Bescheid allows
+    it; the Bescheid names the NGO, and a name without the permission is refused as ambiguous.
+
+    :raises DecisionInvalid: at ``pass_through_recipient``.
+    """
+    if allowed and not recipient.strip():
+        raise DecisionInvalid(
+            "Bitte nennen Sie den Dritten, an den die Weiterleitung erlaubt wird (R30).",
+            field="pass_through_recipient",
+        )
+    if recipient.strip() and not allowed:
+        raise DecisionInvalid(
+            "Ein Empfänger der Weiterleitung ist angegeben, die Weiterleitung aber nicht "
+            "erlaubt (R30).",
+            field="pass_through_recipient",
         )
 
 
@@ -482,6 +504,10 @@ def prepare_decision(
     decision.vn_deadline = data.vn_deadline
     decision.anbest_version = ANBEST_VERSION
     decision.late_accepted = data.late_accepted
+    decision.pass_through_allowed = data.pass_through_allowed
+    decision.pass_through_recipient = (
+        data.pass_through_recipient.strip() if data.pass_through_allowed else ""
+    )
     _set_years(decision, data.years)
     db.session.flush()
     add_event(

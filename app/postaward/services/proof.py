@@ -29,6 +29,7 @@ from app.common.programme import (
     CHANGE_NOTICE_CENTS,
     CHECK_DAYS,
     FINAL_PAYMENT_MONTHS,
+    NGO_PROOF_MONTHS,
     PUBLICITY_CURE_DAYS,
     RECALC_THRESHOLD_CENTS,
     VN_MONTHS_AFTER_PERIOD,
@@ -132,6 +133,57 @@ class ProofInput:
     actual_own_cents: int
     actual_third_party_cents: int
     ngo_share_cents: int = 0
+    ngo_proof_received_on: date | None = None  # R30: the NGO's own proof reached the municipality
+
+
+def ngo_proof_due_date(decision: Decision, fulfilled_on: date) -> date:
+    """R30 (ANBK 6.6; VwV Anl. 2 Nr. 6.1): the NGO proves the use of passed-on funds within six
+    months after the purpose is fulfilled, at the latest six months after the grant period."""
+    return min(
+        add_months(fulfilled_on, NGO_PROOF_MONTHS),
+        add_months(decision.period_end, NGO_PROOF_MONTHS),
+    )
+
+
+def ngo_proof_late(proof: ProofOfUse) -> bool:
+    """R30: the NGO's proof reached the municipality after its six-month deadline."""
+    return (
+        proof.ngo_proof_due_on is not None
+        and proof.ngo_proof_received_on is not None
+        and proof.ngo_proof_received_on > proof.ngo_proof_due_on
+    )
+
+
+def _check_r30_pass_through(
+    decision: Decision, application: Application, data: ProofInput, on: date
+) -> date | None:
+    """R30 (RL III, ANBK 6.6): funds passed on only if the Bescheid allows it, and then the NGO's
+    own proof (ANBest-P, with Belegliste) is attached to the municipality's proof. Returns the
+    NGO's deadline (None without pass-through).
+
+    :raises DomainError: not allowed, NGO proof missing or dated in the future.
+    """
+    if data.ngo_share_cents <= 0:
+        return None
+    if not decision.pass_through_allowed:
+        raise DomainError(
+            "Der Zuwendungsbescheid erlaubt keine Weiterleitung an Dritte (RL III).",
+            field="ngo_share",
+        )
+    received = data.ngo_proof_received_on
+    if received is None:
+        raise DomainError(
+            f"Bitte fügen Sie den Verwendungsnachweis des Dritten "
+            f"({decision.pass_through_recipient}) mit Belegliste bei und geben Sie an, wann er "
+            "eingegangen ist (Nr. 6.6 ANBest-K).",
+            field="ngo_proof_received_on",
+        )
+    if received > on:
+        raise DomainError(
+            "Das Datum darf nicht in der Zukunft liegen.", field="ngo_proof_received_on"
+        )
+    fulfilled = application.purpose_fulfilled_on or min(on, decision.period_end)
+    return ngo_proof_due_date(decision, fulfilled)
 
 
 def change_notice_required(planned_cents: int, actual_cents: int) -> bool:
@@ -216,11 +268,7 @@ def submit_proof(
     ):
         raise DomainError("Beträge dürfen nicht negativ sein.", field="lines")
     decision = approved_decision(application)
-    if data.ngo_share_cents > 0 and not decision.pass_through_allowed:  # R30
-        raise DomainError(
-            "Der Zuwendungsbescheid erlaubt keine Weiterleitung an Dritte (RL III).",
-            field="ngo_share",
-        )
+    ngo_due = _check_r30_pass_through(decision, application, data, on)
     version = (
         int(
             db.session.execute(
@@ -242,6 +290,8 @@ def submit_proof(
         actual_own_cents=data.actual_own_cents,
         actual_third_party_cents=data.actual_third_party_cents,
         ngo_share_cents=data.ngo_share_cents,
+        ngo_proof_due_on=ngo_due,
+        ngo_proof_received_on=data.ngo_proof_received_on if ngo_due else None,
         submitted_by_id=user.id,
         check_due_on=on + timedelta(days=CHECK_DAYS),  # R18 (restarts on re-submission)
     )
@@ -265,6 +315,7 @@ def submit_proof(
         version=version,
         proof_kind=data.kind.value,
         change_notice_required=change_notice_required(planned, actual),
+        ngo_proof_late=ngo_proof_late(proof),
     )
     return proof
 
@@ -506,6 +557,25 @@ def _selected_for_audit(application: Application) -> bool:
     )
 
 
+def check_ngo_proof(reviewer: User, proof: ProofOfUse, *, on: date | None = None) -> None:
+    """R30: the authority has checked the NGO's proof of use attached to the municipality's
+    proof; the grant's own check (``mark_checked``) needs it first."""
+    _ensure_reviewer(reviewer)
+    if proof.ngo_share_cents <= 0 or proof.ngo_proof_received_on is None:
+        raise InvalidTransition("Zu diesem Verwendungsnachweis gehört kein Nachweis eines Dritten.")
+    if proof.ngo_proof_checked_on is not None:
+        raise InvalidTransition("Der Nachweis des Dritten ist bereits geprüft.")
+    proof.ngo_proof_checked_on = on or today()
+    record_event(
+        "ngo_proof_checked",
+        "proof_of_use",
+        proof.id,
+        actor_id=reviewer.id,
+        application_id=proof.application_id,
+        late=ngo_proof_late(proof),
+    )
+
+
 def mark_checked(
     reviewer: User,
     application: Application,
@@ -521,6 +591,12 @@ def mark_checked(
     proof = latest_proof(application)
     if proof is None:
         raise InvalidTransition("Es liegt kein Verwendungsnachweis vor.")
+    if proof.ngo_share_cents > 0 and proof.ngo_proof_checked_on is None:  # R30
+        raise DomainError(
+            "Bitte prüfen Sie zuerst den Verwendungsnachweis des Dritten (Weiterleitung, "
+            "Nr. 6.6 ANBest-K).",
+            field="final_eligible",
+        )
     transition(application, [Status.VN_COMPLETE, Status.VN_AUDIT], Status.VN_CHECKED)
     proof.status, proof.checked_on = ProofStatus.CHECKED, on
     new_grant = None
