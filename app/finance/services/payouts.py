@@ -24,6 +24,7 @@ from app.auth import services as auth_services
 from app.auth.models import Role, User
 from app.common import programme as fcfg
 from app.common.audit import record_event
+from app.common.dates import runs_longer_than
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.common.money import format_eur
@@ -88,7 +89,7 @@ def split_plan(
     first_year, last_year = years[0], years[-1]
     if grant < fcfg.REIMBURSEMENT_LIMIT_CENTS:  # R16
         return [PlannedInstalment(1, InstalmentKind.REIMBURSEMENT, 100, grant, last_year)]
-    long_running = (period_end - period_start).days > fcfg.SPLIT_MIN_DAYS
+    long_running = runs_longer_than(period_start, period_end, fcfg.SPLIT_MIN_MONTHS)
     if grant > fcfg.SPLIT_THRESHOLD_CENTS and long_running:  # R15
         shares = [
             (InstalmentKind.FIRST, 40, first_year),

@@ -21,7 +21,7 @@ from sqlalchemy import CursorResult, update
 from app.auth.models import Role, User
 from app.budget.services import commit_funds
 from app.common.audit import record_event
-from app.common.dates import add_months
+from app.common.dates import add_months, runs_longer_than
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.common.formatting import BERLIN
@@ -32,6 +32,7 @@ from app.common.programme import (
     NOTIFICATION_DAYS_AFTER_POSTING,
     REMEDY_PERIOD_MONTHS,
     REMEDY_TEXT,
+    SPLIT_MIN_MONTHS,
     SPLIT_THRESHOLD_CENTS,
     VN_MONTHS_AFTER_PERIOD,
 )
@@ -337,7 +338,7 @@ def default_years(grant_cents: int, start: date, end: date, approval_year: int) 
     first = grant_cents * 40 // 100
     years[first_year] = first
     rest = grant_cents - first
-    long_running = (end - start).days > 365
+    long_running = runs_longer_than(start, end, SPLIT_MIN_MONTHS)  # R15, as in the payout plan
     if grant_cents > SPLIT_THRESHOLD_CENTS and long_running:
         interim = grant_cents * 25 // 100
         interim_year = min(first_year + 1, last_year)
