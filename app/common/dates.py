@@ -8,7 +8,7 @@ Use ``legal_date`` for any date that has legal effect (window, 42-day rule, dead
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from app.common.db import BERLIN, as_utc, today
 
@@ -27,3 +27,21 @@ def legal_date(moment: datetime | None = None) -> date:
     if aware is None:
         return today()
     return aware.astimezone(BERLIN).date()
+
+
+def last_day_of_period(start: date, months: int) -> date:
+    """The last day of a period of ``months`` calendar months beginning on ``start`` (the start
+    day counts, § 187 (2), § 188 (2) BGB): the day before the corresponding day, or the month's
+    last day if that month has no corresponding day (§ 188 (3) BGB: 29.02.2028 + 1 year ends on
+    28.02.2029)."""
+    corresponding = add_months(start, months)
+    if corresponding.day != start.day:  # clamped: no corresponding day in that month
+        return corresponding
+    return corresponding - timedelta(days=1)
+
+
+def runs_longer_than(start: date, end: date, months: int) -> bool:
+    """A period from ``start`` to ``end`` (both days included) runs longer than ``months``
+    calendar months — counted in the calendar, not as 365 days (01.01.2027–01.01.2028 is more
+    than a year, the leap year 01.01.–31.12.2028 is exactly one)."""
+    return end > last_day_of_period(start, months)

@@ -87,9 +87,10 @@ REMEDY_TEXT = (
 # --- payouts (R14–R17, R31/R32) ------------------------------------------------------------------
 
 #: R15 — a 25 % interim instalment if the grant exceeds 150,000 EUR and runs longer than a year
-#: (VVK 7.2).
+#: (VVK 7.2: "mehr als ein Jahr"); the year is a calendar period with both ends of the
+#: Bewilligungszeitraum included (RULES.md §13.10), not 365 days.
 SPLIT_THRESHOLD_CENTS = 15_000_000
-SPLIT_MIN_DAYS = 365
+SPLIT_MIN_MONTHS = 12
 #: R16 — grants below 20,000 EUR for single projects use the Erstattungsverfahren (RL VI.6).
 REIMBURSEMENT_LIMIT_CENTS = 2_000_000
 #: R17 — partial/advance payments of at least 10,000 EUR (VVK 7.5). RULES.md §13.8: until
@@ -112,6 +113,9 @@ RECALC_THRESHOLD_CENTS = 50_000
 #: R23 — a reduction of more than 7.5 % or 10,000 EUR must have been reported (ANBK 5.1).
 CHANGE_NOTICE_BP = 750
 CHANGE_NOTICE_CENTS = 1_000_000
+#: R30 — an NGO receiving passed-on funds proves their use within six months after the purpose
+#: is fulfilled, at the latest six months after the grant period (ANBK 6.6; VwV Anl. 2 Nr. 6.1).
+NGO_PROOF_MONTHS = 6
 #: R25 — at least half of the proofs received per year are drawn for in-depth audit.
 AUDIT_SHARE_BP = 5000
 #: R29 — eight weeks to cure missing publicity (§ 44a SäHO).

@@ -305,6 +305,12 @@ class DecisionForm(FlaskForm):
         validators=[InputRequired(_l("Bitte geben Sie die Beträge je Haushaltsjahr an."))],
     )
     late_accepted = BooleanField(_l("Begründung der verspäteten Antragstellung wird anerkannt"))
+    pass_through_allowed = BooleanField(
+        _l("Weiterleitung der Zuwendung an einen Dritten (Verein) ist erlaubt (RL III)")
+    )
+    pass_through_recipient = StringField(
+        _l("Empfänger der Weiterleitung"), validators=[Optional(), Length(max=200)]
+    )
 
 
 class DecideForm(FlaskForm):

@@ -464,6 +464,7 @@ class Decision(TimestampMixin, Model):
     anbest_version: Mapped[str] = mapped_column(String(100))
     late_accepted: Mapped[bool] = mapped_column(default=False)
     pass_through_allowed: Mapped[bool] = mapped_column(default=False)  # R30 (RL III)
+    pass_through_recipient: Mapped[str] = mapped_column(String(200), default="")  # R30: the NGO
     prepared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None]

@@ -260,6 +260,8 @@ def _decision_form(application: Application) -> DecisionForm:
             vn_deadline=existing.vn_deadline,
             years={y.year: y.amount_cents for y in existing.years},
             late_accepted=existing.late_accepted,
+            pass_through_allowed=existing.pass_through_allowed,
+            pass_through_recipient=existing.pass_through_recipient,
         )
     else:
         data = review.proposal(application, today().year)
@@ -276,6 +278,8 @@ def _decision_form(application: Application) -> DecisionForm:
         vn_deadline=data.vn_deadline,
         years=dict(data.years),
         late_accepted=data.late_accepted,
+        pass_through_allowed=data.pass_through_allowed,
+        pass_through_recipient=data.pass_through_recipient,
     )
 
 
@@ -299,6 +303,8 @@ def prepare_decision(application_id: int) -> ResponseReturnValue:
             vn_deadline=cast(date, form.vn_deadline.data),
             years=cast(dict[int, int], form.years.data),
             late_accepted=bool(form.late_accepted.data),
+            pass_through_allowed=bool(form.pass_through_allowed.data),
+            pass_through_recipient=form.pass_through_recipient.data or "",
         )
         try:
             review.prepare_decision(_user(), application, data)

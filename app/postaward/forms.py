@@ -16,6 +16,18 @@ class StartForm(FlaskForm):
     )
 
 
+class WithdrawGrantForm(FlaskForm):
+    """T22: the recipient renounces the grant (Verzicht); the consequences must be confirmed."""
+
+    reason = TextAreaField(_l("Grund (optional)"), validators=[Optional(), Length(max=2000)])
+    confirm = BooleanField(
+        _l(
+            "Wir verzichten auf die Zuwendung. Offene Raten werden nicht mehr ausgezahlt; bereits "
+            "ausgezahlte Beträge erstatten wir mit Zinsen nach § 49a VwVfG."
+        )
+    )
+
+
 class FulfilledForm(FlaskForm):
     fulfilled_on = GermanDateField(
         _l("Zweck erfüllt am"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
@@ -43,6 +55,10 @@ class ProofForm(FlaskForm):
     actual_third_party = MoneyField(_l("Drittmittel (tatsächlich)"), validators=[Optional()])
     ngo_share = MoneyField(
         _l("An Dritte weitergeleitet (nur wenn der Bescheid es erlaubt)"), validators=[Optional()]
+    )
+    ngo_proof_received_on = GermanDateField(
+        _l("Verwendungsnachweis des Dritten (mit Belegliste) eingegangen am"),
+        validators=[Optional()],
     )
     publicity_confirmed = BooleanField(
         _l(

@@ -49,6 +49,11 @@ class ProofOfUse(TimestampMixin, Model):
     actual_own_cents: Mapped[Cents] = mapped_column(default=0)
     actual_third_party_cents: Mapped[Cents] = mapped_column(default=0)
     ngo_share_cents: Mapped[Cents] = mapped_column(default=0)  # R30: passed on to an NGO
+    # R30 (ANBK 6.6): the NGO's own proof of use (ANBest-P, with Belegliste), its six-month
+    # deadline, the day the municipality received it and the day the authority checked it.
+    ngo_proof_due_on: Mapped[date | None]
+    ngo_proof_received_on: Mapped[date | None]
+    ngo_proof_checked_on: Mapped[date | None]
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     check_due_on: Mapped[date]  # R18: completeness check within 30 days, restarts per version

@@ -14,7 +14,8 @@ from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.common.errors import DomainError
 from app.common.money import MoneyError, parse_eur
-from app.common.tx import refuse, transactional
+from app.common.tx import refuse, refuse_at, transactional
+from app.common.views import done, render_form
 from app.extensions import db
 from app.finance.services import adjust
 from app.grants import queries
@@ -29,10 +30,11 @@ from app.postaward.forms import (
     RevocationCheckForm,
     RevokeForm,
     StartForm,
+    WithdrawGrantForm,
 )
 from app.postaward.models import AuditSample, ProofKind, RevocationReason
 from app.postaward.services import proof as vn
-from app.postaward.services import revocation
+from app.postaward.services import revocation, withdrawal
 from app.postaward.services import start as start_service
 
 
@@ -98,6 +100,7 @@ def submit_proof(application_id: int) -> ResponseReturnValue:
                 actual_own_cents=form.actual_own.data or 0,
                 actual_third_party_cents=form.actual_third_party.data or 0,
                 ngo_share_cents=form.ngo_share.data or 0,
+                ngo_proof_received_on=form.ngo_proof_received_on.data,
             )
             try:
                 vn.submit_proof(_user(), application, data)
@@ -110,6 +113,37 @@ def submit_proof(application_id: int) -> ResponseReturnValue:
     return render_template(
         "postaward/proof_form.html", app=application, form=form, line_errors=line_errors, raw=raw
     ), (422 if failed else 200)
+
+
+@bp.route("/antraege/<int:application_id>/verzicht", methods=["GET", "POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def withdraw_grant(application_id: int) -> ResponseReturnValue:
+    """T22: the recipient renounces the grant after a confirmation."""
+    application = _load(application_id)
+    form = WithdrawGrantForm()
+    if form.validate_on_submit():
+        try:
+            withdrawal.withdraw_grant(
+                _user(),
+                application,
+                reason=form.reason.data or "",
+                confirmed=bool(form.confirm.data),
+            )
+        except DomainError as exc:
+            refuse_at(getattr(form, exc.field or "confirm", form.confirm), exc)
+        else:
+            return done(
+                _("Sie haben auf die Zuwendung verzichtet."),
+                url_for("grants.detail", application_id=application.id),
+            )
+    return render_form(
+        "postaward/withdraw.html",
+        form,
+        app=application,
+        form=form,
+        paid=revocation.paid_out_cents(application),
+    )
 
 
 @bp.route("/antraege/<int:application_id>/oeffentlichkeit", methods=["POST"])
@@ -162,7 +196,7 @@ def proof_review(application_id: int) -> ResponseReturnValue:
 @role_required(Role.REVIEWER, Role.APPROVER)
 @transactional
 def proof_action(application_id: int, action: str) -> ResponseReturnValue:
-    if action not in ("vollstaendig", "unvollstaendig", "geprueft"):
+    if action not in ("vollstaendig", "unvollstaendig", "dritter", "geprueft"):
         abort(404)
     application = _load(application_id)
     proof = vn.latest_proof(application)
@@ -173,6 +207,8 @@ def proof_action(application_id: int, action: str) -> ResponseReturnValue:
     try:
         if action == "vollstaendig":
             vn.mark_complete(_user(), proof)
+        elif action == "dritter":
+            vn.check_ngo_proof(_user(), proof)
         elif action == "unvollstaendig":
             note_form.validate_on_submit()
             vn.mark_incomplete(_user(), proof, note_form.note.data or "")

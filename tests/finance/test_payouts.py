@@ -251,3 +251,40 @@ def test_R12_commitment_per_year_equals_the_instalments_after_approval_and_reduc
     db.session.expire_all()
     assert committed_plan(application.id) == _planned_per_year(application.id)
     assert sum(committed_plan(application.id).values()) == grant * 6 // 10
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "split"),
+    [
+        (date(2027, 1, 1), date(2028, 1, 1), True),  # 366 days incl. both ends: more than a year
+        (date(2027, 1, 1), date(2027, 12, 31), False),  # exactly one year (365 days)
+        (date(2028, 1, 1), date(2028, 12, 31), False),  # exactly one leap year (366 days)
+        (date(2028, 1, 1), date(2029, 1, 1), True),
+        (date(2027, 3, 1), date(2028, 2, 29), False),  # one year across 29.02.
+        (date(2027, 3, 1), date(2028, 3, 1), True),
+        (date(2028, 2, 29), date(2029, 2, 28), False),  # § 188 (3) BGB: ends on 28.02.
+        (date(2028, 2, 29), date(2029, 3, 1), True),
+    ],
+)
+def test_R15_more_than_one_year_is_counted_in_calendar_years_with_the_end_day(start, end, split):
+    plan = payouts.split_plan(16_000_000, start, end, [start.year, start.year + 1])
+    assert (InstalmentKind.INTERIM in {p.kind for p in plan}) is split
+
+
+@pytest.mark.parametrize(("grant", "split"), [(15_000_000, False), (15_000_001, True)])
+def test_R15_threshold_150000_eur_is_exclusive(grant, split):
+    plan = payouts.split_plan(grant, date(2027, 1, 1), date(2028, 1, 1), [2027, 2028, 2029])
+    assert (InstalmentKind.INTERIM in {p.kind for p in plan}) is split
+
+
+def test_R15_leap_period_2027_2028_plans_the_interim_year_at_approval(people):
+    application = approved_grant(
+        people["applicant"], grant_cents=16_000_000, period_end=date(2028, 1, 1)
+    )
+    plan = queries.instalments_of(application.id)
+    assert [(i.kind, i.amount_cents) for i in plan] == [
+        (InstalmentKind.FIRST, 6_400_000),
+        (InstalmentKind.INTERIM, 4_000_000),
+        (InstalmentKind.AFTER_VN, 4_000_000),
+        (InstalmentKind.FINAL, 1_600_000),
+    ]

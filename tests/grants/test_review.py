@@ -539,3 +539,29 @@ def test_R12_approval_refuses_years_that_differ_from_the_payout_plan(people, sub
     with pytest.raises(review.DecisionInvalid, match="R12"):
         review.approve(people["approver"], decision, now=APPROVAL_TIME)
     assert submitted.status is Status.IN_REVIEW
+
+
+def test_R30_reviewer_allows_pass_through_in_the_decision_with_the_ngo_named(people, submitted):
+    review.start_review(people["reviewer"], submitted)
+    with pytest.raises(review.DecisionInvalid, match="Weiterleitung") as err:
+        review.prepare_decision(
+            people["reviewer"], submitted, _input(submitted, pass_through_allowed=True)
+        )
+    assert err.value.field == "pass_through_recipient"
+    with pytest.raises(review.DecisionInvalid, match="Weiterleitung"):
+        review.prepare_decision(
+            people["reviewer"],
+            submitted,
+            _input(submitted, pass_through_recipient="Präventionsverein Zittau e. V."),
+        )
+    decision = review.prepare_decision(
+        people["reviewer"],
+        submitted,
+        _input(
+            submitted,
+            pass_through_allowed=True,
+            pass_through_recipient=" Präventionsverein Zittau e. V. ",
+        ),
+    )
+    assert decision.pass_through_allowed
+    assert decision.pass_through_recipient == "Präventionsverein Zittau e. V."

@@ -37,6 +37,8 @@ def test_queue_and_review_page_render_for_reviewer(reviewer_client, app):
     assert reviewer_client.post(f"/pruefung/{app_id}/uebernehmen").status_code == 302
     form = reviewer_client.get(f"/pruefung/{app_id}/entscheidung")
     assert form.status_code == 200 and "Beträge je Haushaltsjahr" in form.get_data(as_text=True)
+    assert 'name="pass_through_allowed"' in form.get_data(as_text=True)  # R30
+    assert 'name="pass_through_recipient"' in form.get_data(as_text=True)
 
 
 def test_applicant_cannot_open_review_pages(applicant_client, app):

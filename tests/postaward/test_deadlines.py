@@ -575,3 +575,24 @@ def test_task_page_uses_a_constant_number_of_statements(
         assert "Erinnerung 5" in html or "Prüfung 5" in html
         many.append(len(seen))
     assert many == few, (few, many)
+
+
+def test_T19_deadline_job_closes_a_checked_and_settled_grant_as_safety_net(people):
+    application = _running(people["applicant"])
+    _proof(application, status=ProofStatus.CHECKED)
+    _set_status(application, Status.VN_CHECKED)
+    for instalment in db.session.execute(
+        sa.select(Instalment).where(Instalment.application_id == application.id)
+    ).scalars():
+        instalment.status = InstalmentStatus.PAID
+    db.session.flush()
+    run_deadlines(date(2028, 1, 1))
+    db.session.refresh(application)
+    assert application.status is Status.CLOSED
+    run_deadlines(date(2028, 1, 2))  # idempotent
+    open_one = _running(people["other"])
+    _proof(open_one, status=ProofStatus.CHECKED)
+    _set_status(open_one, Status.VN_CHECKED)
+    run_deadlines(date(2028, 1, 3))
+    db.session.refresh(open_one)
+    assert open_one.status is Status.VN_CHECKED  # instalments still open

@@ -173,11 +173,59 @@ def test_R30_pass_through_needs_permission_in_the_bescheid(people):
         vn.submit_proof(
             people["applicant"], application, _input(application, ngo_share_cents=100_000)
         )
-    vn.approved_decision(application).pass_through_allowed = True
+    _allow_pass_through(application)
     proof = vn.submit_proof(
-        people["applicant"], application, _input(application, ngo_share_cents=100_000)
+        people["applicant"],
+        application,
+        _input(application, ngo_share_cents=100_000, ngo_proof_received_on=date(2026, 11, 20)),
     )
     assert proof.ngo_share_cents == 100_000
+
+
+def _allow_pass_through(application):
+    decision = vn.approved_decision(application)
+    decision.pass_through_allowed = True
+    decision.pass_through_recipient = "Präventionsverein Zittau e. V."
+
+
+def test_R30_ngo_proof_must_be_attached_and_its_6_month_deadline_is_recorded(people):
+    application = _due(_running(people), people)  # purpose fulfilled 10.11.2026
+    _allow_pass_through(application)
+    with pytest.raises(DomainError, match="Verwendungsnachweis des Dritten") as err:
+        vn.submit_proof(
+            people["applicant"], application, _input(application, ngo_share_cents=100_000)
+        )
+    assert err.value.field == "ngo_proof_received_on"
+    decision = vn.approved_decision(application)
+    # 6 months after purpose fulfilled (10.05.2027), at most 6 months after the period (30.06.2028)
+    assert vn.ngo_proof_due_date(decision, date(2026, 11, 10)) == date(2027, 5, 10)
+    assert vn.ngo_proof_due_date(decision, date(2028, 6, 1)) == date(2028, 6, 30)
+    late = vn.submit_proof(
+        people["applicant"],
+        application,
+        _input(application, ngo_share_cents=100_000, ngo_proof_received_on=date(2026, 11, 30)),
+    )
+    assert late.ngo_proof_due_on == date(2027, 5, 10) and not vn.ngo_proof_late(late)
+    late.ngo_proof_received_on = date(2027, 5, 11)
+    assert vn.ngo_proof_late(late)
+
+
+def test_R30_ngo_proof_is_checked_before_the_grants_own_proof_check(people):
+    application = _due(_running(people), people)
+    _allow_pass_through(application)
+    proof = vn.submit_proof(
+        people["applicant"],
+        application,
+        _input(application, ngo_share_cents=100_000, ngo_proof_received_on=date(2026, 11, 20)),
+    )
+    vn.mark_complete(people["reviewer"], proof)
+    with pytest.raises(DomainError, match="Dritten"):
+        vn.mark_checked(people["reviewer"], application)
+    assert application.status is Status.VN_COMPLETE
+    vn.check_ngo_proof(people["reviewer"], proof, on=date(2026, 12, 1))
+    assert proof.ngo_proof_checked_on == date(2026, 12, 1)
+    vn.mark_checked(people["reviewer"], application)
+    assert application.status is Status.VN_CHECKED
 
 
 def test_full_life_approved_paid_proven_checked_closed(people):
@@ -211,3 +259,181 @@ def test_submit_refused_in_wrong_state_or_without_report(people):
     _due(application, people)
     with pytest.raises(DomainError, match="Sachbericht"):
         vn.submit_proof(people["applicant"], application, _input(application, report=" "))
+
+
+def _pay(people, instalment, key):
+    order = payouts.prepare_order(people["finance"], instalment, idempotency_key=key * 32)
+    payouts.release_order(people["finance2"], order)
+    settlement.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
+
+
+def test_R16_standard_grant_cannot_file_a_partial_proof(people):
+    application = _running(people)  # 40.000 €: 40/50/10, not Erstattungsverfahren
+    with pytest.raises(DomainError, match="Teil-Verwendungsnachweis"):
+        vn.submit_proof(
+            people["applicant"], application, _input(application, kind=ProofKind.PARTIAL)
+        )
+    assert application.status is Status.RUNNING
+
+
+def test_R18_provisional_proof_releases_neither_the_50_nor_the_final_10_percent(people):
+    application = _running(people)
+    proof = vn.submit_proof(
+        people["applicant"], application, _input(application, kind=ProofKind.PROVISIONAL)
+    )
+    vn.mark_complete(people["reviewer"], proof)
+    vn.mark_checked(people["reviewer"], application)
+    db.session.expire_all()
+    kinds = {i.kind: i.status for i in fq.instalments_of(application.id)}
+    assert kinds[InstalmentKind.AFTER_VN] is InstalmentStatus.PLANNED
+    assert kinds[InstalmentKind.FINAL] is InstalmentStatus.PLANNED
+    # the final proof follows and releases the 50 % on completeness, the 10 % on its check
+    final = vn.submit_proof(people["applicant"], application, _input(application))
+    assert application.status is Status.VN_RECEIVED
+    vn.mark_complete(people["reviewer"], final)
+    db.session.expire_all()
+    kinds = {i.kind: i.status for i in fq.instalments_of(application.id)}
+    assert kinds[InstalmentKind.AFTER_VN] is InstalmentStatus.DUE
+    assert kinds[InstalmentKind.FINAL] is InstalmentStatus.PLANNED
+    vn.mark_checked(people["reviewer"], application)
+    db.session.expire_all()
+    assert fq.instalments_of(application.id)[2].status is InstalmentStatus.DUE
+
+
+def test_R18_grant_is_never_closed_without_a_checked_final_proof(people):
+    application = _running(people, grant_cents=1_500_000)  # Erstattungsverfahren
+    proof = vn.submit_proof(
+        people["applicant"], application, _input(application, kind=ProofKind.PARTIAL)
+    )
+    vn.mark_complete(people["reviewer"], proof)
+    vn.mark_checked(people["reviewer"], application)
+    db.session.expire_all()
+    _pay(people, fq.instalments_of(application.id)[0], "r")
+    db.session.refresh(application)
+    assert application.status is Status.VN_CHECKED  # only a partial proof so far
+    assert not vn.close_if_settled(application)
+    final = vn.submit_proof(people["applicant"], application, _input(application))
+    vn.mark_complete(people["reviewer"], final)
+    vn.mark_checked(people["reviewer"], application)
+    db.session.refresh(application)
+    assert application.status is Status.CLOSED
+
+
+def _checked_with_reduction(people):
+    """40.000 € grant, 16.000 € + 20.000 € paid; the check finds 45.000 € eligible instead of
+    50.000 €: 80 % → 36.000 €, so the final 4.000 € instalment is cancelled."""
+    application = _running(people)
+    _pay(people, fq.instalments_of(application.id)[0], "a")
+    _due(application, people)
+    proof = vn.submit_proof(people["applicant"], application, _input(application))
+    vn.mark_complete(people["reviewer"], proof)
+    db.session.expire_all()
+    _pay(people, fq.instalments_of(application.id)[1], "b")
+    vn.mark_checked(people["reviewer"], application, final_eligible_cents=4_500_000)
+    db.session.expire_all()
+    assert fq.instalments_of(application.id)[2].status is InstalmentStatus.CANCELLED
+    return application
+
+
+def test_T19_grant_whose_final_instalment_was_cancelled_by_the_reduction_closes(people):
+    application = _checked_with_reduction(people)
+    db.session.refresh(application)
+    assert application.status is Status.CLOSED
+
+
+def _complete_proofs(people, keys):
+    apps = []
+    for ags in keys:
+        applicant = factories.create_user("applicant", ags=ags)
+        group = {**people, "applicant": applicant}
+        application = _due(_running(group), group)
+        proof = vn.submit_proof(applicant, application, _input(application))
+        vn.mark_complete(people["reviewer"], proof)
+        apps.append(application)
+    return apps
+
+
+def test_R25_sample_covers_proofs_checked_before_the_draw(people):
+    apps = _complete_proofs(people, ("14626610", "14628270", "14523320", "14612000"))
+    vn.mark_checked(people["reviewer"], apps[0])  # checked before the yearly draw
+    year = vn.latest_proof(apps[0]).submitted_at.year
+    sample = vn.draw_audit_sample(people["reviewer"], year, seed="fixed-seed")
+    assert sample.population == 4 and sample.selected == 2
+    selected = [a for a in apps if vn.latest_proof(a).audit_selected]
+    assert len(selected) == 2
+    for application in selected:  # a checked one keeps its status; the flag asks for the audit
+        assert application.status in (Status.VN_AUDIT, Status.VN_CHECKED, Status.CLOSED)
+
+
+def test_R25_seed_is_random_not_derived_from_year_and_date(people):
+    import hashlib
+
+    from app.common.db import today
+
+    apps = _complete_proofs(people, ("14626610",))
+    year = vn.latest_proof(apps[0]).submitted_at.year
+    sample = vn.draw_audit_sample(people["reviewer"], year)
+    guessable = hashlib.sha256(f"{year}-{today()}".encode()).hexdigest()[:16]
+    assert sample.seed != guessable and len(sample.seed) == 32
+    int(sample.seed, 16)  # hex, stored for reproducing the draw
+
+
+@pytest.mark.parametrize(
+    ("population", "size"), [(0, 0), (1, 1), (2, 1), (3, 2), (4, 2), (5, 3), (10, 5), (11, 6)]
+)
+def test_R25_sample_size_is_at_least_half_never_more_than_needed(population, size):
+    assert vn.audit_sample_size(population) == size
+
+
+def test_R25_proof_drawn_during_the_completeness_check_is_audited_once_complete(people):
+    application = _due(_running(people), people)
+    proof = vn.submit_proof(people["applicant"], application, _input(application))
+    sample = vn.draw_audit_sample(people["reviewer"], proof.submitted_at.year, seed="s")
+    assert sample.population == 1 and sample.selected == 1
+    assert application.status is Status.VN_RECEIVED
+    vn.mark_complete(people["reviewer"], proof)
+    assert application.status is Status.VN_AUDIT
+
+
+def test_R30_pass_through_over_http_ngo_proof_then_check(app, applicant_client, reviewer_client):
+    from app.auth.models import User
+    from app.grants.models import Application
+
+    with app.app_context():
+        user = db.session.execute(
+            db.select(User).filter_by(email=applicant_client.user_email)
+        ).scalar_one()
+        group = {"applicant": user, "finance": factories.create_user("finance")}
+        application = _due(_running(group), group)
+        _allow_pass_through(application)
+        app_id = application.id
+        lines = {f"actual-{ln.id}": "" for ln in application.lines}
+        for ln in application.lines:
+            lines[f"actual-{ln.id}"] = f"{ln.amount_cents // 100},00"
+        db.session.commit()
+    url = f"/antraege/{app_id}/verwendungsnachweis"
+    form = applicant_client.get(url).get_data(as_text=True)
+    assert 'name="ngo_proof_received_on"' in form
+    data = {
+        "kind": "final",
+        "report": "Sachbericht",
+        "actual_own": "0,00",
+        "actual_third_party": "0,00",
+        "ngo_share": "1.000,00",
+        "publicity_confirmed": "y",
+        **lines,
+    }
+    refused = applicant_client.post(url, data=data)
+    assert refused.status_code == 422 and "Dritten" in refused.get_data(as_text=True)
+    ok = applicant_client.post(url, data={**data, "ngo_proof_received_on": "20.11.2026"})
+    assert ok.status_code == 302
+    base = f"/pruefung/{app_id}/verwendungsnachweis"
+    assert "Nachweis des Dritten" in reviewer_client.get(base).get_data(as_text=True)
+    assert reviewer_client.post(f"{base}/vollstaendig").status_code == 302
+    reviewer_client.post(f"{base}/geprueft", data={"final_eligible": ""})
+    with app.app_context():
+        assert db.session.get(Application, app_id).status is Status.VN_COMPLETE
+    assert reviewer_client.post(f"{base}/dritter").status_code == 302
+    reviewer_client.post(f"{base}/geprueft", data={"final_eligible": ""})
+    with app.app_context():
+        assert db.session.get(Application, app_id).status is Status.VN_CHECKED

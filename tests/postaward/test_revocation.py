@@ -180,3 +180,48 @@ def test_R27_missing_base_rate_is_a_clear_error_not_a_crash(people):
     _application, claim = _total_revocation(people)
     with pytest.raises(DomainError, match="Zinsen können nicht berechnet werden"):
         claims.interest_due(claim, date(2027, 3, 1))  # no rate for 2027 maintained yet
+
+
+def test_T21_total_revocation_with_nothing_paid_closes_the_grant(people):
+    application = approved_grant(people["applicant"])  # FINAL, nothing paid
+    revocation.open_check(
+        application,
+        reason=RevocationReason.NO_START,
+        facts_known_on=date(2026, 11, 20),
+        actor=people["reviewer"],
+    )
+    claim = revocation.revoke(
+        people["approver"],
+        application,
+        new_grant_cents=0,
+        reasons="Kein Projektbeginn",
+        effective_from=date(2026, 11, 5),
+        on=date(2026, 11, 24),
+    )
+    assert claim is None
+    assert application.status is Status.CLOSED
+    account = db.session.get(GrantAccount, application.id)
+    assert account.granted_cents == 0
+    assert ledger.balance(ledger.committed_account(account.kassenzeichen)) == 0
+
+
+def test_T21_partial_revocation_without_overpayment_returns_to_the_running_grant(people):
+    application = _paid_first(people)  # 16.000 € of 40.000 € paid
+    revocation.open_check(
+        application,
+        reason=RevocationReason.OTHER,
+        facts_known_on=date(2026, 11, 20),
+        actor=people["reviewer"],
+    )
+    claim = revocation.revoke(
+        people["approver"],
+        application,
+        new_grant_cents=3_000_000,
+        reasons="Teilwiderruf",
+        effective_from=date(2026, 11, 5),
+        on=date(2026, 11, 24),
+    )
+    assert claim is None
+    assert application.status is Status.RUNNING  # nothing to recover: the grant runs on
+    assert revocation.open_case(application) is None
+    assert db.session.get(GrantAccount, application.id).granted_cents == 3_000_000

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +25,7 @@ from app.auth import services as auth_services
 from app.auth.models import Role, User
 from app.common import programme as fcfg
 from app.common.audit import record_event
+from app.common.dates import runs_longer_than
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.common.money import format_eur
@@ -89,7 +90,7 @@ def split_plan(
     first_year, last_year = years[0], years[-1]
     if grant < fcfg.REIMBURSEMENT_LIMIT_CENTS:  # R16
         return [PlannedInstalment(1, InstalmentKind.REIMBURSEMENT, 100, grant, last_year)]
-    long_running = (period_end - period_start).days > fcfg.SPLIT_MIN_DAYS
+    long_running = runs_longer_than(period_start, period_end, fcfg.SPLIT_MIN_MONTHS)
     if grant > fcfg.SPLIT_THRESHOLD_CENTS and long_running:  # R15
         shares = [
             (InstalmentKind.FIRST, 40, first_year),
@@ -331,8 +332,6 @@ def current_account(organisation_id: int) -> BankAccount | None:
 def _end_to_end_id(kassenzeichen: str, instalment: Instalment) -> str:
     """R31: ``<KZ>-R<n>``; a re-issued order (after a cancellation or a returned transfer) gets
     ``-2``, ``-3`` … so that no EndToEndId is ever used for two transfers."""
-    from sqlalchemy import func
-
     earlier = db.session.execute(
         db.select(func.count())
         .select_from(PayoutOrder)
@@ -550,6 +549,79 @@ def cancel_order(finance: User, order: PayoutOrder, reason: str) -> None:
         actor_id=finance.id,
         reason=reason.strip(),
     )
+
+
+def cancel_unsent_orders(actor: User, application_id: int, reason: str) -> int:
+    """Cancel every order of the grant that has not gone to the bank (prepared, or released but
+    not in a payment run): released ones are reversed in the ledger, their instalments become
+    due again (a following reduction cancels them) and the R20 counter is recomputed. Guarded
+    per order, so a payment run taking an order at the same time wins and the order stays paid.
+    Returns how many were cancelled. Used when the recipient renounces the grant (T22)."""
+    orders = (
+        db.session.execute(
+            db.select(PayoutOrder)
+            .where(
+                PayoutOrder.application_id == application_id,
+                PayoutOrder.status.in_([OrderStatus.PREPARED, OrderStatus.RELEASED]),
+                PayoutOrder.payment_run_id.is_(None),
+            )
+            .order_by(PayoutOrder.id)
+        )
+        .scalars()
+        .all()
+    )
+    cancelled = 0
+    for order in orders:
+        was_released = order.status is OrderStatus.RELEASED
+        result = db.session.execute(
+            update(PayoutOrder)
+            .where(
+                PayoutOrder.id == order.id,
+                PayoutOrder.status == order.status,
+                PayoutOrder.payment_run_id.is_(None),
+            )
+            .values(status=OrderStatus.CANCELLED, note=reason)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) != 1:
+            continue
+        cancelled += 1
+        db.session.execute(
+            update(Instalment)
+            .where(Instalment.id == order.instalment_id)
+            .values(status=InstalmentStatus.DUE)
+            .execution_options(synchronize_session=False)
+        )
+        if was_released:
+            entry = db.session.execute(
+                db.select(ledger.JournalEntry).where(
+                    ledger.JournalEntry.idempotency_key == f"payout-{order.id}"
+                )
+            ).scalar_one()
+            ledger.post_reversal(entry, posting_date=today(), reason=reason, actor_id=actor.id)
+        record_event(
+            "payout_order_cancelled", "payout_order", order.id, actor_id=actor.id, reason=reason
+        )
+    ordered = db.session.execute(
+        db.select(func.coalesce(func.sum(PayoutOrder.amount_cents), 0)).where(
+            PayoutOrder.application_id == application_id,
+            PayoutOrder.status.in_(
+                [
+                    OrderStatus.PREPARED,
+                    OrderStatus.RELEASED,
+                    OrderStatus.IN_RUN,
+                    OrderStatus.RECONCILED,
+                ]
+            ),
+        )
+    ).scalar_one()
+    db.session.execute(
+        update(GrantAccount)
+        .where(GrantAccount.application_id == application_id)
+        .values(ordered_cents=ordered)
+        .execution_options(synchronize_session=False)
+    )
+    return cancelled
 
 
 # --- payment runs --------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy import CursorResult, update
 from app.auth.models import Role, User
 from app.budget.services import commit_funds
 from app.common.audit import record_event
-from app.common.dates import add_months, legal_date
+from app.common.dates import add_months, legal_date, runs_longer_than
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.common.money import format_eur
@@ -33,7 +33,7 @@ from app.common.programme import (
     REMEDY_PERIOD_MONTHS,
     REMEDY_TEXT,
     SMALL_GRANT_LIMIT_CENTS,
-    SPLIT_MIN_DAYS,
+    SPLIT_MIN_MONTHS,
     SPLIT_THRESHOLD_CENTS,
     VN_MONTHS_AFTER_PERIOD,
 )
@@ -331,6 +331,8 @@ class DecisionInput:
     vn_deadline: date
     years: Mapping[int, int]
     late_accepted: bool = False
+    pass_through_allowed: bool = False  # R30 (RL III): the Bescheid allows passing funds on
+    pass_through_recipient: str = ""  # R30: the NGO that receives them
 
 
 def default_years(grant_cents: int, start: date, end: date, approval_year: int) -> dict[int, int]:
@@ -339,7 +341,7 @@ def default_years(grant_cents: int, start: date, end: date, approval_year: int) 
     first_year = max(start.year, approval_year)
     last_year = max(end.year + 1, first_year)
     candidates = {first_year, last_year}
-    if grant_cents > SPLIT_THRESHOLD_CENTS and (end - start).days > SPLIT_MIN_DAYS:
+    if grant_cents > SPLIT_THRESHOLD_CENTS and runs_longer_than(start, end, SPLIT_MIN_MONTHS):
         candidates.add(min(first_year + 1, last_year))  # the interim instalment's year (R15)
     # R12: the amounts per year are exactly what the payout plan pays in each of these years.
     return planned_by_year(split_plan(grant_cents, start, end, sorted(candidates)))
@@ -482,6 +484,7 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
             f"spätestens am {latest_vn:%d.%m.%Y} liegen (R21).",
             field="vn_deadline",
         )
+    check_r30_pass_through(data.pass_through_allowed, data.pass_through_recipient)
     if any(year < approval_year for year in data.years):
         raise DecisionInvalid(
             "Auszahlungsjahre dürfen nicht vor dem Bewilligungsjahr liegen.", field="years"
@@ -503,6 +506,25 @@ def _check_r12(grant: int, start: date, end: date, years: Mapping[int, int]) -> 
         check_r12_years_match_plan(grant, start, end, years)
     except DomainError as exc:
         raise DecisionInvalid(exc.message, field="years", rule="R12") from exc
+
+
+def check_r30_pass_through(allowed: bool, recipient: str) -> None:
+    """R30 (RL III, ANBK 6.6): a pass-through to an NGO is only possible if the Bescheid allows
+    it; the Bescheid names the NGO, and a name without the permission is refused as ambiguous.
+
+    :raises DecisionInvalid: at ``pass_through_recipient``.
+    """
+    if allowed and not recipient.strip():
+        raise DecisionInvalid(
+            "Bitte nennen Sie den Dritten, an den die Weiterleitung erlaubt wird (R30).",
+            field="pass_through_recipient",
+        )
+    if recipient.strip() and not allowed:
+        raise DecisionInvalid(
+            "Ein Empfänger der Weiterleitung ist angegeben, die Weiterleitung aber nicht "
+            "erlaubt (R30).",
+            field="pass_through_recipient",
+        )
 
 
 def open_decision(application: Application) -> Decision | None:
@@ -554,6 +576,10 @@ def prepare_decision(
     decision.vn_deadline = data.vn_deadline
     decision.anbest_version = ANBEST_VERSION
     decision.late_accepted = data.late_accepted
+    decision.pass_through_allowed = data.pass_through_allowed
+    decision.pass_through_recipient = (
+        data.pass_through_recipient.strip() if data.pass_through_allowed else ""
+    )
     _set_years(decision, data.years)
     db.session.flush()
     add_event(

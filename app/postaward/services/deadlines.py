@@ -17,6 +17,7 @@ tasks (``Notification``) and e-mails.
   5–15 % recovery proposal.
 * R26 — open revocation checks: warning at ten months, alert once the one-year decision period
   is over.
+* T19 — safety net: a VN_CHECKED grant with a checked final proof and no open instalment closes.
 
 Idempotent: every notification has a deterministic ``dedupe_key`` (unique in the database), mails
 are queued only together with a new notification, and every state change is guarded by the
@@ -72,6 +73,7 @@ from app.postaward.models import (
     RevocationReason,
 )
 from app.postaward.services import revocation
+from app.postaward.services.closing import close_if_settled
 from app.postaward.services.proof import vn_due_date
 
 logger = logging.getLogger(__name__)
@@ -121,6 +123,7 @@ class DeadlineReport:
     vn_due: list[str] = field(default_factory=list)  # references moved to VN_DUE (T11)
     revocation_checks: list[tuple[str, RevocationReason]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # state changed meanwhile
+    closed: list[str] = field(default_factory=list)  # references closed (T19 safety net)
 
     @property
     def total_notifications(self) -> int:
@@ -135,6 +138,9 @@ class DeadlineReport:
         out.append(f"  {len(self.revocation_checks)} Widerrufsprüfung(en) eröffnet")
         for reference, reason in self.revocation_checks:
             out.append(f"    {reference}: {REASON_LABELS.get(reason, reason.value)}")
+        out.append(f"  {len(self.closed)} Zuwendung(en) abgeschlossen (T19)")
+        for reference in self.closed:
+            out.append(f"    {reference}")
         out.append(f"  {self.total_notifications} neue Aufgabe(n)/Erinnerung(en)")
         for kind in sorted(self.notifications):
             out.append(f"    {kind}: {self.notifications[kind]}")
@@ -159,6 +165,7 @@ def run_deadlines(on: date) -> DeadlineReport:
     run.no_start()  # R24, T23
     run.publicity()  # R29
     run.revocation_deadlines()  # R26 last: also warns about checks opened in this run
+    run.settled()  # T19 safety net: checked grants whose money is settled close
     logger.info(
         "deadlines_run",
         extra={
@@ -566,6 +573,34 @@ class _Run:
                 f"{date_de(deadline)} (R26)."
             ),
         )
+
+    def settled(self) -> None:
+        """T19 (safety net): a checked grant with no open instalment closes, whatever step
+        settled its money (closing is otherwise tried where that happens)."""
+        open_instalment = (
+            db.select(Instalment.id)
+            .where(
+                Instalment.application_id == Application.id,
+                Instalment.status.not_in([InstalmentStatus.PAID, InstalmentStatus.CANCELLED]),
+            )
+            .exists()
+        )
+        applications = (
+            db.session.execute(
+                db.select(Application)
+                .where(Application.status == Status.VN_CHECKED, ~open_instalment)
+                .order_by(Application.id)
+            )
+            .scalars()
+            .all()
+        )
+        for application in applications:
+
+            def step(application: Application = application) -> None:
+                if close_if_settled(application):
+                    self.report.closed.append(_ref(application))
+
+            self._guarded(application, "T19", step)
 
     def _guarded(self, application: Application, what: str, step: Callable[[], None]) -> bool:
         """Run a state change in a savepoint; if the status changed meanwhile, skip it."""

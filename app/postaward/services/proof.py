@@ -7,11 +7,11 @@ No Flask request objects, no commits.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 import random
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,12 +29,13 @@ from app.common.programme import (
     CHANGE_NOTICE_CENTS,
     CHECK_DAYS,
     FINAL_PAYMENT_MONTHS,
+    NGO_PROOF_MONTHS,
     PUBLICITY_CURE_DAYS,
     RECALC_THRESHOLD_CENTS,
     VN_MONTHS_AFTER_PERIOD,
 )
 from app.extensions import db
-from app.finance.models import Instalment, InstalmentKind, InstalmentStatus
+from app.finance.models import Instalment, InstalmentKind
 from app.finance.services import adjust
 from app.finance.services.payouts import mark_due
 from app.grants import queries
@@ -57,6 +58,7 @@ from app.postaward.models import (
     ProofStatus,
 )
 from app.postaward.services import revocation
+from app.postaward.services.closing import close_if_settled
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +133,57 @@ class ProofInput:
     actual_own_cents: int
     actual_third_party_cents: int
     ngo_share_cents: int = 0
+    ngo_proof_received_on: date | None = None  # R30: the NGO's own proof reached the municipality
+
+
+def ngo_proof_due_date(decision: Decision, fulfilled_on: date) -> date:
+    """R30 (ANBK 6.6; VwV Anl. 2 Nr. 6.1): the NGO proves the use of passed-on funds within six
+    months after the purpose is fulfilled, at the latest six months after the grant period."""
+    return min(
+        add_months(fulfilled_on, NGO_PROOF_MONTHS),
+        add_months(decision.period_end, NGO_PROOF_MONTHS),
+    )
+
+
+def ngo_proof_late(proof: ProofOfUse) -> bool:
+    """R30: the NGO's proof reached the municipality after its six-month deadline."""
+    return (
+        proof.ngo_proof_due_on is not None
+        and proof.ngo_proof_received_on is not None
+        and proof.ngo_proof_received_on > proof.ngo_proof_due_on
+    )
+
+
+def _check_r30_pass_through(
+    decision: Decision, application: Application, data: ProofInput, on: date
+) -> date | None:
+    """R30 (RL III, ANBK 6.6): funds passed on only if the Bescheid allows it, and then the NGO's
+    own proof (ANBest-P, with Belegliste) is attached to the municipality's proof. Returns the
+    NGO's deadline (None without pass-through).
+
+    :raises DomainError: not allowed, NGO proof missing or dated in the future.
+    """
+    if data.ngo_share_cents <= 0:
+        return None
+    if not decision.pass_through_allowed:
+        raise DomainError(
+            "Der Zuwendungsbescheid erlaubt keine Weiterleitung an Dritte (RL III).",
+            field="ngo_share",
+        )
+    received = data.ngo_proof_received_on
+    if received is None:
+        raise DomainError(
+            f"Bitte fügen Sie den Verwendungsnachweis des Dritten "
+            f"({decision.pass_through_recipient}) mit Belegliste bei und geben Sie an, wann er "
+            "eingegangen ist (Nr. 6.6 ANBest-K).",
+            field="ngo_proof_received_on",
+        )
+    if received > on:
+        raise DomainError(
+            "Das Datum darf nicht in der Zukunft liegen.", field="ngo_proof_received_on"
+        )
+    fulfilled = application.purpose_fulfilled_on or min(on, decision.period_end)
+    return ngo_proof_due_date(decision, fulfilled)
 
 
 def change_notice_required(planned_cents: int, actual_cents: int) -> bool:
@@ -189,6 +242,16 @@ def submit_proof(
     allowed = [Status.VN_DUE, Status.VN_INCOMPLETE]
     if data.kind in (ProofKind.PARTIAL, ProofKind.PROVISIONAL):
         allowed.append(Status.RUNNING)
+    if data.kind is ProofKind.PARTIAL and not reimbursement_plan(application):  # R16
+        raise DomainError(
+            "Ein Teil-Verwendungsnachweis ist nur im Erstattungsverfahren möglich (RL VI.6); "
+            "bitte reichen Sie einen vorläufigen oder den abschließenden Verwendungsnachweis ein.",
+            field="kind",
+        )
+    earlier = latest_proof(application)
+    if data.kind is ProofKind.FINAL and earlier is not None and earlier.kind is not ProofKind.FINAL:
+        # R18: after a partial or provisional proof the final one is still owed.
+        allowed += [Status.VN_COMPLETE, Status.VN_CHECKED]
     if application.status not in allowed:
         raise InvalidTransition("Ein Verwendungsnachweis kann jetzt nicht eingereicht werden.")
     if not data.report.strip():
@@ -205,11 +268,7 @@ def submit_proof(
     ):
         raise DomainError("Beträge dürfen nicht negativ sein.", field="lines")
     decision = approved_decision(application)
-    if data.ngo_share_cents > 0 and not decision.pass_through_allowed:  # R30
-        raise DomainError(
-            "Der Zuwendungsbescheid erlaubt keine Weiterleitung an Dritte (RL III).",
-            field="ngo_share",
-        )
+    ngo_due = _check_r30_pass_through(decision, application, data, on)
     version = (
         int(
             db.session.execute(
@@ -231,6 +290,8 @@ def submit_proof(
         actual_own_cents=data.actual_own_cents,
         actual_third_party_cents=data.actual_third_party_cents,
         ngo_share_cents=data.ngo_share_cents,
+        ngo_proof_due_on=ngo_due,
+        ngo_proof_received_on=data.ngo_proof_received_on if ngo_due else None,
         submitted_by_id=user.id,
         check_due_on=on + timedelta(days=CHECK_DAYS),  # R18 (restarts on re-submission)
     )
@@ -254,8 +315,22 @@ def submit_proof(
         version=version,
         proof_kind=data.kind.value,
         change_notice_required=change_notice_required(planned, actual),
+        ngo_proof_late=ngo_proof_late(proof),
     )
     return proof
+
+
+def reimbursement_plan(application: Application) -> bool:
+    """R16: the grant is paid in the Erstattungsverfahren (a reimbursement instalment)."""
+    return (
+        db.session.execute(
+            db.select(Instalment.id).where(
+                Instalment.application_id == application.id,
+                Instalment.kind == InstalmentKind.REIMBURSEMENT,
+            )
+        ).first()
+        is not None
+    )
 
 
 def latest_proof(application: Application) -> ProofOfUse | None:
@@ -305,7 +380,14 @@ def mark_complete(reviewer: User, proof: ProofOfUse, *, on: date | None = None) 
     if not proof.publicity_confirmed:
         proof.publicity_cure_until = on + timedelta(days=PUBLICITY_CURE_DAYS)
     new_grant = recalculate(reviewer, application, proof)
-    mark_due(application, [InstalmentKind.AFTER_VN, InstalmentKind.REIMBURSEMENT])
+    # R16/R18: a partial or provisional proof releases only a reimbursement; the 50 % (25 %)
+    # after the VN needs the final proof of use complete.
+    kinds = [InstalmentKind.REIMBURSEMENT]
+    if proof.kind is ProofKind.FINAL:
+        kinds.append(InstalmentKind.AFTER_VN)
+    mark_due(application, kinds)
+    if _selected_for_audit(application):  # R25/T16: drawn before it was complete
+        transition(application, [Status.VN_COMPLETE], Status.VN_AUDIT)
     add_event(
         application,
         EventKind.VN_COMPLETE,
@@ -374,13 +456,15 @@ def recalculate(reviewer: User, application: Application, proof: ProofOfUse) -> 
 # --- audit sample (R25) and final check (T16–T18) ------------------------------------------------
 
 
-def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> AuditSample:
-    """R25: draw at least half of the complete proofs of ``year`` for in-depth audit, weighted by
-    amount and funding rate, with a random component (seeded; seed, weights and selection
-    are logged). Selected grants move to VN_AUDIT (T16)."""
-    _ensure_reviewer(user)
-    if db.session.execute(db.select(AuditSample.id).where(AuditSample.year == year)).first():
-        raise DomainError(f"Für {year} wurde die Stichprobe bereits gezogen.", field="year")
+def audit_sample_size(population: int) -> int:
+    """R25: at least half of the year's proofs (``AUDIT_SHARE_BP``), rounded up."""
+    return math.ceil(population * AUDIT_SHARE_BP / 10000)
+
+
+def _audit_population(year: int) -> list[tuple[ProofOfUse, Application, Decision]]:
+    """R25: every proof of use received in ``year`` — whatever has happened to it since
+    (complete, checked, closed or still in the completeness check) — one per grant (its latest
+    version of the year)."""
     rows = db.session.execute(
         db.select(ProofOfUse, Application, Decision)
         .join(Application, Application.id == ProofOfUse.application_id)
@@ -389,14 +473,32 @@ def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> Audi
             (Decision.application_id == Application.id)
             & (Decision.status == DecisionStatus.APPROVED),
         )
-        .where(
-            ProofOfUse.status == ProofStatus.COMPLETE,
-            Application.status == Status.VN_COMPLETE,
-            func.extract("year", ProofOfUse.submitted_at) == year,
-        )
+        .where(func.extract("year", ProofOfUse.submitted_at) == year)
+        .order_by(ProofOfUse.application_id, ProofOfUse.version)
     ).all()
-    seed = seed or hashlib.sha256(f"{year}-{today()}".encode()).hexdigest()[:16]
-    rng = random.Random(seed)  # noqa: S311 - audit draw, not cryptography; the seed is logged
+    latest: dict[int, tuple[ProofOfUse, Application, Decision]] = {}
+    for proof, application, decision in rows:
+        latest[application.id] = (proof, application, decision)
+    return list(latest.values())
+
+
+def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> AuditSample:
+    """R25: draw at least half of the proofs received in ``year`` for in-depth audit, weighted
+    by amount and funding rate, with a random component. The population is the whole year's,
+    including proofs already checked before the draw. The seed comes from ``secrets`` (not
+    guessable from public data) unless given to reproduce a draw; seed, weights and selection
+    are stored and logged.
+
+    Selected grants in VN_COMPLETE move to VN_AUDIT (T16); one still in the completeness check
+    goes to VN_AUDIT when it is complete; one already checked keeps its status and gets an
+    internal event asking for the in-depth audit (a lower final amount then follows via R22/T25).
+    """
+    _ensure_reviewer(user)
+    if db.session.execute(db.select(AuditSample.id).where(AuditSample.year == year)).first():
+        raise DomainError(f"Für {year} wurde die Stichprobe bereits gezogen.", field="year")
+    rows = _audit_population(year)
+    seed = seed or secrets.token_hex(16)
+    rng = random.Random(seed)  # noqa: S311 - reproducible draw from a secret, stored seed
     weights: dict[int, float] = {}
     keys: list[tuple[float, int]] = []
     for proof, _application, decision in rows:
@@ -404,13 +506,22 @@ def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> Audi
         weight = max(1.0, decision.grant_cents / 100_000) * max(0.1, decision.rate_bp / 10000)
         weights[proof.id] = round(weight, 4)
         keys.append((rng.random() ** (1.0 / weight), proof.id))  # Efraimidis–Spirakis
-    count = math.ceil(len(rows) * AUDIT_SHARE_BP / 10000)
+    count = audit_sample_size(len(rows))
     selected = {pid for _key, pid in sorted(keys, reverse=True)[:count]}
     for proof, application, _decision in rows:
-        if proof.id in selected:
-            proof.audit_selected = True
+        if proof.id not in selected:
+            continue
+        proof.audit_selected = True
+        if application.status is Status.VN_COMPLETE:
             transition(application, [Status.VN_COMPLETE], Status.VN_AUDIT)
-            add_event(application, EventKind.VN_AUDIT, user, internal=True, year=year)
+        add_event(
+            application,
+            EventKind.VN_AUDIT,
+            user,
+            internal=True,
+            year=year,
+            status_at_draw=application.status.value,
+        )
     sample = AuditSample(
         year=year,
         drawn_by_id=user.id,
@@ -434,6 +545,37 @@ def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> Audi
     return sample
 
 
+def _selected_for_audit(application: Application) -> bool:
+    """R25: a proof of this grant was drawn while still in the completeness check."""
+    return (
+        db.session.execute(
+            db.select(ProofOfUse.id).where(
+                ProofOfUse.application_id == application.id, ProofOfUse.audit_selected.is_(True)
+            )
+        ).first()
+        is not None
+    )
+
+
+def check_ngo_proof(reviewer: User, proof: ProofOfUse, *, on: date | None = None) -> None:
+    """R30: the authority has checked the NGO's proof of use attached to the municipality's
+    proof; the grant's own check (``mark_checked``) needs it first."""
+    _ensure_reviewer(reviewer)
+    if proof.ngo_share_cents <= 0 or proof.ngo_proof_received_on is None:
+        raise InvalidTransition("Zu diesem Verwendungsnachweis gehört kein Nachweis eines Dritten.")
+    if proof.ngo_proof_checked_on is not None:
+        raise InvalidTransition("Der Nachweis des Dritten ist bereits geprüft.")
+    proof.ngo_proof_checked_on = on or today()
+    record_event(
+        "ngo_proof_checked",
+        "proof_of_use",
+        proof.id,
+        actor_id=reviewer.id,
+        application_id=proof.application_id,
+        late=ngo_proof_late(proof),
+    )
+
+
 def mark_checked(
     reviewer: User,
     application: Application,
@@ -449,6 +591,12 @@ def mark_checked(
     proof = latest_proof(application)
     if proof is None:
         raise InvalidTransition("Es liegt kein Verwendungsnachweis vor.")
+    if proof.ngo_share_cents > 0 and proof.ngo_proof_checked_on is None:  # R30
+        raise DomainError(
+            "Bitte prüfen Sie zuerst den Verwendungsnachweis des Dritten (Weiterleitung, "
+            "Nr. 6.6 ANBest-K).",
+            field="final_eligible",
+        )
     transition(application, [Status.VN_COMPLETE, Status.VN_AUDIT], Status.VN_CHECKED)
     proof.status, proof.checked_on = ProofStatus.CHECKED, on
     new_grant = None
@@ -464,26 +612,8 @@ def mark_checked(
         if candidate < adjust.current_grant(application):
             revocation.reduce_grant(reviewer, application, candidate)
             new_grant = candidate
-    mark_due(application, [InstalmentKind.FINAL])
+    if proof.kind is ProofKind.FINAL:  # R18/R19: the last 10 % only after the final VN's check
+        mark_due(application, [InstalmentKind.FINAL])
     add_event(application, EventKind.VN_CHECKED, reviewer, on=on, new_grant_cents=new_grant)
+    close_if_settled(application)  # T19: the reduction may have cancelled the final instalment
     return new_grant
-
-
-def close_if_settled(application: Application) -> bool:
-    """T19: a checked grant whose instalments are all paid (or cancelled) is closed."""
-
-    if application.status is not Status.VN_CHECKED:
-        return False
-    open_count = db.session.execute(
-        db.select(func.count())
-        .select_from(Instalment)
-        .where(
-            Instalment.application_id == application.id,
-            Instalment.status.notin_([InstalmentStatus.PAID, InstalmentStatus.CANCELLED]),
-        )
-    ).scalar_one()
-    if open_count:
-        return False
-    transition(application, [Status.VN_CHECKED], Status.CLOSED)
-    add_event(application, EventKind.CLOSED, None)
-    return True

@@ -39,6 +39,7 @@ from app.finance.services import adjust, claims
 from app.grants.models import Application, EventKind, Status
 from app.grants.services.applications import add_event, notify_organisation, transition
 from app.postaward.models import RevocationCase, RevocationReason
+from app.postaward.services.closing import close_if_settled
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +203,6 @@ def revoke(
     paid = paid_out_cents(application)
     _cancel_open_orders(approver, application)
     reduce_grant(approver, application, new_grant_cents)  # may not open a nested check
-    transition(application, [Status.REVOCATION_CHECK], Status.RECOVERY)
     case.closed_on, case.outcome = on, "revoked"
     add_event(
         application,
@@ -214,7 +214,9 @@ def revoke(
     )
     principal = paid - new_grant_cents
     if principal <= 0:
+        _settle_without_claim(application, case, new_grant_cents)
         return None
+    transition(application, [Status.REVOCATION_CHECK], Status.RECOVERY)
     claim = claims.create_claim(
         approver,
         application,
@@ -229,6 +231,20 @@ def revoke(
     else:
         _notify_claim(application, claim)
     return claim
+
+
+def _settle_without_claim(
+    application: Application, case: RevocationCase, new_grant_cents: int
+) -> None:
+    """T21 with nothing to recover: a total revocation closes the grant at once; a partial one
+    returns it to the status the check interrupted (the rest of the grant is still paid out),
+    and a checked grant whose money is then settled closes (T19)."""
+    if new_grant_cents == 0:
+        transition(application, [Status.REVOCATION_CHECK], Status.CLOSED)
+        add_event(application, EventKind.CLOSED, None, message="Nichts zurückzufordern.")
+        return
+    transition(application, [Status.REVOCATION_CHECK], case.previous_status)
+    close_if_settled(application)
 
 
 def _cancel_open_orders(actor: User, application: Application) -> None:

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.finance.models import PaymentRun, PayoutOrder
 from app.finance.services import payouts, reconcile
 from app.grants.models import Application, Status
-from app.postaward.services.proof import close_if_settled
+from app.postaward.services.closing import close_if_settled
 from app.postaward.services.revocation import close_recovered
 
 
