@@ -76,6 +76,7 @@ __all__ = [
     "InterestResult",
     "Rate",
     "apply_thresholds",
+    "assess_total",
     "compute_interest",
     "dunning_waived",
     "enforcement_waived",
@@ -211,8 +212,9 @@ def _rate_table(rates: Sequence[Rate]) -> dict[date, int]:
     return table
 
 
-def _assess(total_cents: int, periods: tuple[InterestPeriod, ...]) -> InterestResult:
-    """R28 / VVK 8.8: charge only if the total interest exceeds 250 €."""
+def assess_total(total_cents: int, periods: tuple[InterestPeriod, ...] = ()) -> InterestResult:
+    """R28 / VVK 8.8: charge only if the total interest exceeds 250 € (also for a total summed
+    over several calculations, e.g. the segments between partial payments)."""
     if total_cents == 0:
         return InterestResult(0, periods, False, "Es sind keine Zinsen angefallen.")
     if total_cents <= INTEREST_MIN_CHARGE_CENTS:
@@ -289,7 +291,7 @@ def compute_interest(
         )
         cursor = stop
     result = tuple(periods)
-    return _assess(sum(p.interest_cents for p in result), result)
+    return assess_total(sum(p.interest_cents for p in result), result)
 
 
 def overdue_more_than_months(due_on: date, paid_on: date, months: int) -> bool:

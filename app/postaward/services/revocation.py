@@ -308,11 +308,14 @@ def reduce_grant(actor: User, application: Application, new_grant: int) -> int:
 
 def record_claim_payment(
     actor: User | None, claim: RecoveryClaim, *, paid_on: date, paid_cents: int
-) -> None:
-    """T21: the refund arrived (entered by finance): the money side is booked by
-    ``finance.services.claims``; a settled claim closes the grant."""
+) -> bool:
+    """T21: a refund arrived, in full or in part (entered by finance): the money side is booked
+    by ``finance.services.claims`` (costs → interest → principal, R27); a settled claim closes
+    the grant. Returns True when the claim is settled."""
     if claims.record_payment(actor, claim, paid_on=paid_on, paid_cents=paid_cents):
         close_recovered(actor, claim)
+        return True
+    return False
 
 
 def close_recovered(actor: User | None, claim: RecoveryClaim) -> None:
