@@ -119,7 +119,7 @@ def test_R28_small_recovery_within_vvk_8_7_is_not_raised(people):
     application = _paid_first(people)
     revocation.open_check(
         application,
-        reason=RevocationReason.OTHER,
+        reason=RevocationReason.RECALCULATION,
         facts_known_on=date(2026, 11, 20),
         actor=people["reviewer"],
     )
@@ -134,6 +134,48 @@ def test_R28_small_recovery_within_vvk_8_7_is_not_raised(people):
     )
     assert claim.status is ClaimStatus.WAIVED and claim.waiver_reason
     assert application.status is Status.CLOSED
+
+
+@pytest.mark.parametrize(
+    "reason", [RevocationReason.MISUSE, RevocationReason.WRONG_DATA, RevocationReason.OTHER]
+)
+def test_R28_small_amount_waiver_does_not_apply_to_misuse_or_wrong_data(people, reason):
+    application = _paid_first(people)
+    revocation.open_check(
+        application, reason=reason, facts_known_on=date(2026, 11, 20), actor=people["reviewer"]
+    )
+    # 500 € on a 40.000 € grant is within the VVK 8.7 limit (3 %, at most 1.000 €), but the
+    # waiver covers only VVK 8.2.1/8.2.3/8.2.4: misuse and wrong data are recovered in full.
+    claim = revocation.revoke(
+        people["approver"],
+        application,
+        new_grant_cents=1_550_000,
+        reasons="zweckwidrig verwendet",
+        effective_from=date(2026, 11, 5),
+        on=date(2026, 11, 24),
+    )
+    assert claim.status is ClaimStatus.OPEN and claim.waiver_reason == ""
+    assert application.status is Status.RECOVERY
+    assert ledger.balance(ledger.receivable_account(claim.kassenzeichen)) == 50_000
+
+
+def test_R28_small_amount_waiver_applies_to_no_start(people):
+    application = _paid_first(people)
+    revocation.open_check(
+        application,
+        reason=RevocationReason.NO_START,
+        facts_known_on=date(2026, 11, 20),
+        actor=people["reviewer"],
+    )
+    claim = revocation.revoke(
+        people["approver"],
+        application,
+        new_grant_cents=1_550_000,
+        reasons="kein Beginn",
+        effective_from=date(2026, 11, 5),
+        on=date(2026, 11, 24),
+    )
+    assert claim.status is ClaimStatus.WAIVED
 
 
 def test_R29_publicity_proposal_is_5_to_15_percent():

@@ -47,10 +47,13 @@ def create_claim(
     effective_from: date,
     reasons: str,
     on: date,
+    small_amount_waiver: bool,
 ) -> RecoveryClaim:
     """A recovery claim for ``principal_cents`` (> 0) with its own Kassenzeichen (R31); posted as a
-    receivable unless the VVK 8.7 small-amount rule waives it (R28, then status WAIVED)."""
-    waived = recovery_waived(grant_cents, principal_cents)
+    receivable unless the VVK 8.7 small-amount rule waives it (R28, then status WAIVED).
+    ``small_amount_waiver`` says whether the revocation's case is one VVK 8.7 covers (the caller
+    knows the reason, ``programme.RECOVERY_WAIVER_REASONS``)."""
+    waived = recovery_waived(grant_cents, principal_cents) if small_amount_waiver else None
     account = db.session.get(GrantAccount, application.id)
     assert account is not None  # noqa: S101 - an approved grant has an account
     number = (
