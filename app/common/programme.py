@@ -143,6 +143,15 @@ INTEREST_DAY_COUNT: DayCount = "30/360"
 BASE_RATE_MIN_BP = -2_000
 BASE_RATE_MAX_BP = 2_000
 
+#: Dunning of open recovery claims (F15, *design* — confirm with the Landeskasse): first reminder
+#: (Mahnung) this many days after the claim's due date, the second reminder this many days after
+#: the first, the handover note to enforcement (Abgabe an die Vollstreckung) this many days after
+#: the second. Each reminder gives the debtor that period to pay. The KLB small-amount limits
+#: (``DUNNING_MIN_CENTS_PUBLIC_BODY``, ``ENFORCEMENT_MIN_CENTS``) apply to every step.
+DUNNING_REMINDER_DAYS = 14
+DUNNING_SECOND_REMINDER_DAYS = 14
+DUNNING_HANDOVER_DAYS = 14
+
 # --- interest and small amounts (§ 49a VwVfG, VVK 8.7/8.8, Kleinbetragsregelung KLB) ---------
 
 #: Supported day-count conventions; the default is an open point [K – confirm with finance]

@@ -78,6 +78,7 @@ __all__ = [
     "apply_thresholds",
     "assess_total",
     "compute_interest",
+    "dunning_step_waived",
     "dunning_waived",
     "enforcement_waived",
     "format_rate_bp",
@@ -394,3 +395,11 @@ def dunning_waived(arrears_cents: int, *, public_body: bool = True) -> bool:
 def enforcement_waived(arrears_cents: int) -> bool:
     """KLB 3.1: as a rule no enforcement (or Mahnbescheid) for total arrears below 25 €."""
     return arrears_cents < ENFORCEMENT_MIN_CENTS
+
+
+def dunning_step_waived(level: int, arrears_cents: int) -> bool:
+    """F15: the KLB limit for dunning step ``level`` (1 reminder, 2 second reminder, 3 handover
+    to enforcement): reminders follow KLB 2.1 (public body), the handover KLB 3.1."""
+    if level >= 3:
+        return enforcement_waived(arrears_cents)
+    return dunning_waived(arrears_cents)

@@ -20,7 +20,12 @@ from app.auth.models import User
 from app.common.audit import record_event
 from app.common.errors import DomainError, InvalidTransition
 from app.common.money import format_eur
-from app.common.programme import INTEREST_DAY_COUNT
+from app.common.programme import (
+    DUNNING_HANDOVER_DAYS,
+    DUNNING_REMINDER_DAYS,
+    DUNNING_SECOND_REMINDER_DAYS,
+    INTEREST_DAY_COUNT,
+)
 from app.extensions import db
 from app.finance.interest import (
     InterestError,
@@ -28,6 +33,7 @@ from app.finance.interest import (
     apply_thresholds,
     assess_total,
     compute_interest,
+    dunning_step_waived,
     recovery_waived,
 )
 from app.finance.models import BaseRate, ClaimStatus, EntryKind, GrantAccount, RecoveryClaim
@@ -271,3 +277,70 @@ def record_payment(
         settled=settled,
     )
     return settled
+
+
+# --- dunning (F15; Kleinbeträge) --------------------------------------------------------------
+
+#: Dunning levels of a claim (``RecoveryClaim.dunning_level``).
+REMINDER, SECOND_REMINDER, HANDOVER = 1, 2, 3
+_PERIOD_BEFORE = {
+    REMINDER: DUNNING_REMINDER_DAYS,
+    SECOND_REMINDER: DUNNING_SECOND_REMINDER_DAYS,
+    HANDOVER: DUNNING_HANDOVER_DAYS,
+}
+
+
+def next_dunning_level(claim: RecoveryClaim, on: date) -> int | None:
+    """F15: the dunning step due on ``on`` for an open claim — the reminder
+    ``DUNNING_REMINDER_DAYS`` after the due date, the second reminder and the handover note each
+    their period after the step before — or None."""
+    if claim.status is not ClaimStatus.OPEN or claim.dunning_level >= HANDOVER:
+        return None
+    level = claim.dunning_level + 1
+    since = claim.due_on if claim.dunning_level == 0 or claim.dunned_on is None else claim.dunned_on
+    return level if on >= since + timedelta(days=_PERIOD_BEFORE[level]) else None
+
+
+def dunning_refusal(claim: RecoveryClaim, level: int) -> str | None:
+    """KLB: why the dunning step ``level`` does not happen for the amount open, or None — no
+    reminder below 25 € for a public body (KLB 2.1), no enforcement below 25 € (KLB 3.1)."""
+    arrears = claim.open_cents
+    if not dunning_step_waived(level, arrears):
+        return None
+    if level < HANDOVER:
+        return (
+            f"Keine Mahnung: Der Rückstand von {format_eur(arrears)} ist ein Kleinbetrag "
+            "(Kleinbetragsregelung Nr. 2.1)."
+        )
+    return (
+        f"Keine Vollstreckung: Der Rückstand von {format_eur(arrears)} ist ein Kleinbetrag "
+        "(Kleinbetragsregelung Nr. 3.1)."
+    )
+
+
+def advance_dunning(claim: RecoveryClaim, level: int, on: date) -> bool:
+    """Record dunning step ``level`` on ``on`` (system actor, audited). Guarded: only from the
+    level before and while the claim is open; False if another run or a payment came first."""
+    updated = db.session.execute(
+        update(RecoveryClaim)
+        .where(
+            RecoveryClaim.id == claim.id,
+            RecoveryClaim.status == ClaimStatus.OPEN,
+            RecoveryClaim.dunning_level == level - 1,
+        )
+        .values(dunning_level=level, dunned_on=on)
+        .execution_options(synchronize_session=False)
+    )
+    if updated.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    db.session.refresh(claim)
+    record_event(
+        "recovery_dunning",
+        "recovery_claim",
+        claim.id,
+        actor_id=None,
+        level=level,
+        on=on.isoformat(),
+        open_cents=claim.open_cents,
+    )
+    return True
