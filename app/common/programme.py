@@ -89,7 +89,9 @@ REMEDY_TEXT = (
 #: R15 — a 25 % interim instalment if the grant exceeds 150,000 EUR and runs longer than a year
 #: (VVK 7.2).
 SPLIT_THRESHOLD_CENTS = 15_000_000
-SPLIT_MIN_DAYS = 365
+#: … "Laufzeit von mehr als einem Jahr": the grant period (last day included) must reach the
+#: anniversary of its first day (01.01.2027–01.01.2028 is 366 days and splits; 01.01.–31.12. not).
+SPLIT_MIN_YEARS = 1
 #: R16 — grants below 20,000 EUR for single projects use the Erstattungsverfahren (RL VI.6).
 REIMBURSEMENT_LIMIT_CENTS = 2_000_000
 #: R17 — partial/advance payments of at least 10,000 EUR (VVK 7.5). RULES.md §13.8: until

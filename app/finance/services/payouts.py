@@ -79,6 +79,15 @@ def plan_instalments(decision: Decision) -> list[PlannedInstalment]:
     )
 
 
+def _years_later(day: date, years: int) -> date:
+    """The anniversary: the first day *after* a period of ``years`` years starting on ``day``
+    (a period from 29 February ends on 28 February, so its anniversary is 1 March)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return date(day.year + years, 3, 1)
+
+
 def split_plan(
     grant: int, period_start: date, period_end: date, payout_years: Sequence[int]
 ) -> list[PlannedInstalment]:
@@ -88,7 +97,7 @@ def split_plan(
     first_year, last_year = years[0], years[-1]
     if grant < fcfg.REIMBURSEMENT_LIMIT_CENTS:  # R16
         return [PlannedInstalment(1, InstalmentKind.REIMBURSEMENT, 100, grant, last_year)]
-    long_running = (period_end - period_start).days > fcfg.SPLIT_MIN_DAYS
+    long_running = period_end >= _years_later(period_start, fcfg.SPLIT_MIN_YEARS)
     if grant > fcfg.SPLIT_THRESHOLD_CENTS and long_running:  # R15
         shares = [
             (InstalmentKind.FIRST, 40, first_year),
