@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -374,6 +373,12 @@ def recalculate(reviewer: User, application: Application, proof: ProofOfUse) -> 
 # --- audit sample (R25) and final check (T16–T18) ------------------------------------------------
 
 
+def audit_sample_size(population: int) -> int:
+    """R25: at least half (``AUDIT_SHARE_BP``) of the year's proofs, rounded up (exact integers,
+    no float): 1 → 1, 2 → 1, 3 → 2."""
+    return -(-population * AUDIT_SHARE_BP // 10000)
+
+
 def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> AuditSample:
     """R25: draw at least half of the complete proofs of ``year`` for in-depth audit, weighted by
     amount and funding rate, with a random component (seeded; seed, weights and selection
@@ -404,7 +409,7 @@ def draw_audit_sample(user: User, year: int, *, seed: str | None = None) -> Audi
         weight = max(1.0, decision.grant_cents / 100_000) * max(0.1, decision.rate_bp / 10000)
         weights[proof.id] = round(weight, 4)
         keys.append((rng.random() ** (1.0 / weight), proof.id))  # Efraimidis–Spirakis
-    count = math.ceil(len(rows) * AUDIT_SHARE_BP / 10000)
+    count = audit_sample_size(len(rows))
     selected = {pid for _key, pid in sorted(keys, reverse=True)[:count]}
     for proof, application, _decision in rows:
         if proof.id in selected:
