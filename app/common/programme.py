@@ -147,6 +147,15 @@ INTEREST_DAY_COUNT: DayCount = "30/360"
 BASE_RATE_MIN_BP = -2_000
 BASE_RATE_MAX_BP = 2_000
 
+#: Dunning of open recovery claims (F15, *design* — confirm with the Landeskasse): first reminder
+#: (Mahnung) this many days after the claim's due date, the second reminder this many days after
+#: the first, the handover note to enforcement (Abgabe an die Vollstreckung) this many days after
+#: the second. Each reminder gives the debtor that period to pay. The KLB small-amount limits
+#: (``DUNNING_MIN_CENTS_PUBLIC_BODY``, ``ENFORCEMENT_MIN_CENTS``) apply to every step.
+DUNNING_REMINDER_DAYS = 14
+DUNNING_SECOND_REMINDER_DAYS = 14
+DUNNING_HANDOVER_DAYS = 14
+
 # --- interest and small amounts (§ 49a VwVfG, VVK 8.7/8.8, Kleinbetragsregelung KLB) ---------
 
 #: Supported day-count conventions; the default is an open point [K – confirm with finance]
@@ -188,5 +197,11 @@ RECOVERY_BANDS: Final[tuple[tuple[int, int, int | None], ...]] = (
     (5_000_000, 300, 100_000),  # ≤ 50,000 €: 3 %, at most 1,000 €
     (12_500_000, 200, 150_000),  # ≤ 125,000 €: 2 %, at most 1,500 €
 )
+#: R28 — VVK 8.7 waives small recoveries only in the cases of VVK 8.2.1 (condition subsequent:
+#: lower expenditure or more funding, i.e. the R22 recalculation), 8.2.3 (no start within a year,
+#: R24) and 8.2.4; never for misuse, wrong data or an unspecified reason. Values of
+#: ``postaward.models.RevocationReason``. VVK 8.2.4 is not mapped to a reason yet
+#: [K – confirm with the Geschäftsstelle]; overdue VN and publicity are ANBK 8.3.1 / § 44a cases.
+RECOVERY_WAIVER_REASONS: Final = frozenset({"recalculation", "no_start"})
 #: Above the last band (> 125,000 €): a fixed 2,500 €.
 RECOVERY_LIMIT_ABOVE_BANDS_CENTS: Final = 250_000

@@ -21,8 +21,8 @@ Conventions (all [K – confirm with finance], see docs/interest.md):
   calculation refuses rather than silently carrying an old rate forward.
 * **Day count** (``day_count``): ``"act/act"`` (default) — actual days over 365 or 366 days of
   the period's calendar year (a half-year never crosses a year end); ``"act/365"`` — actual days
-  over 365; ``"30/360"`` — German 30E/360 (every month 30 days, a 31st counts as the 30th, year
-  360 days).
+  over 365; ``"30/360"`` — German 30E/360 (every month 30 days, year 360 days; the 31st bears
+  no interest of its own, so paying on the 30th or 31st costs the same).
 * **Rounding**: each period exactly, then half-up to whole cents once per period; the total is
   the sum of the rounded periods.
 * **No negative interest**: a period whose total rate (base + 5 pp) is below zero bears 0.
@@ -76,7 +76,9 @@ __all__ = [
     "InterestResult",
     "Rate",
     "apply_thresholds",
+    "assess_total",
     "compute_interest",
+    "dunning_step_waived",
     "dunning_waived",
     "enforcement_waived",
     "format_rate_bp",
@@ -163,10 +165,19 @@ def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
+def _serial_30e_360(d: date) -> int:
+    """A day number on the 30E/360 calendar (every month 30 days, a year 360 days).
+
+    The 31st bears no interest of its own: it gets the number of the 1st of the next month, so an
+    exclusive end on the 31st (payment on the 30th, counted up to and including that day) keeps
+    the 30th (R27, F12), and a payment on the 30th or on the 31st costs the same."""
+    return 360 * d.year + 30 * (d.month - 1) + min(d.day, 31)
+
+
 def _days_30e_360(start: date, end: date) -> int:
-    """German 30E/360 days from ``start`` (inclusive) to ``end`` (exclusive)."""
-    d1, d2 = min(start.day, 30), min(end.day, 30)
-    return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
+    """German 30E/360 days from ``start`` (inclusive) to ``end`` (exclusive): differences of
+    ``_serial_30e_360``, hence additive when a span is split (half-years, partial payments)."""
+    return _serial_30e_360(end) - _serial_30e_360(start)
 
 
 def _day_fraction(start: date, end: date, day_count: DayCount) -> tuple[int, int]:
@@ -202,8 +213,9 @@ def _rate_table(rates: Sequence[Rate]) -> dict[date, int]:
     return table
 
 
-def _assess(total_cents: int, periods: tuple[InterestPeriod, ...]) -> InterestResult:
-    """R28 / VVK 8.8: charge only if the total interest exceeds 250 €."""
+def assess_total(total_cents: int, periods: tuple[InterestPeriod, ...] = ()) -> InterestResult:
+    """R28 / VVK 8.8: charge only if the total interest exceeds 250 € (also for a total summed
+    over several calculations, e.g. the segments between partial payments)."""
     if total_cents == 0:
         return InterestResult(0, periods, False, "Es sind keine Zinsen angefallen.")
     if total_cents <= INTEREST_MIN_CHARGE_CENTS:
@@ -280,7 +292,7 @@ def compute_interest(
         )
         cursor = stop
     result = tuple(periods)
-    return _assess(sum(p.interest_cents for p in result), result)
+    return assess_total(sum(p.interest_cents for p in result), result)
 
 
 def overdue_more_than_months(due_on: date, paid_on: date, months: int) -> bool:
@@ -383,3 +395,11 @@ def dunning_waived(arrears_cents: int, *, public_body: bool = True) -> bool:
 def enforcement_waived(arrears_cents: int) -> bool:
     """KLB 3.1: as a rule no enforcement (or Mahnbescheid) for total arrears below 25 €."""
     return arrears_cents < ENFORCEMENT_MIN_CENTS
+
+
+def dunning_step_waived(level: int, arrears_cents: int) -> bool:
+    """F15: the KLB limit for dunning step ``level`` (1 reminder, 2 second reminder, 3 handover
+    to enforcement): reminders follow KLB 2.1 (public body), the handover KLB 3.1."""
+    if level >= 3:
+        return enforcement_waived(arrears_cents)
+    return dunning_waived(arrears_cents)

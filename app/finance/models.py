@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.common.db import Cents, TimestampMixin, enum_type, utcnow
 from app.extensions import Model, db
+from app.finance.interest import dunning_step_waived
 from app.grants.models import Application, Decision
 from app.orgs.models import Organisation
 
@@ -374,6 +375,18 @@ class RecoveryClaim(TimestampMixin, Model):
     __table_args__ = (
         CheckConstraint("principal_cents > 0", name="principal_positive"),
         CheckConstraint("interest_cents >= 0", name="interest_nonneg"),
+        CheckConstraint(
+            "principal_paid_cents >= 0 AND principal_paid_cents <= principal_cents",
+            name="principal_paid_range",
+        ),
+        CheckConstraint(
+            "interest_paid_cents >= 0 AND interest_paid_cents <= interest_cents",
+            name="interest_paid_range",
+        ),
+        CheckConstraint(
+            "costs_paid_cents >= 0 AND costs_paid_cents <= costs_cents", name="costs_paid_range"
+        ),
+        CheckConstraint("dunning_level BETWEEN 0 AND 3", name="dunning_level_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -389,5 +402,47 @@ class RecoveryClaim(TimestampMixin, Model):
     paid_cents: Mapped[Cents | None]
     waiver_reason: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Partial payments (R27, § 367 BGB): what each payment settled, in the order costs →
+    # interest → principal; ``paid_cents`` is the running total of all payments.
+    costs_cents: Mapped[Cents] = mapped_column(default=0, server_default="0")
+    costs_paid_cents: Mapped[Cents] = mapped_column(default=0, server_default="0")
+    interest_paid_cents: Mapped[Cents] = mapped_column(default=0, server_default="0")
+    principal_paid_cents: Mapped[Cents] = mapped_column(default=0, server_default="0")
+    #: Interest accrued on the open principal up to and including ``interest_until`` (before the
+    #: VVK 8.8 threshold; ``interest_cents`` is what is charged).
+    interest_accrued_cents: Mapped[Cents] = mapped_column(default=0, server_default="0")
+    interest_until: Mapped[date | None]
+    payment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Dunning (KLB; deadline job): 0 none, 1 Mahnung, 2 zweite Mahnung, 3 Abgabe an die
+    # Vollstreckung; ``dunned_on`` is the day of the latest step.
+    dunning_level: Mapped[int] = mapped_column(default=0, server_default="0")
+    dunned_on: Mapped[date | None]
 
     application: Mapped[Application] = relationship()
+
+    @property
+    def principal_open_cents(self) -> int:
+        return self.principal_cents - self.principal_paid_cents
+
+    @property
+    def interest_open_cents(self) -> int:
+        return self.interest_cents - self.interest_paid_cents
+
+    @property
+    def dunning_status(self) -> str:
+        """F15, shown to finance: ``"none"``, ``"reminder"``, ``"second_reminder"``,
+        ``"handover"``, or ``"small"`` when the KLB limit stops the next step."""
+        if self.status is ClaimStatus.OPEN and self.dunning_level < 3:
+            if dunning_step_waived(self.dunning_level + 1, self.open_cents):
+                return "small"
+        return ("none", "reminder", "second_reminder", "handover")[self.dunning_level]
+
+    @property
+    def open_cents(self) -> int:
+        """Costs, charged interest and principal still unpaid."""
+        return (
+            self.costs_cents
+            - self.costs_paid_cents
+            + self.interest_open_cents
+            + self.principal_open_cents
+        )

@@ -83,6 +83,32 @@ def test_R27_worked_example_alternative_day_counts():
     assert d30.total_cents == 59_595
 
 
+def test_R27_30e_360_payment_on_the_30th_of_a_31_day_month_keeps_that_day():
+    # The audit's case (F12): 9,000.00 € from 01.12.2022, paid on 30.05.2023, 30E/360 with the
+    # payment day included (end = 31.05.2023, exclusive), as ``claims.interest_due`` calls it.
+    # P1 01.12.–31.12.2022: 30 days at −0.88 + 5 = 4.12 %: 900,000 × 0.0412 × 30 / 360
+    #    = 3,090.00 ct → 30.90 €
+    # P2 01.01.–30.05.2023: January … April 4 × 30 + 30 May days = 150 days at 1.62 + 5 = 6.62 %:
+    #    900,000 × 0.0662 × 150 / 360 = 24,825.00 ct → 248.25 €
+    # total 30.90 + 248.25 = 279.15 € (the old count took 31.05. as the 30th and lost the 30th
+    # of May: 149 days → 246.60 €, total 277.50 €).
+    result = compute_interest(
+        900_000, date(2022, 12, 1), date(2023, 5, 31), RATES, day_count="30/360"
+    )
+    assert [(p.days, p.interest_cents) for p in result.periods] == [(30, 3_090), (150, 24_825)]
+    assert result.total_cents == 27_915
+    # Paying on the 31st costs the same (a 30E/360 month has 30 days) …
+    on_31st = compute_interest(
+        900_000, date(2022, 12, 1), date(2023, 6, 1), RATES, day_count="30/360"
+    )
+    assert on_31st.total_cents == 27_915
+    # … and paying on the 29th one day less: 149 days → 246.60 €, total 277.50 €.
+    on_29th = compute_interest(
+        900_000, date(2022, 12, 1), date(2023, 5, 30), RATES, day_count="30/360"
+    )
+    assert on_29th.total_cents == 27_750
+
+
 def test_R27_negative_base_rate_years_2019_to_2022():
     # 50,000.00 € (5,000,000 ct) from 01.10.2020 to 01.04.2021; Basiszinssatz −0.88 % in both
     # half-years → −0.88 + 5 = 4.12 %.

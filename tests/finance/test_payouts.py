@@ -12,6 +12,7 @@ from app.extensions import db
 from app.finance import queries, sepa
 from app.finance.models import (
     GrantAccount,
+    Instalment,
     InstalmentKind,
     InstalmentStatus,
     OrderStatus,
@@ -288,3 +289,71 @@ def test_R15_leap_period_2027_2028_plans_the_interim_year_at_approval(people):
         (InstalmentKind.AFTER_VN, 4_000_000),
         (InstalmentKind.FINAL, 1_600_000),
     ]
+
+
+# --- boundary tests (issue 12: value at, one cent below, one cent above) ------------------------
+
+
+def _kinds(grant: int, start: date, end: date) -> list[InstalmentKind]:
+    return [p.kind for p in payouts.split_plan(grant, start, end, [start.year, end.year])]
+
+
+STANDARD = [InstalmentKind.FIRST, InstalmentKind.AFTER_VN, InstalmentKind.FINAL]
+SPLIT = [
+    InstalmentKind.FIRST,
+    InstalmentKind.INTERIM,
+    InstalmentKind.AFTER_VN,
+    InstalmentKind.FINAL,
+]
+
+
+@pytest.mark.parametrize(
+    ("grant", "expected"),
+    [(15_000_000 - 1, STANDARD), (15_000_000, STANDARD), (15_000_000 + 1, SPLIT)],
+)
+def test_R15_boundary_split_only_above_150000_euro(grant, expected):
+    # a two-year project: only the amount decides (VVK 7.2 "mehr als 150.000 €")
+    assert _kinds(grant, date(2027, 1, 1), date(2028, 12, 31)) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (date(2027, 1, 1), date(2027, 12, 30), STANDARD),  # one day short of a year
+        (date(2027, 1, 1), date(2027, 12, 31), STANDARD),  # exactly one year
+        (date(2027, 1, 1), date(2028, 1, 1), SPLIT),  # one year and one day (366 days)
+        (date(2027, 3, 1), date(2028, 2, 29), STANDARD),  # exactly one year over a 29 February
+        (date(2027, 3, 1), date(2028, 3, 1), SPLIT),  # one day more
+        (date(2028, 1, 1), date(2028, 12, 31), STANDARD),  # a whole leap year is one year
+        (date(2028, 1, 1), date(2029, 1, 1), SPLIT),
+        (date(2028, 2, 29), date(2029, 2, 28), STANDARD),  # from 29 February: ends 28 February
+        (date(2028, 2, 29), date(2029, 3, 1), SPLIT),
+    ],
+)
+def test_R15_boundary_split_only_for_more_than_one_year(start, end, expected):
+    # VVK 7.2: "Laufzeit von mehr als einem Jahr"; the grant period includes its last day.
+    assert _kinds(20_000_000, start, end) == expected
+
+
+@pytest.mark.parametrize(
+    ("grant", "reimbursement"),
+    [(2_000_000 - 1, True), (2_000_000, False), (2_000_000 + 1, False)],
+)
+def test_R16_boundary_reimbursement_below_20000_euro(grant, reimbursement):
+    kinds = _kinds(grant, date(2027, 1, 1), date(2027, 12, 31))
+    assert (kinds == [InstalmentKind.REIMBURSEMENT]) is reimbursement
+    assert (
+        sum(
+            p.amount_cents
+            for p in payouts.split_plan(grant, date(2027, 1, 1), date(2027, 12, 31), [])
+        )
+        == grant
+    )
+
+
+@pytest.mark.parametrize(
+    ("amount", "warns"), [(1_000_000 - 1, True), (1_000_000, False), (1_000_000 + 1, False)]
+)
+def test_R17_boundary_instalment_of_10000_euro(amount, warns):
+    warning = payouts.small_instalment_warning(Instalment(amount_cents=amount))
+    assert (warning is not None) is warns

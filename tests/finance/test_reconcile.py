@@ -436,3 +436,72 @@ def test_statement_dated_after_today_is_refused_and_nothing_stored(sent, monkeyp
     assert db.session.execute(db.select(BankStatement.id)).first() is None
     monkeypatch.setattr(reconcile, "today", lambda: date(2027, 2, 3))
     assert settlement.import_statement(sent["finance"], data, "heute.xml").lines == 1
+
+
+# --- boundary tests (issue 12: value at, one cent below, one cent above) ------------------------
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_R33_boundary_matching_by_payment_reference_checks_the_amount(sent, delta):
+    o1 = sent["orders"][0]
+    unknown_iban = "DE12500105170648489890"  # no fallback by amount and IBAN
+    by_e2e = StatementLine(
+        credit_debit="DBIT",
+        amount_cents=o1.amount_cents + delta,
+        end_to_end_id=o1.end_to_end_id,
+        remittance="",
+        counterparty_iban=unknown_iban,
+    )
+    by_kz = StatementLine(
+        credit_debit="DBIT",
+        amount_cents=o1.amount_cents + delta,
+        end_to_end_id=None,
+        remittance=f"{_kz(o1)} Zuwendung",
+        counterparty_iban=unknown_iban,
+    )
+    for line, rule in ((by_e2e, MatchRule.END_TO_END), (by_kz, MatchRule.KASSENZEICHEN)):
+        found, matched_rule, note = reconcile.candidates(line)
+        if delta == 0:
+            assert (found, matched_rule) == ([o1], rule)
+        else:
+            assert (found, matched_rule) == ([], None) and note
+
+
+def test_R27_refund_in_two_parts_by_kassenzeichen_is_booked_and_closes_the_grant(sent):
+    from app.grants.models import Status
+    from app.postaward.models import RevocationReason
+    from app.postaward.services import revocation
+
+    application = sent["orders"][0].application
+    revocation.open_check(
+        application,
+        reason=RevocationReason.MISUSE,
+        facts_known_on=date(2026, 11, 20),
+        actor=factories.create_user("reviewer"),
+    )
+    claim = revocation.revoke(
+        factories.create_user("approver"),
+        application,
+        new_grant_cents=0,
+        reasons="zweckwidrig",
+        effective_from=date(2026, 1, 5),
+        on=date(2026, 11, 24),
+    )
+    # 16.000 € from 05.01.2026 (see tests/postaward/test_revocation.py for the hand calculation):
+    # 10.000 € on 30.06.2026 pay 490,45 € interest + 9.509,55 € principal; the rest 6.490,45 €
+    # bears 105,79 € to 30.09.2026 → 6.596,24 € settle the claim.
+    for n, (amount, booked) in enumerate(((1_000_000, "2026-06-30"), (659_624, "2026-09-30"))):
+        data = camt(
+            [{"cd": "CRDT", "amount": amount, "iban": IBANS[0], "remittance": claim.kassenzeichen}],
+            stmt_id=f"KP-STMT-2{n}",
+            seq=f"2{n}",
+            booked=booked,
+        )
+        line = settlement.import_statement(sent["finance"], data, "r.xml").statements[0].lines[0]
+        assert line.match_status is MatchStatus.MATCHED
+        if n == 0:
+            assert "Teilzahlung" in line.note and claim.status.value == "open"
+            assert application.status is Status.RECOVERY
+    assert claim.status.value == "paid" and claim.paid_cents == 1_659_624
+    assert application.status is Status.CLOSED
+    assert ledger.unbalanced_entries() == []

@@ -383,3 +383,46 @@ def test_R2_resubmission_and_checklist_judged_on_the_berlin_date_of_the_first_su
     application.late_justification = ""
     items = {item.rule: item for item in review.checklist(application)}
     assert not items["R2"].ok
+
+
+# --- boundary tests (issue 12: value at, one cent below, one cent above) ------------------------
+
+
+def _r6(grant: int, own: int, eligible: int = 1_000_000) -> list[str]:
+    from app.grants.models import Application
+    from app.grants.services.financing import PlanTotals
+    from app.grants.services.rules import check_r6_rate_and_own_share
+
+    totals = PlanTotals(eligible_cents=eligible, requested_grant_cents=grant, own_cash_cents=own)
+    return [p.message for p in check_r6_rate_and_own_share(Application(), totals)]
+
+
+@pytest.mark.parametrize(
+    ("grant", "too_high"), [(900_000 - 1, False), (900_000, False), (900_000 + 1, True)]
+)
+def test_R6_boundary_grant_at_most_90_percent(grant, too_high):
+    # 10.000 € eligible, own share 10 % (fine): only the 90 % half of the check can refuse.
+    messages = _r6(grant, own=100_000)
+    assert any("höchstens 90 %" in m for m in messages) is too_high
+    assert not any("Eigenanteil" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("own", "too_low"), [(100_000 - 1, True), (100_000, False), (100_000 + 1, False)]
+)
+def test_R6_boundary_own_share_at_least_10_percent(own, too_low):
+    # grant 90 % (fine): only the 10 % half of the check can refuse.
+    messages = _r6(900_000, own=own)
+    assert any("Eigenanteil" in m for m in messages) is too_low
+    assert not any("höchstens 90 %" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("grant", "needs_reason"), [(1_000_000 - 1, True), (1_000_000, True), (1_000_000 + 1, False)]
+)
+def test_R9_boundary_small_grant_of_10000_euro(grant, needs_reason):
+    from app.grants.models import Application
+    from app.grants.services.rules import check_r9_small_grant
+
+    problems = check_r9_small_grant(Application(requested_grant_cents=grant))
+    assert bool(problems) is needs_reason

@@ -7,6 +7,7 @@ Bescheid received 05.02.2027, grant period 01.01.–31.12.2027, 40.000 €).
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -596,3 +597,123 @@ def test_T19_deadline_job_closes_a_checked_and_settled_grant_as_safety_net(peopl
     run_deadlines(date(2028, 1, 3))
     db.session.refresh(open_one)
     assert open_one.status is Status.VN_CHECKED  # instalments still open
+
+
+# --- dunning of recovery claims (T21, R28 Kleinbeträge; issue 12 F15) ---------------------------
+
+
+def _claim(people, principal_cents: int):
+    """An open recovery claim created 01.06.2026, due 01.07.2026 (interest from 05.01.2026)."""
+    from app.finance.services import claims
+
+    application = approved_grant(people["applicant"])
+    application.status = Status.RECOVERY
+    return claims.create_claim(
+        people["finance"],
+        application,
+        grant_cents=4_000_000,
+        principal_cents=principal_cents,
+        effective_from=date(2026, 1, 5),
+        reasons="zweckwidrig",
+        on=date(2026, 6, 1),
+        small_amount_waiver=False,
+    )
+
+
+def test_T21_dunning_reminder_second_reminder_and_handover_after_their_periods(people):
+    from app.common.audit import AuditEvent
+
+    claim = _claim(people, 100_000)
+    assert claim.due_on == date(2026, 7, 1)
+    assert run_deadlines(date(2026, 7, 14)).dunned == []  # 13 days after the due date
+    first = _last_mail_id()
+    report = run_deadlines(date(2026, 7, 15))  # 14 days (DUNNING_REMINDER_DAYS)
+    assert report.dunned == [f"{claim.kassenzeichen}: Mahnung"]
+    assert (claim.dunning_level, claim.dunned_on, claim.dunning_status) == (
+        1,
+        date(2026, 7, 15),
+        "reminder",
+    )
+    [note] = _notifications(deadlines.DUNNING_REMINDER)
+    assert note.organisation_id is not None and note.due_on == date(2026, 7, 29)
+    mails = _mails_since(first)
+    assert sorted(m.recipient for m in mails) == ["co@zittau.test-kp.de", "kpr@zittau.test-kp.de"]
+    assert mails[0].subject == f"Mahnung: Rückforderung {claim.kassenzeichen}"
+    assert f"1.000,00{NBSP}€" in mails[0].body and "29.07.2026" in mails[0].body
+    # idempotent: the same day again, and the days before the next period, do nothing
+    assert run_deadlines(date(2026, 7, 15)).dunned == []
+    assert run_deadlines(date(2026, 7, 28)).dunned == []
+    assert len(_mails_since(first)) == 2
+    assert run_deadlines(date(2026, 7, 29)).dunned == [f"{claim.kassenzeichen}: Zweite Mahnung"]
+    assert claim.dunning_level == 2 and claim.dunning_status == "second_reminder"
+    assert run_deadlines(date(2026, 8, 11)).dunned == []
+    first = _last_mail_id()
+    report = run_deadlines(date(2026, 8, 12))
+    assert report.dunned == [f"{claim.kassenzeichen}: Abgabe an die Vollstreckung"]
+    assert claim.dunning_level == 3 and claim.dunning_status == "handover"
+    [handover] = _notifications(deadlines.DUNNING_HANDOVER)
+    assert handover.for_ministry
+    assert "kasse@lpr.test-kp.de" in {m.recipient for m in _mails_since(first)}
+    assert run_deadlines(date(2026, 9, 30)).dunned == []  # nothing after the handover
+    levels = db.session.execute(
+        db.select(AuditEvent.details).where(AuditEvent.action == "recovery_dunning")
+    ).scalars()
+    assert [json.loads(d)["level"] for d in levels] == [1, 2, 3]
+
+
+def test_T21_a_paid_claim_is_not_dunned(people):
+    from app.finance.services import claims
+
+    claim = _claim(people, 100_000)
+    claims.record_payment(people["finance"], claim, paid_on=date(2026, 7, 10), paid_cents=100_000)
+    assert run_deadlines(date(2026, 7, 15)).dunned == []
+    assert claim.dunning_level == 0
+
+
+def test_R28_small_amounts_are_not_dunned(people):
+    # KLB 2.1: no reminder below 25 € for a public body — 24,99 € open is not dunned, 25,00 € is.
+    small = _claim(people, 2_499)
+    report = run_deadlines(date(2026, 7, 15))
+    assert report.dunned == [] and small.kassenzeichen in report.not_dunned[0]
+    assert small.dunning_level == 0 and small.dunning_status == "small"
+    assert _notifications(deadlines.DUNNING_REMINDER) == []
+    at_limit = _claim(people, 2_500)
+    assert run_deadlines(date(2026, 7, 16)).dunned == [f"{at_limit.kassenzeichen}: Mahnung"]
+
+
+def test_R28_no_handover_to_enforcement_below_25_euro(people):
+    from app.finance.services import claims
+
+    claim = _claim(people, 10_000)  # 100 €
+    run_deadlines(date(2026, 7, 15))
+    run_deadlines(date(2026, 7, 29))
+    assert claim.dunning_level == 2
+    # 80 € paid on 05.08.2026 (interest far below 250 €: not charged) → 20 € open (< 25 €, KLB 3.1)
+    claims.record_payment(people["finance"], claim, paid_on=date(2026, 8, 5), paid_cents=8_000)
+    assert claim.open_cents == 2_000
+    report = run_deadlines(date(2026, 8, 12))
+    assert report.dunned == [] and "Vollstreckung" in report.not_dunned[0]
+    assert claim.dunning_level == 2 and claim.dunning_status == "small"
+    assert _notifications(deadlines.DUNNING_HANDOVER) == []
+
+
+def test_T21_finance_sees_the_dunning_state_on_the_claim_list_and_the_grant(app):
+    from tests.conftest import _client_for
+
+    finance = _client_for(app, role="finance", email="kasse2@lpr.test-kp.de")
+    with app.app_context():
+        people = {
+            "applicant": factories.create_user("applicant", ags=ZITTAU),
+            "finance": factories.create_user("finance"),
+        }
+        claim = _claim(people, 100_000)
+        small = _claim(people, 2_000)
+        run_deadlines(date(2026, 7, 15))
+        application_id, small_kz = claim.application_id, small.kassenzeichen
+        db.session.commit()
+    dashboard = finance.get("/kasse").get_data(as_text=True)
+    assert "Mahnung vom 15.07.2026" in dashboard
+    assert "keine Mahnung (Kleinbetrag)" in dashboard
+    assert f"20,00{NBSP}€" in dashboard and small_kz in dashboard
+    detail = finance.get(f"/antraege/{application_id}").get_data(as_text=True)
+    assert "Mahnung vom 15.07.2026" in detail

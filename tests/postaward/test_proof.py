@@ -437,3 +437,82 @@ def test_R30_pass_through_over_http_ngo_proof_then_check(app, applicant_client, 
     reviewer_client.post(f"{base}/geprueft", data={"final_eligible": ""})
     with app.app_context():
         assert db.session.get(Application, app_id).status is Status.VN_CHECKED
+
+
+# --- boundary tests (issue 12: value at, one cent below, one cent above) ------------------------
+
+
+def _decision():
+    from app.grants.models import Decision, FinancingType
+
+    return Decision(
+        grant_cents=4_000_000,
+        financing_type=FinancingType.SHARE,
+        rate_bp=8000,
+        max_amount_cents=4_000_000,
+    )
+
+
+def _totals(eligible: int, third_party: int = 0):
+    from app.grants.services.financing import PlanTotals
+
+    return PlanTotals(eligible_cents=eligible, third_party_cents=third_party)
+
+
+@pytest.mark.parametrize(
+    ("drop", "new_grant"),
+    [
+        (50_000 - 1, 4_000_000),
+        (50_000, 4_000_000),  # exactly 500 €: no recalculation
+        (50_000 + 1, 3_959_999),  # 49.499,99 € × 80 % = 39.599,992 € → 39.599,99 €
+    ],
+)
+def test_R22_boundary_eligible_expenditure_falls_by_500_euro(drop, new_grant):
+    planned = _totals(5_000_000)
+    assert vn.recalculated_grant(_decision(), planned, _totals(5_000_000 - drop), 0) == new_grant
+
+
+@pytest.mark.parametrize(
+    ("rise", "new_grant"),
+    [
+        (50_000 - 1, 4_000_000),
+        (50_000, 4_000_000),  # third-party funds exactly 500 € higher: no recalculation
+        (50_000 + 1, 3_959_999),  # (50.000 − 500,01) × 80 % = 39.599,992 € → 39.599,99 €
+    ],
+)
+def test_R22_boundary_third_party_funds_rise_by_500_euro(rise, new_grant):
+    planned = _totals(5_000_000, third_party=100_000)
+    actual = _totals(5_000_000, third_party=100_000 + rise)
+    assert vn.recalculated_grant(_decision(), planned, actual, 100_000) == new_grant
+
+
+def test_R22_boundary_the_grant_never_rises():
+    assert vn.recalculated_grant(_decision(), _totals(5_000_000), _totals(6_000_000), 0) == (
+        4_000_000
+    )
+
+
+@pytest.mark.parametrize(
+    ("reduction", "required"), [(750_000 - 1, False), (750_000, False), (750_000 + 1, True)]
+)
+def test_R23_boundary_reduction_of_7_5_percent(reduction, required):
+    # 100.000 € planned: 7,5 % = 7.500 € (below the 10.000 € limit, so only the rate decides)
+    assert vn.change_notice_required(10_000_000, 10_000_000 - reduction) is required
+
+
+@pytest.mark.parametrize(
+    ("reduction", "required"),
+    [(1_000_000 - 1, False), (1_000_000, False), (1_000_000 + 1, True)],
+)
+def test_R23_boundary_reduction_of_10000_euro(reduction, required):
+    # 1 Mio. € planned: 10.000 € are 1 % (far below 7,5 %), so only the amount decides
+    assert vn.change_notice_required(100_000_000, 100_000_000 - reduction) is required
+
+
+@pytest.mark.parametrize(
+    ("population", "size"), [(0, 0), (1, 1), (2, 1), (3, 2), (4, 2), (5, 3), (99, 50), (100, 50)]
+)
+def test_R25_boundary_audit_share_is_at_least_half_rounded_up(population, size):
+    assert vn.audit_sample_size(population) == size
+    # at least 50 %, and one fewer would be below 50 %
+    assert size * 2 >= population and (size - 1) * 2 < population or population == 0

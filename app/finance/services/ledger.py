@@ -72,6 +72,11 @@ def interest_account(year: int) -> str:
     return f"Income:Zinsen:Y{year}"
 
 
+def costs_account(year: int) -> str:
+    """Costs of a recovery claim received (settled first, § 367 BGB)."""
+    return f"Income:Kosten:Y{year}"
+
+
 class LedgerError(DomainError):
     """An entry is unbalanced, empty, in a closed year, or conflicts with its idempotency key."""
 

@@ -381,8 +381,8 @@ _CLAIM_KZ = re.compile(r"KP-\d{4}-\d{4,}-RF\d+")
 
 def _match_recovery(line: StatementLine, *, actor_id: int | None) -> RecoveryClaim | None:
     """An incoming payment naming a recovery claim's Kassenzeichen in the remittance text
-    (refunds rarely carry our EndToEndId): the claim is settled with interest (T21, R33).
-    Returns the claim when it is paid in full."""
+    (refunds rarely carry our EndToEndId): booked on the claim, in full or in part (T21, R27,
+    R33). Returns the claim when it is paid in full."""
     found = set(_CLAIM_KZ.findall(line.remittance or ""))
     claims = list(
         db.session.execute(
@@ -400,12 +400,8 @@ def _match_recovery(line: StatementLine, *, actor_id: int | None) -> RecoveryCla
         )
         return None
     claim = claims[0]
-    if line.amount_cents < claim.principal_cents:
-        line.note = (
-            f"Teilzahlung auf {claim.kassenzeichen}: {format_eur(line.amount_cents)} von "
-            f"{format_eur(claim.principal_cents)} – bitte prüfen."
-        )
-        return None
+    # A partial payment is booked as such (costs → interest → principal, § 367 BGB); more than
+    # is open is refused by the claim service and left for review.
     actor = db.session.get(User, actor_id) if actor_id else None
     try:
         with db.session.begin_nested():
@@ -419,7 +415,7 @@ def _match_recovery(line: StatementLine, *, actor_id: int | None) -> RecoveryCla
     line.match_rule = MatchRule.KASSENZEICHEN
     line.note = f"Rückforderung {claim.kassenzeichen}"
     if not paid_in_full:
-        line.note += " – Zinsen noch offen"
+        line.note += f" – Teilzahlung, noch offen: {format_eur(claim.open_cents)}"
         return None
     return claim
 

@@ -18,6 +18,9 @@ tasks (``Notification``) and e-mails.
 * R26 — open revocation checks: warning at ten months, alert once the one-year decision period
   is over.
 * T19 — safety net: a VN_CHECKED grant with a checked final proof and no open instalment closes.
+* F15 — dunning of open recovery claims: reminder, second reminder (organisation), handover note
+  to enforcement (finance), each after its period in ``programme``; amounts below the KLB limits
+  are not dunned (``finance.interest.dunning_waived``/``enforcement_waived``).
 
 Idempotent: every notification has a deterministic ``dedupe_key`` (unique in the database), mails
 are queued only together with a new notification, and every state change is guarded by the
@@ -49,13 +52,23 @@ from app.common.mail import queue_mail
 from app.common.money import format_eur
 from app.common.programme import (
     CHECK_WARNING_DAYS,
+    DUNNING_HANDOVER_DAYS,
+    DUNNING_SECOND_REMINDER_DAYS,
     FINAL_PAYMENT_ALERT_MONTHS,
     START_DEADLINE_DAYS,
     VN_GRACE_DAYS,
     VN_REMINDER_DAYS,
 )
 from app.extensions import db
-from app.finance.models import GrantAccount, Instalment, InstalmentKind, InstalmentStatus
+from app.finance.models import (
+    ClaimStatus,
+    GrantAccount,
+    Instalment,
+    InstalmentKind,
+    InstalmentStatus,
+    RecoveryClaim,
+)
+from app.finance.services import claims as claim_service
 from app.grants.models import (
     TERMINAL_STATUSES,
     Application,
@@ -91,10 +104,13 @@ FINAL_PAYMENT_OVERDUE = "final_payment_overdue"  # R19: ministry and finance
 REVOCATION_OPENED = "revocation_opened"  # T23, T24, R29: ministry
 REVOCATION_WARNING = "revocation_warning"  # R26: ministry
 REVOCATION_EXPIRED = "revocation_expired"  # R26: ministry
+DUNNING_REMINDER = "dunning_reminder"  # F15: organisation (Mahnung)
+DUNNING_SECOND_REMINDER = "dunning_second_reminder"  # F15: organisation (zweite Mahnung)
+DUNNING_HANDOVER = "dunning_handover"  # F15: finance (Abgabe an die Vollstreckung)
 
 #: Ministry kinds that concern finance staff as well (task list filter and mail recipients).
 #: Reviewers, approvers and admins see every ministry task.
-FINANCE_KINDS = frozenset({FINAL_PAYMENT_ALERT, FINAL_PAYMENT_OVERDUE})
+FINANCE_KINDS = frozenset({FINAL_PAYMENT_ALERT, FINAL_PAYMENT_OVERDUE, DUNNING_HANDOVER})
 REVIEW_ROLES = (Role.REVIEWER, Role.APPROVER)
 
 REASON_LABELS = {
@@ -124,6 +140,8 @@ class DeadlineReport:
     revocation_checks: list[tuple[str, RevocationReason]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # state changed meanwhile
     closed: list[str] = field(default_factory=list)  # references closed (T19 safety net)
+    dunned: list[str] = field(default_factory=list)  # F15: "Kassenzeichen: step"
+    not_dunned: list[str] = field(default_factory=list)  # F15: small amounts (KLB)
 
     @property
     def total_notifications(self) -> int:
@@ -144,6 +162,13 @@ class DeadlineReport:
         out.append(f"  {self.total_notifications} neue Aufgabe(n)/Erinnerung(en)")
         for kind in sorted(self.notifications):
             out.append(f"    {kind}: {self.notifications[kind]}")
+        out.append(f"  {len(self.dunned)} Mahnschritt(e) bei Rückforderungen")
+        for item in self.dunned:
+            out.append(f"    {item}")
+        if self.not_dunned:
+            out.append(f"  {len(self.not_dunned)} Rückforderung(en) als Kleinbetrag nicht gemahnt:")
+            for item in self.not_dunned:
+                out.append(f"    {item}")
         out.append(f"  {self.mails} E-Mail(s) in den Postausgang gestellt")
         if self.skipped:
             out.append(f"  {len(self.skipped)} Schritt(e) übersprungen (Stand hat sich geändert):")
@@ -164,6 +189,7 @@ def run_deadlines(on: date) -> DeadlineReport:
     run.final_payments()  # R19
     run.no_start()  # R24, T23
     run.publicity()  # R29
+    run.dunning()  # F15
     run.revocation_deadlines()  # R26 last: also warns about checks opened in this run
     run.settled()  # T19 safety net: checked grants whose money is settled close
     logger.info(
@@ -175,6 +201,7 @@ def run_deadlines(on: date) -> DeadlineReport:
             "vn_due": len(run.report.vn_due),
             "revocation_checks": len(run.report.revocation_checks),
             "skipped": len(run.report.skipped),
+            "dunned": len(run.report.dunned),
         },
     )
     return run.report
@@ -601,6 +628,90 @@ class _Run:
                     self.report.closed.append(_ref(application))
 
             self._guarded(application, "T19", step)
+
+    def dunning(self) -> None:
+        """F15: open recovery claims past their due date are dunned step by step (reminder,
+        second reminder, handover note to enforcement); the KLB small-amount limits stop a
+        step. One step per claim and run; the guarded level change and the dedupe key make a
+        second run on the same day a no-op."""
+        claims_due = (
+            db.session.execute(
+                db.select(RecoveryClaim)
+                .where(RecoveryClaim.status == ClaimStatus.OPEN, RecoveryClaim.due_on < self.on)
+                .options(joinedload(RecoveryClaim.application).joinedload(Application.organisation))
+                .order_by(RecoveryClaim.id)
+            )
+            .scalars()
+            .all()
+        )
+        for claim in claims_due:
+            level = claim_service.next_dunning_level(claim, self.on)
+            if level is None:
+                continue
+            refusal = claim_service.dunning_refusal(claim, level)
+            if refusal is not None:
+                self.report.not_dunned.append(f"{claim.kassenzeichen}: {refusal}")
+                continue
+            if not claim_service.advance_dunning(claim, level, self.on):
+                self.report.skipped.append(f"{claim.kassenzeichen}: Mahnstufe {level}")
+                continue
+            self._dunning_notice(claim, level)
+
+    def _dunning_notice(self, claim: RecoveryClaim, level: int) -> None:
+        application = claim.application
+        open_text = (
+            f"{format_eur(claim.open_cents)} (Hauptforderung "
+            f"{format_eur(claim.principal_open_cents)}, Zinsen "
+            f"{format_eur(claim.interest_open_cents)})"
+        )
+        if level == claim_service.HANDOVER:
+            self.report.dunned.append(f"{claim.kassenzeichen}: Abgabe an die Vollstreckung")
+            self.notify(
+                f"dunning-{level}:{claim.id}",
+                DUNNING_HANDOVER,
+                application,
+                ministry=True,
+                due_on=self.on,
+                subject=f"Rückforderung {claim.kassenzeichen}: Abgabe an die Vollstreckung",
+                message=(
+                    f"Abgabe an die Vollstreckung: Die Rückforderung {claim.kassenzeichen} zur "
+                    f"Zuwendung {_ref(application)} ({_org(application)}) ist trotz zweier "
+                    f"Mahnungen offen: {open_text}. Bitte geben Sie sie an die "
+                    "Vollstreckungsstelle ab; Zinsen nach § 49a VwVfG laufen weiter."
+                ),
+            )
+            return
+        pay_by = self.on + timedelta(
+            days=DUNNING_SECOND_REMINDER_DAYS
+            if level == claim_service.REMINDER
+            else DUNNING_HANDOVER_DAYS
+        )
+        kind, label = (
+            (DUNNING_REMINDER, "Mahnung")
+            if level == claim_service.REMINDER
+            else (DUNNING_SECOND_REMINDER, "Zweite Mahnung")
+        )
+        self.report.dunned.append(f"{claim.kassenzeichen}: {label}")
+        then = (
+            "Danach wird die Forderung an die Vollstreckung abgegeben."
+            if level == claim_service.SECOND_REMINDER
+            else "Danach folgt eine zweite Mahnung."
+        )
+        self.notify(
+            f"dunning-{level}:{claim.id}",
+            kind,
+            application,
+            ministry=False,
+            due_on=pay_by,
+            subject=f"{label}: Rückforderung {claim.kassenzeichen}",
+            message=(
+                f"{label}: Die Rückforderung zur Zuwendung {_ref(application)} war am "
+                f"{date_de(claim.due_on)} fällig und ist noch offen: {open_text}. Bitte "
+                f"überweisen Sie den Betrag bis zum {date_de(pay_by)} unter Angabe des "
+                f"Kassenzeichens {claim.kassenzeichen}. Zinsen nach § 49a VwVfG laufen bis zum "
+                f"Zahlungseingang weiter. {then}"
+            ),
+        )
 
     def _guarded(self, application: Application, what: str, step: Callable[[], None]) -> bool:
         """Run a state change in a savepoint; if the status changed meanwhile, skip it."""

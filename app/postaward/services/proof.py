@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import random
 import secrets
 from collections.abc import Mapping
@@ -457,8 +456,9 @@ def recalculate(reviewer: User, application: Application, proof: ProofOfUse) -> 
 
 
 def audit_sample_size(population: int) -> int:
-    """R25: at least half of the year's proofs (``AUDIT_SHARE_BP``), rounded up."""
-    return math.ceil(population * AUDIT_SHARE_BP / 10000)
+    """R25: at least half (``AUDIT_SHARE_BP``) of the year's proofs, rounded up (exact integers,
+    no float): 1 → 1, 2 → 1, 3 → 2."""
+    return -(-population * AUDIT_SHARE_BP // 10000)
 
 
 def _audit_population(year: int) -> list[tuple[ProofOfUse, Application, Decision]]:

@@ -22,6 +22,7 @@ from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.common.money import format_eur
 from app.common.programme import (
     PUBLICITY_CURE_DAYS,
+    RECOVERY_WAIVER_REASONS,
     REVOCATION_DECISION_MONTHS,
     REVOCATION_WARNING_MONTHS,
 )
@@ -175,7 +176,9 @@ def revoke(
     """T26/T20: revoke partially (``new_grant_cents`` > 0) or totally (0) with reasons and the
     date the Bescheid loses effect. Open instalments are cancelled or reduced, unpaid budget is
     released; what was paid beyond the new grant becomes a recovery claim with its own
-    Kassenzeichen (R31), posted as a receivable — unless VVK 8.7 waives it (R28).
+    Kassenzeichen (R31), posted as a receivable — unless VVK 8.7 waives it (R28), which it does
+    only for the check's reasons in ``programme.RECOVERY_WAIVER_REASONS`` (not for misuse or
+    wrong data).
 
     :raises DomainError: reasons missing, decision deadline passed (R26), amount invalid.
     """
@@ -225,6 +228,8 @@ def revoke(
         effective_from=effective_from,
         reasons=reasons.strip(),
         on=on,
+        # R28: the VVK 8.7 small-amount waiver only for the cases VVK 8.2.1/8.2.3/8.2.4
+        small_amount_waiver=case.reason.value in RECOVERY_WAIVER_REASONS,
     )
     if claim.status is ClaimStatus.WAIVED:
         transition(application, [Status.RECOVERY], Status.CLOSED)
@@ -324,11 +329,14 @@ def reduce_grant(actor: User, application: Application, new_grant: int) -> int:
 
 def record_claim_payment(
     actor: User | None, claim: RecoveryClaim, *, paid_on: date, paid_cents: int
-) -> None:
-    """T21: the refund arrived (entered by finance): the money side is booked by
-    ``finance.services.claims``; a settled claim closes the grant."""
+) -> bool:
+    """T21: a refund arrived, in full or in part (entered by finance): the money side is booked
+    by ``finance.services.claims`` (costs → interest → principal, R27); a settled claim closes
+    the grant. Returns True when the claim is settled."""
     if claims.record_payment(actor, claim, paid_on=paid_on, paid_cents=paid_cents):
         close_recovered(actor, claim)
+        return True
+    return False
 
 
 def close_recovered(actor: User | None, claim: RecoveryClaim) -> None:

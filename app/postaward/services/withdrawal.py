@@ -84,6 +84,7 @@ def withdraw_grant(
         effective_from=on,  # § 49a (1) VwVfG: the Bescheid lost effect with the Verzicht
         reasons="Verzicht der Zuwendungsempfängerin" + (f": {note}" if note else ""),
         on=on,
+        small_amount_waiver=False,  # R28: VVK 8.7 covers revocation reasons, not a Verzicht
     )
     if claim.status is not ClaimStatus.WAIVED:
         transition(application, [Status.WITHDRAWN], Status.RECOVERY)
