@@ -135,6 +135,11 @@ def document_types() -> Sequence[DocumentType]:
     )
 
 
+def document_labels() -> dict[str, str]:
+    """Document type code → label, for the version comparison (one statement)."""
+    return {t.code: t.label_de for t in document_types()}
+
+
 def submission_context(application: Application, on: date | None = None) -> SubmissionContext:
     """Load everything the submission rules need (a fixed number of statements)."""
     caps = monthly_caps(application.funding_year)

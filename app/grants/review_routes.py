@@ -33,6 +33,7 @@ from app.grants.forms import (
 from app.grants.models import Application, Decision, FinancingType, Status
 from app.grants.routes import _attachment
 from app.grants.services import review
+from app.grants.services.compare import diff_versions
 from app.orgs import queries as org_queries
 from app.postaward.forms import NoteForm, RevocationCheckForm, RevokeForm
 from app.postaward.services import proof as proof_service
@@ -238,7 +239,7 @@ def compare(application_id: int) -> ResponseReturnValue:
         app=application,
         old=old,
         new=new,
-        changes=review.diff_submissions(old, new),
+        changes=diff_versions(old, new, queries.document_labels()),
     )
 
 

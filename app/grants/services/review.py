@@ -8,7 +8,6 @@ approval either writes everything (status, commitments, Bescheid, events) or not
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,7 +48,6 @@ from app.grants.models import (
     FinancingType,
     ReviewerAffiliation,
     Status,
-    Submission,
 )
 from app.grants.services import snapshot
 from app.grants.services.applications import add_event, notify_organisation, transition
@@ -272,39 +270,6 @@ def checklist(application: Application) -> list[ChecklistItem]:
     for problem in problems:
         by_rule.get(problem.rule, by_rule[""]).problems.append(problem)
     return items
-
-
-# --- version comparison ---------------------------------------------------------------------------
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(data, list):
-        out = {}
-        for index, value in enumerate(data):
-            out.update(_flatten(value, f"{prefix}[{index}]"))
-        return out
-    return {prefix: data}
-
-
-IGNORED_DIFF_KEYS = ("submitted_at", "version", "submitted_by")
-
-
-def diff_submissions(old: Submission, new: Submission) -> list[tuple[str, Any, Any]]:
-    """Changed fields between two frozen versions: (path, old value, new value)."""
-    a = _flatten(json.loads(old.data_json))
-    b = _flatten(json.loads(new.data_json))
-    changes = []
-    for key in sorted(set(a) | set(b)):
-        if key.split(".")[0].split("[")[0] in IGNORED_DIFF_KEYS:
-            continue
-        if a.get(key) != b.get(key):
-            changes.append((key, a.get(key), b.get(key)))
-    return changes
 
 
 # --- decision ------------------------------------------------------------------------------------
