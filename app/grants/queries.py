@@ -16,6 +16,7 @@ from app.common.programme import default_window
 from app.extensions import db
 from app.finance.interest import SURCHARGE_BP, format_rate_bp
 from app.finance.models import BaseRate
+from app.grants.labels import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 from app.grants.models import (
     Application,
     ApplicationEvent,
@@ -27,8 +28,11 @@ from app.grants.models import (
     DocumentType,
     FundingYear,
     KprRecord,
+    LineCategory,
     PayScale,
+    Qualification,
     ReviewerAffiliation,
+    SmallGrantReason,
     Submission,
 )
 from app.grants.services.financing import PlanTotals, compute_totals
@@ -101,6 +105,39 @@ def totals_for(application: Application, caps: dict[int, int] | None = None) -> 
         third_party_cents=application.third_party_cents,
         requested_grant_cents=application.requested_grant_cents,
         monthly_caps=monthly_caps(application.funding_year) if caps is None else caps,
+    )
+
+
+@dataclass(frozen=True)
+class ApplicationContent:
+    """Everything an application page shows of the submitted content: plan with totals, the
+    organisation's KPR records (resolution, cooperation agreement) and the document labels."""
+
+    totals: PlanTotals
+    kpr_records: Sequence[KprRecord]
+    doc_labels: dict[str, str]
+    qualification_labels: dict[Qualification, str]
+    small_grant_reasons: dict[SmallGrantReason, str]
+
+    @property
+    def staff_fte_permille(self) -> int:
+        """Sum of the FTE shares of the grant-funded staff lines (per mille)."""
+        return sum(
+            f.line.fte_permille or 0
+            for f in self.totals.lines
+            if f.line.category is LineCategory.STAFF and not f.line.in_kind
+        )
+
+
+def application_content(application: Application) -> ApplicationContent:
+    """The content of ``application`` for the reviewer's and the applicant's pages (a fixed number
+    of statements: caps, KPR records with their files, document types)."""
+    return ApplicationContent(
+        totals=totals_for(application),
+        kpr_records=kpr_records_of(application.organisation_id),
+        doc_labels=document_labels(),
+        qualification_labels=QUALIFICATION_LABELS,
+        small_grant_reasons=SMALL_GRANT_REASONS,
     )
 
 

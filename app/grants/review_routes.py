@@ -113,7 +113,7 @@ def review_page(application_id: int) -> ResponseReturnValue:
         user=user,
         conflict=review.has_conflict(user, application.organisation_id),
         checklist=review.checklist(application) if submissions else [],
-        totals=queries.totals_for(application),
+        content=queries.application_content(application),
         submissions=submissions,
         events=queries.events_for(application, include_internal=True),
         decisions=queries.decisions_of(application),

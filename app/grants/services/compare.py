@@ -17,7 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.common.formatting import date_de, permille
+from app.common.formatting import date_de, percent_bp, permille
 from app.common.money import format_eur
 from app.grants.labels import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 from app.grants.models import Qualification, SmallGrantReason, Submission
@@ -45,11 +45,7 @@ def _money(value: Any) -> str:
 
 def _rate(value: Any) -> str:
     """Basis points → German percentage: ``8000`` → ``80,00 %``."""
-    if value is None:
-        return EMPTY
-    whole, rest = divmod(abs(int(value)), 100)
-    sign = "-" if int(value) < 0 else ""
-    return f"{sign}{whole:,}".replace(",", ".") + f",{rest:02d}\u00a0%"
+    return EMPTY if value is None else percent_bp(int(value))
 
 
 def _date(value: Any) -> str:
