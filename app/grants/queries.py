@@ -29,6 +29,7 @@ from app.grants.models import (
     FundingYear,
     KprRecord,
     LineCategory,
+    ManualCheck,
     PayScale,
     Qualification,
     ReviewerAffiliation,
@@ -446,6 +447,17 @@ def change_requests_of(application: Application) -> Sequence[ChangeRequest]:
         .scalars()
         .all()
     )
+
+
+def manual_checks_of(application: Application) -> dict[str, ManualCheck]:
+    """Saved manual checklist items of ``application`` by item code (one statement, plus one for
+    the users who ticked them)."""
+    rows = db.session.execute(
+        db.select(ManualCheck)
+        .where(ManualCheck.application_id == application.id)
+        .options(selectinload(ManualCheck.checked_by))
+    ).scalars()
+    return {row.item: row for row in rows}
 
 
 def affiliations_of(user: User) -> Sequence[ReviewerAffiliation]:

@@ -18,6 +18,7 @@ from app.grants.models import (
     Status,
 )
 from app.grants.services import applications as svc
+from app.grants.services import review
 from tests import factories
 
 
@@ -105,6 +106,11 @@ def test_review_and_detail_pages_use_a_constant_number_of_statements(
             data=factories.MINIMAL_PDF,
             filename="beschluss.pdf",
         )
+        review.save_manual_checks(
+            _user(reviewer_client.user_email),
+            db.session.get(Application, small),
+            [review.ManualEntry("documents_complete", True, "")],
+        )
         db.session.commit()
     with count_statements() as few:
         assert reviewer_client.get(f"/pruefung/{small}").status_code == 200
@@ -145,6 +151,11 @@ def test_review_and_detail_pages_use_a_constant_number_of_statements(
                 filename="nachweis.pdf",
             )
         svc.submit_application(big, user, now=factories.IN_WINDOW)
+        review.save_manual_checks(
+            _user(reviewer_client.user_email),
+            big,
+            [review.ManualEntry(code, True, "geprüft") for code, _label in review.MANUAL_CHECKS],
+        )
         big_id = big.id
         db.session.commit()
     with count_statements() as many:
@@ -152,6 +163,8 @@ def test_review_and_detail_pages_use_a_constant_number_of_statements(
         assert reviewer_client.get(f"/antraege/{big_id}").status_code == 200
 
     def shape(seen):
-        return collections.Counter(re.sub(r"\s+", " ", q)[:90] for q in seen)
+        return collections.Counter(
+            re.sub(r"\s+", " ", q)[:90] for q in seen if "SAVEPOINT" not in q
+        )
 
     assert len(many) <= len(few) + 2, (shape(many) - shape(few), shape(few) - shape(many))
