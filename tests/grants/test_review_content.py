@@ -13,6 +13,7 @@ from app.auth.models import User
 from app.extensions import db
 from app.grants.models import Application, KprRecordKind
 from app.grants.services import applications as svc
+from app.grants.services import review
 from tests import factories
 
 
@@ -114,3 +115,49 @@ def test_detail_page_speaks_to_the_reviewer_in_reviewer_wording(reviewer_client,
     assert "Nachricht an die Kommune" in html
     assert "Prüfung durch die Bewilligungsbehörde abwarten" not in html
     assert f'href="/pruefung/{submitted_id}"' in html
+
+
+def test_compare_page_reads_plan_changes_in_german(reviewer_client, applicant_client, app):
+    with app.app_context():
+        user = _user(applicant_client.user_email)
+        reviewer = factories.create_user("reviewer", email="r2@lpr.test-kp.de")
+        application = factories.submitted_application(user)
+        review.request_changes(
+            reviewer, application, message="Bitte Personalkosten prüfen", sections=[], due_on=None
+        )
+        lines = [
+            svc.LineInput(
+                id=line.id,
+                category=line.category,
+                description=line.description,
+                amount_cents=line.amount_cents - 150_000
+                if line.position == 0
+                else line.amount_cents,
+                pay_group=line.pay_group,
+                pay_step=line.pay_step,
+                qualification=line.qualification,
+                fte_permille=line.fte_permille,
+                months=line.months,
+            )
+            for line in application.lines
+        ]
+        svc.save_plan(
+            application,
+            user,
+            lines=lines,
+            own_share_cash_cents=application.own_share_cash_cents,
+            third_party_cents=0,
+            third_party_source="",
+            requested_grant_cents=application.requested_grant_cents - 150_000,
+            small_grant_reason=None,
+            small_grant_note="",
+        )
+        svc.submit_application(application, user, now=factories.IN_WINDOW)
+        application_id = application.id
+        db.session.commit()
+    html = _text(reviewer_client.get(f"/pruefung/{application_id}/vergleich?von=1&bis=2"))
+    assert "Personalkosten Koordination</th>" in html
+    assert "<del>25.000,00 €</del>" in html and "<ins>23.500,00 €</ins>" in html
+    assert "Beantragte Zuwendung</th>" in html and "<ins>38.500,00 €</ins>" in html
+    assert "Fördersatz</th>" in html and re.search(r"<ins>\d+,\d\d %</ins>", html)
+    assert not re.search(r"_cents|_bp|lines\[", html)
