@@ -116,7 +116,7 @@ class ApplicationContent:
 
     totals: PlanTotals
     kpr_records: Sequence[KprRecord]
-    doc_labels: dict[str, str]
+    doc_types: dict[str, DocumentType]
     qualification_labels: dict[Qualification, str]
     small_grant_reasons: dict[SmallGrantReason, str]
 
@@ -136,7 +136,7 @@ def application_content(application: Application) -> ApplicationContent:
     return ApplicationContent(
         totals=totals_for(application),
         kpr_records=kpr_records_of(application.organisation_id),
-        doc_labels=document_labels(),
+        doc_types={t.code: t for t in document_types()},
         qualification_labels=QUALIFICATION_LABELS,
         small_grant_reasons=SMALL_GRANT_REASONS,
     )
