@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from app.common.formatting import percent_bp
 from app.grants.schemas import ApplicationSnapshotSchema, PlanLineSchema, TotalsSchema
 from app.grants.services import compare
 
@@ -127,3 +128,11 @@ def test_every_snapshot_field_has_a_label():
     assert top <= known, top - known
     assert {f"totals.{k}" for k in TotalsSchema().fields} <= known
     assert set(PlanLineSchema().fields) - {"id", "position"} <= set(compare.LINE_FIELDS)
+
+
+def test_percent_bp_formats_basis_points_as_german_percentages():
+    assert percent_bp(8000) == "80,00\u00a0%"
+    assert percent_bp(7525) == "75,25\u00a0%"
+    assert percent_bp(-88) == "-0,88\u00a0%"
+    assert percent_bp(123456) == "1.234,56\u00a0%"
+    assert percent_bp(None) == ""

@@ -210,3 +210,14 @@ def test_queue_filters_with_invalid_values_show_a_message(reviewer_client, submi
 def test_queue_filter_min_above_max_is_reported(reviewer_client, submitted_id):
     html = reviewer_client.get("/pruefung?min=50.000&max=10.000").get_data(as_text=True)
     assert "Der Betrag „bis“ ist kleiner als der Betrag „von“." in html
+
+
+def test_refused_manual_checks_show_the_reason_on_the_page(reviewer_client, submitted_id, app):
+    data = _manual_post(job_description=(True, "passt"))
+    data["items-1-item"] = "erfunden"
+    response = reviewer_client.post(f"/pruefung/{submitted_id}/pruefpunkte", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Manuelle Prüfpunkte: Unbekannter Prüfpunkt." in html
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(ManualCheck.id))).scalar_one() == 0
