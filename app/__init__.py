@@ -113,6 +113,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date_de"] = formatting.date_de
     app.jinja_env.filters["datetime_de"] = formatting.datetime_de
     app.jinja_env.filters["permille"] = formatting.permille
+    app.jinja_env.filters["percent_bp"] = formatting.percent_bp
     app.jinja_env.filters["iban"] = formatting.iban
     app.jinja_env.filters["urlencode_except"] = formatting.urlencode_except
 

@@ -47,6 +47,15 @@ def permille(value: int | None) -> str:
     return text
 
 
+def percent_bp(value: int | None) -> str:
+    """Basis points → German percentage: ``8000`` → ``80,00 %`` (non-breaking space)."""
+    if value is None:
+        return ""
+    whole, rest = divmod(abs(value), 100)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{whole:,}".replace(",", ".") + f",{rest:02d}\u00a0%"
+
+
 def urlencode_except(args: object, skip: str) -> str:
     """Query string of ``args`` (a MultiDict) without ``skip`` (for pagination links)."""
     from urllib.parse import urlencode

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, cast
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -33,9 +35,18 @@ from app.common.fields import (
     optional_str,
     options,
 )
+from app.common.money import MoneyError, parse_eur
 from app.finance.interest import is_half_year_start
 from app.grants.labels import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
-from app.grants.models import KprRecordKind, LineCategory, Qualification, SmallGrantReason
+from app.grants.models import (
+    KprRecordKind,
+    LineCategory,
+    ManualCheck,
+    Qualification,
+    SmallGrantReason,
+)
+from app.grants.queries import QUEUE_SORTS, QUEUE_STATUSES, QueueFilter
+from app.grants.services.review import MANUAL_CHECKS, ManualEntry
 
 
 class NewApplicationForm(FlaskForm):
@@ -245,6 +256,14 @@ class ChangeRequestForm(FlaskForm):
         ],
     )
     due_on = GermanDateField(_l("Frist (optional)"), validators=[Optional()])
+
+    def inputs(self) -> dict[str, Any]:
+        """Keyword arguments of ``review.request_changes``."""
+        return {
+            "message": self.message.data or "",
+            "sections": self.sections.data or [],
+            "due_on": self.due_on.data,
+        }
 
 
 class CommentForm(FlaskForm):
@@ -456,3 +475,115 @@ class BaseRateForm(FlaskForm):
             "rate_bp": cast(int, self.rate.data),
             "source": self.source.data or "",
         }
+
+
+class ManualCheckEntryForm(Form):
+    """One manual checklist item (sub-form without its own CSRF token)."""
+
+    item = HiddenField()
+    done = BooleanField(_l("erledigt"))
+    note = TextAreaField(
+        _l("Notiz"),
+        validators=[Length(max=2000, message=_l("Höchstens %(max)d Zeichen."))],
+    )
+
+
+class ManualChecksForm(FlaskForm):
+    """The manual checklist items of the review, saved together."""
+
+    items = FieldList(
+        FormField(ManualCheckEntryForm),
+        label=_l("Manuelle Prüfpunkte"),
+        min_entries=0,
+        max_entries=50,
+    )
+
+    def entries(self) -> list[ManualEntry]:
+        return [
+            ManualEntry(
+                item=entry.form.item.data or "",
+                done=bool(entry.form.done.data),
+                note=entry.form.note.data or "",
+            )
+            for entry in self.items
+        ]
+
+
+def manual_checks_form(saved: Mapping[str, ManualCheck]) -> ManualChecksForm:
+    """The form prefilled with the saved state of every configured item (in their order)."""
+    data = [
+        {
+            "item": code,
+            "done": saved[code].done if code in saved else False,
+            "note": saved[code].note if code in saved else "",
+        }
+        for code, _label in MANUAL_CHECKS
+    ]
+    return ManualChecksForm(data={"items": data})
+
+
+def queue_filter(
+    args: Mapping[str, str],
+    *,
+    user_id: int,
+    kreis_keys: Iterable[str],
+    polizeidirektionen: Iterable[str],
+) -> tuple[QueueFilter, dict[str, str]]:
+    """The queue filter from the query string, and a message per invalid parameter (that
+    parameter is then not applied — never silently)."""
+    errors: dict[str, str] = {}
+
+    def text(name: str) -> str:
+        return (args.get(name) or "").strip()
+
+    def year() -> int | None:
+        raw = text("jahr")
+        if raw and (not raw.isdigit() or not 2000 <= int(raw) <= 2100):
+            errors["jahr"] = _("Bitte geben Sie ein Förderjahr wie 2027 ein.")
+            return None
+        return int(raw) if raw else None
+
+    def cents(name: str) -> int | None:
+        raw = text(name)
+        if not raw:
+            return None
+        try:
+            return parse_eur(raw)
+        except MoneyError:
+            errors[name] = _("Bitte geben Sie einen Betrag wie 10.000,00 ein.")
+            return None
+
+    def choice(name: str, allowed: Iterable[str], message: str) -> str | None:
+        raw = text(name)
+        if raw and raw not in set(allowed):
+            errors[name] = message
+            return None
+        return raw or None
+
+    status = choice("status", QUEUE_STATUSES, _("Unbekannter Status – bitte wählen Sie aus."))
+    kreis = choice("kreis", kreis_keys, _("Unbekannter Landkreis – bitte wählen Sie aus."))
+    pd = choice("pd", polizeidirektionen, _("Unbekannte Polizeidirektion – bitte wählen Sie aus."))
+    assigned = choice(
+        "zugewiesen", ("ich", "niemand"), _("Bitte wählen Sie „mir“ oder „niemandem“.")
+    )
+    sort = choice("sortierung", QUEUE_SORTS, _("Unbekannte Sortierung – sortiert nach Eingang."))
+    min_cents, max_cents = cents("min"), cents("max")
+    if min_cents is not None and max_cents is not None and min_cents > max_cents:
+        errors["max"] = _("Der Betrag „bis“ ist kleiner als der Betrag „von“.")
+        max_cents = None
+    page_raw = text("seite") or "1"
+    if not page_raw.isdigit() or not 1 <= int(page_raw) <= 10_000:
+        errors["seite"] = _("Ungültige Seitenzahl – Seite 1 wird angezeigt.")
+        page_raw = "1"
+    f = QueueFilter(
+        status=status,
+        funding_year=year(),
+        kreis_key=kreis,
+        polizeidirektion=pd,
+        min_cents=min_cents,
+        max_cents=max_cents,
+        assigned_to={"ich": user_id, "niemand": 0}.get(assigned or ""),
+        sort=sort or "submitted",
+        page=int(page_raw),
+    )
+    return f, errors

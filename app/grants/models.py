@@ -419,6 +419,26 @@ class ReviewerAffiliation(TimestampMixin, Model):
     organisation: Mapped[Organisation] = relationship()
 
 
+class ManualCheck(Model):
+    """A manual checklist item of the review (beside the automatic rule checks): ticked or not,
+    with the reviewer's note; one row per application and item."""
+
+    __tablename__ = "manual_check"
+    __table_args__ = (
+        UniqueConstraint("application_id", "item", name="uq_manual_check_application_item"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    item: Mapped[str] = mapped_column(String(40))
+    done: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    checked_by: Mapped[User | None] = relationship()
+
+
 class ChangeRequest(TimestampMixin, Model):
     """A reviewer's request for changes or missing documents (T3); resolved on resubmission."""
 

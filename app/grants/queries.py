@@ -16,6 +16,7 @@ from app.common.programme import default_window
 from app.extensions import db
 from app.finance.interest import SURCHARGE_BP, format_rate_bp
 from app.finance.models import BaseRate
+from app.grants.labels import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 from app.grants.models import (
     Application,
     ApplicationEvent,
@@ -27,8 +28,12 @@ from app.grants.models import (
     DocumentType,
     FundingYear,
     KprRecord,
+    LineCategory,
+    ManualCheck,
     PayScale,
+    Qualification,
     ReviewerAffiliation,
+    SmallGrantReason,
     Submission,
 )
 from app.grants.services.financing import PlanTotals, compute_totals
@@ -104,6 +109,39 @@ def totals_for(application: Application, caps: dict[int, int] | None = None) -> 
     )
 
 
+@dataclass(frozen=True)
+class ApplicationContent:
+    """Everything an application page shows of the submitted content: plan with totals, the
+    organisation's KPR records (resolution, cooperation agreement) and the document labels."""
+
+    totals: PlanTotals
+    kpr_records: Sequence[KprRecord]
+    doc_types: dict[str, DocumentType]
+    qualification_labels: dict[Qualification, str]
+    small_grant_reasons: dict[SmallGrantReason, str]
+
+    @property
+    def staff_fte_permille(self) -> int:
+        """Sum of the FTE shares of the grant-funded staff lines (per mille)."""
+        return sum(
+            f.line.fte_permille or 0
+            for f in self.totals.lines
+            if f.line.category is LineCategory.STAFF and not f.line.in_kind
+        )
+
+
+def application_content(application: Application) -> ApplicationContent:
+    """The content of ``application`` for the reviewer's and the applicant's pages (a fixed number
+    of statements: caps, KPR records with their files, document types)."""
+    return ApplicationContent(
+        totals=totals_for(application),
+        kpr_records=kpr_records_of(application.organisation_id),
+        doc_types={t.code: t for t in document_types()},
+        qualification_labels=QUALIFICATION_LABELS,
+        small_grant_reasons=SMALL_GRANT_REASONS,
+    )
+
+
 def consultations_of(organisation_id: int) -> Sequence[Consultation]:
     return (
         db.session.execute(
@@ -133,6 +171,11 @@ def document_types() -> Sequence[DocumentType]:
     return (
         db.session.execute(db.select(DocumentType).order_by(DocumentType.position)).scalars().all()
     )
+
+
+def document_labels() -> dict[str, str]:
+    """Document type code → label, for the version comparison (one statement)."""
+    return {t.code: t.label_de for t in document_types()}
 
 
 def submission_context(application: Application, on: date | None = None) -> SubmissionContext:
@@ -404,6 +447,17 @@ def change_requests_of(application: Application) -> Sequence[ChangeRequest]:
         .scalars()
         .all()
     )
+
+
+def manual_checks_of(application: Application) -> dict[str, ManualCheck]:
+    """Saved manual checklist items of ``application`` by item code (one statement, plus one for
+    the users who ticked them)."""
+    rows = db.session.execute(
+        db.select(ManualCheck)
+        .where(ManualCheck.application_id == application.id)
+        .options(selectinload(ManualCheck.checked_by))
+    ).scalars()
+    return {row.item: row for row in rows}
 
 
 def affiliations_of(user: User) -> Sequence[ReviewerAffiliation]:

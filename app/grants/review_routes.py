@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -15,9 +15,9 @@ from app.auth.models import Role, User
 from app.common.db import today
 from app.common.errors import BudgetCapExceeded, DomainError
 from app.common.fields import options
-from app.common.money import MoneyError, parse_eur
 from app.common.security import parse_id
-from app.common.tx import transactional
+from app.common.tx import refuse_at, transactional
+from app.common.views import done
 from app.extensions import db
 from app.grants import queries
 from app.grants.blueprint import bp
@@ -29,10 +29,14 @@ from app.grants.forms import (
     DateForm,
     DecideForm,
     DecisionForm,
+    ManualChecksForm,
+    manual_checks_form,
+    queue_filter,
 )
 from app.grants.models import Application, Decision, FinancingType, Status
 from app.grants.routes import _attachment
 from app.grants.services import review
+from app.grants.services.compare import diff_versions
 from app.orgs import queries as org_queries
 from app.postaward.forms import NoteForm, RevocationCheckForm, RevokeForm
 from app.postaward.services import proof as proof_service
@@ -57,80 +61,97 @@ def _int_arg(name: str, low: int = 0, high: int = 10_000) -> int | None:
     return None
 
 
-def _cents_arg(name: str) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return parse_eur(raw)
-    except MoneyError:
-        return None
-
-
 @bp.route("/pruefung")
 @role_required(*MINISTRY)
 def queue() -> ResponseReturnValue:
-    assigned_raw = request.args.get("zugewiesen", "")
-    assigned = 0 if assigned_raw == "niemand" else _user().id if assigned_raw == "ich" else None
-    f = queries.QueueFilter(
-        status=request.args.get("status") or None,
-        funding_year=_int_arg("jahr", 2000, 2100),
-        kreis_key=request.args.get("kreis") or None,
-        polizeidirektion=request.args.get("pd") or None,
-        min_cents=_cents_arg("min"),
-        max_cents=_cents_arg("max"),
-        assigned_to=assigned,
-        sort=request.args.get("sortierung", "submitted"),
-        page=_int_arg("seite", 1, 10_000) or 1,
+    kreise, pds = queries.kreise(), queries.polizeidirektionen()
+    f, errors = queue_filter(
+        request.args,
+        user_id=_user().id,
+        kreis_keys=[key for key, _name in kreise],
+        polizeidirektionen=pds,
     )
     return render_template(
         "grants/review_queue.html",
         page=queries.review_queue(f),
         f=f,
-        kreise=queries.kreise(),
-        pds=queries.polizeidirektionen(),
+        errors=errors,
+        kreise=kreise,
+        pds=pds,
         args=request.args,
     )
 
 
-@bp.route("/pruefung/<int:application_id>")
-@role_required(*MINISTRY)
-def review_page(application_id: int) -> ResponseReturnValue:
-    application = _load(application_id)
+def _render_review(
+    application: Application, status: int = 200, **forms: Any
+) -> ResponseReturnValue:
+    """The review page; ``forms`` replace the empty forms (a refused one keeps what was typed)."""
     user = _user()
     submissions = queries.submissions_of(application)
-    decision = review.open_decision(application)
     assign_form = AssignForm()
     assign_form.reviewer.choices = options(
         (str(r.id), r.name)
         for r in queries.reviewers()
         if not review.has_conflict(r, application.organisation_id)
     )
+    manual = queries.manual_checks_of(application)
+    context: dict[str, Any] = {
+        "assign_form": assign_form,
+        "change_form": ChangeRequestForm(formdata=None),
+        "manual_form": manual_checks_form(manual),
+        "comment_form": CommentForm(formdata=None),
+        "decide_form": DecideForm(formdata=None),
+        "date_form": DateForm(formdata=None),
+        "check_form": RevocationCheckForm(formdata=None),
+        "revoke_form": RevokeForm(formdata=None),
+        "note_form": NoteForm(formdata=None),
+    } | forms
     return render_template(
         "grants/review.html",
         app=application,
         user=user,
         conflict=review.has_conflict(user, application.organisation_id),
         checklist=review.checklist(application) if submissions else [],
-        totals=queries.totals_for(application),
+        manual=manual,
+        manual_labels=review.MANUAL_CHECK_LABELS,
+        content=queries.application_content(application),
         submissions=submissions,
         events=queries.events_for(application, include_internal=True),
         decisions=queries.decisions_of(application),
-        decision=decision,
+        decision=review.open_decision(application),
         change_requests=queries.change_requests_of(application),
         bescheid=queries.bescheid_of(application),
-        assign_form=assign_form,
-        change_form=ChangeRequestForm(),
-        comment_form=CommentForm(),
-        decide_form=DecideForm(),
-        date_form=DateForm(),
         finality=review.finality_date(application),
         proof=proof_service.latest_proof(application),
         case=revocation.open_case(application),
-        check_form=RevocationCheckForm(),
-        revoke_form=RevokeForm(),
-        note_form=NoteForm(),
-    )
+        **context,
+    ), status
+
+
+@bp.route("/pruefung/<int:application_id>")
+@role_required(*MINISTRY)
+def review_page(application_id: int) -> ResponseReturnValue:
+    return _render_review(_load(application_id))
+
+
+@bp.route("/pruefung/<int:application_id>/pruefpunkte", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def save_manual_checks(application_id: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    form = ManualChecksForm()
+    if form.validate_on_submit():
+        try:
+            review.save_manual_checks(_user(), application, form.entries())
+        except DomainError as exc:
+            refuse_at(form.items, exc)
+        else:
+            return done(_("Die Prüfpunkte wurden gespeichert."), _url(application, "#pruefliste"))
+    return _render_review(application, 422, manual_form=form)
+
+
+def _url(application: Application, anchor: str = "") -> str:
+    return url_for("grants.review_page", application_id=application.id) + anchor
 
 
 def _back(application: Application, anchor: str = "") -> ResponseReturnValue:
@@ -180,22 +201,12 @@ def request_changes(application_id: int) -> ResponseReturnValue:
     form = ChangeRequestForm()
     if form.validate_on_submit():
         try:
-            review.request_changes(
-                _user(),
-                application,
-                message=form.message.data or "",
-                sections=form.sections.data or [],
-                due_on=form.due_on.data,
-            )
+            review.request_changes(_user(), application, **form.inputs())
         except DomainError as exc:
-            flash(exc.message, "error")
-            return _back(application)
-        flash(_("Die Nachforderung wurde an die Kommune gesendet."), "success")
-        return _back(application)
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "error")
-    return _back(application, "#nachforderung")
+            refuse_at(getattr(form, exc.field or "message", form.message), exc)
+        else:
+            return done(_("Die Nachforderung wurde an die Kommune gesendet."), _url(application))
+    return _render_review(application, 422, change_form=form)
 
 
 @bp.route("/antraege/<int:application_id>/kommentar", methods=["POST"])
@@ -238,7 +249,7 @@ def compare(application_id: int) -> ResponseReturnValue:
         app=application,
         old=old,
         new=new,
-        changes=review.diff_submissions(old, new),
+        changes=diff_versions(old, new, queries.document_labels()),
     )
 
 
@@ -324,6 +335,9 @@ def prepare_decision(application_id: int) -> ResponseReturnValue:
         app=application,
         form=form,
         totals=queries.totals_for(application),
+        checklist=review.checklist(application),
+        manual=queries.manual_checks_of(application),
+        manual_labels=review.MANUAL_CHECK_LABELS,
     ), (422 if form.errors else 200)
 
 

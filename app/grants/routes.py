@@ -107,7 +107,7 @@ def detail(application_id: int) -> ResponseReturnValue:
     return render_template(
         "grants/detail.html",
         app=application,
-        totals=queries.totals_for(application),
+        content=queries.application_content(application),
         problems=problems,
         events=queries.events_for(application, include_internal=user.is_ministry),
         submissions=queries.submissions_of(application),

@@ -42,6 +42,7 @@ from tests.browser.conftest import (
 pytestmark = pytest.mark.browser
 
 LATE_REASON = "Der Kreistagsbeschluss zur Kofinanzierung lag erst nach Ablauf der Frist vor."
+CHECK_NOTE = "EG 11 passt zur Stellenbeschreibung der Koordinierungsstelle."
 CHANGE_MESSAGE = "Bitte präzisieren Sie den Projekttitel (Bezug zur Sicherheitsbefragung)."
 
 
@@ -124,8 +125,53 @@ def test_review_change_request_decision_four_eyes_and_bescheid(
     expect(reviewer.get_by_role("button", name="Prüfung übernehmen")).to_have_count(0)
     # Assigning is for leads (approver/admin) only.
     expect(reviewer.get_by_label("Zuweisen an")).to_have_count(0)
+    # The reviewer reads the whole application here: plan with totals, staff, documents.
+    plan = reviewer.locator("table.plan")
+    expect(plan).to_contain_text("Koordination")
+    expect(plan).to_contain_text("EG 11 Stufe 3 · 0,5 VZÄ · 12 Monate")
+    expect(plan.locator("tfoot tr").first).to_contain_text(money(case.eligible_cents))
+    financing = reviewer.locator("table.financing")
+    expect(financing.locator("tr", has_text="Beantragte Zuwendung")).to_contain_text(
+        money(case.grant_cents)
+    )
+    expect(financing.locator("tr", has_text="Fördersatz")).to_contain_text(
+        re.compile(r"\d+,\d\d\s%")
+    )
+    documents = reviewer.locator("#dokumente + table")
+    expect(documents).to_contain_text("Projektbeschreibung")
+    with reviewer.expect_download() as document_download:
+        documents.get_by_role("link", name="project_description.pdf").click()
+    assert document_download.value.suggested_filename == "project_description.pdf"
+    document_path = artifacts / "browser-review-document.pdf"
+    document_download.value.save_as(document_path)
+    assert document_path.read_bytes().startswith(b"%PDF")
+    reviewer.screenshot(path=str(artifacts / "browser-review-content.png"), full_page=True)
+    # Manual check items with a note, beside the automatic rule checks.
+    reviewer.get_by_label("Stellenbeschreibung plausibel", exact=True).check()
+    reviewer.get_by_label("Notiz zu „Stellenbeschreibung plausibel“").fill(CHECK_NOTE)
+    reviewer.get_by_role("button", name="Prüfpunkte speichern").click()
+    flash(reviewer, "Die Prüfpunkte wurden gespeichert.")
+    expect(reviewer.get_by_label("Stellenbeschreibung plausibel", exact=True)).to_be_checked()
+    expect(reviewer.get_by_label("Notiz zu „Stellenbeschreibung plausibel“")).to_have_value(
+        CHECK_NOTE
+    )
+    # A change request with an impossible date keeps what was typed; the error is at the field.
     reviewer.get_by_label("Betroffene Abschnitte").select_option(["general"])
     reviewer.get_by_label("Was soll geändert oder nachgereicht werden?").fill(CHANGE_MESSAGE)
+    reviewer.get_by_label("Frist (optional)").fill("31.02.2027")
+    reviewer.get_by_role("button", name="Änderungen anfordern").click()
+    expect(reviewer.locator("#due_on-error")).to_be_visible()
+    expect(reviewer.get_by_label("Frist (optional)")).to_have_value("31.02.2027")
+    expect(reviewer.get_by_label("Was soll geändert oder nachgereicht werden?")).to_have_value(
+        CHANGE_MESSAGE
+    )
+    expect(reviewer.get_by_label("Betroffene Abschnitte")).to_have_values(["general"])
+    axe_check(reviewer, "change_request_error")
+    # Chromium logs the expected refusal (422) as a console error; only this one is expected.
+    expected = [m for m in page_problems.console if "status of 422" in m]
+    assert len(expected) == 1, page_problems.console
+    page_problems.console.remove(expected[0])
+    reviewer.get_by_label("Frist (optional)").fill("")
     reviewer.get_by_role("button", name="Änderungen anfordern").click()
     flash(reviewer, "Die Nachforderung wurde an die Kommune gesendet.")
     expect(fact(reviewer, "Status")).to_contain_text("Nachforderung")
@@ -178,6 +224,8 @@ def test_review_change_request_decision_four_eyes_and_bescheid(
     expect(versions.nth(0).locator("td").first).to_have_text("2")
     expect(versions.nth(1).locator("td").first).to_have_text("1")
     expect(change_requests).to_contain_text("erledigt")
+    # The applicant keeps the list of their uploads (read-only) after submitting.
+    expect(applicant.locator("#dokumente + table")).to_contain_text("project_description.pdf")
     expect(applicant.get_by_role("link", name="Antrag bearbeiten")).to_have_count(0)
 
     # --- 4. the reviewer compares the versions and prepares the decision --------------------------
@@ -188,7 +236,12 @@ def test_review_change_request_decision_four_eyes_and_bescheid(
     heading(reviewer, "Änderungen von Version 1 zu Version 2")
     changed = reviewer.locator("table tbody tr", has=reviewer.locator("ins", has_text=new_title))
     expect(changed).to_have_count(1)
+    expect(changed.locator("th")).to_have_text("Projekttitel")
     expect(changed.locator("del")).to_have_text(case.title)
+    # German labels only: no raw snapshot keys, cents or basis points.
+    expect(reviewer.locator("table.compare")).not_to_contain_text(re.compile(r"_cents|_bp|\["))
+    axe_check(reviewer, "compare")
+    reviewer.screenshot(path=str(artifacts / "browser-review-compare.png"), full_page=True)
     reviewer.locator(".breadcrumb").get_by_role("link", name=case.reference).click()
     heading(reviewer, f"{case.reference}: {new_title}")
     # A resubmitted application is back in "Eingereicht": the reviewer takes it over again.
@@ -222,6 +275,11 @@ def test_review_change_request_decision_four_eyes_and_bescheid(
     expect(form.get_by_label("Beträge je Haushaltsjahr")).to_have_value(
         "\n".join(f"{y}: {format_plain(a)}" for y, a in sorted(years.items()))
     )
+    # The decision preparation shows the rule checks and the manual items with their notes.
+    expect(reviewer.locator(".prep-checklist summary")).to_contain_text(
+        "1 von 5 manuellen Prüfpunkten erledigt"
+    )
+    expect(reviewer.locator(".prep-checklist")).to_contain_text(CHECK_NOTE)
     late_box = form.get_by_label("Begründung der verspäteten Antragstellung wird anerkannt")
     expect(late_box).to_have_count(1 if case.is_late else 0)
     axe_check(reviewer, "decision_form")

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.grants import queries
 from app.grants.models import FinancingType, Status
 from app.grants.services import applications as svc
-from app.grants.services import review
+from app.grants.services import compare, review
 from tests import factories
 
 
@@ -81,9 +81,9 @@ def test_change_request_reopens_and_resubmission_keeps_both_versions(people, sub
     versions = queries.submissions_of(submitted)
     assert [s.version for s in versions] == [2, 1]
     old, new = (queries.get_submission(submitted, v) for v in (1, 2))
-    changes = dict((key, (a, b)) for key, a, b in review.diff_submissions(old, new))
-    assert changes["title"] == ("Koordinierungsstelle", "Neuer Titel")
-    assert "submitted_at" not in changes
+    changes = {c.label: (c.old, c.new) for c in compare.diff_versions(old, new, {})}
+    assert changes["Projekttitel"] == ("Koordinierungsstelle", "Neuer Titel")
+    assert not any("submitted" in label for label in changes)
     assert all(c.resolved_at for c in queries.change_requests_of(submitted))
     assert old.pdf_sha256 != new.pdf_sha256
 

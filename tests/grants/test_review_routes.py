@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import collections
+import re
+from datetime import date
+
 import pytest
 
 from app.auth.models import User
 from app.extensions import db
-from app.grants.models import Application, Status
+from app.grants.models import (
+    Application,
+    KprRecordKind,
+    LineCategory,
+    SmallGrantReason,
+    Status,
+)
+from app.grants.services import applications as svc
+from app.grants.services import review
 from tests import factories
 
 
@@ -86,15 +98,28 @@ def test_review_and_detail_pages_use_a_constant_number_of_statements(
     app, reviewer_client, count_statements
 ):
     (small,) = _make_submitted(app, 1)
+    with app.app_context():
+        svc.record_kpr(
+            _user("q0-14626610@test-kp.de"),
+            kind=KprRecordKind.RESOLUTION,
+            dated=date(2025, 1, 1),
+            partner="",
+            notes="",
+            data=factories.MINIMAL_PDF,
+            filename="beschluss.pdf",
+        )
+        review.save_manual_checks(
+            _user(reviewer_client.user_email),
+            db.session.get(Application, small),
+            [review.ManualEntry("documents_complete", True, "")],
+        )
+        db.session.commit()
     with count_statements() as few:
         assert reviewer_client.get(f"/pruefung/{small}").status_code == 200
         assert reviewer_client.get(f"/antraege/{small}").status_code == 200
     with app.app_context():
         user = factories.create_user("applicant", ags="14628270", email="big@test-kp.de")
         big = factories.complete_application(user)
-        from app.grants.models import LineCategory
-        from app.grants.services import applications as svc
-
         lines = [
             svc.LineInput(
                 category=LineCategory.RUNNING, description=f"Posten {i}", amount_cents=100
@@ -109,12 +134,39 @@ def test_review_and_detail_pages_use_a_constant_number_of_statements(
             third_party_cents=0,
             third_party_source="",
             requested_grant_cents=2700,
-            small_grant_reason=None,
+            small_grant_reason=SmallGrantReason.REGIONAL_NEED,
             small_grant_note="",
+        )
+        # the new page parts grow too: documents, KPR records with files, submitted versions
+        for i in range(10):
+            svc.add_document(
+                big, user, type_code="other", data=factories.MINIMAL_PDF, filename=f"anlage{i}.pdf"
+            )
+        for kind in (KprRecordKind.RESOLUTION, KprRecordKind.COOPERATION) * 2:
+            svc.record_kpr(
+                user,
+                kind=kind,
+                dated=date(2025, 1, 1),
+                partner="PD Dresden",
+                notes="",
+                data=factories.MINIMAL_PDF,
+                filename="nachweis.pdf",
+            )
+        svc.submit_application(big, user, now=factories.IN_WINDOW)
+        review.save_manual_checks(
+            _user(reviewer_client.user_email),
+            big,
+            [review.ManualEntry(code, True, "geprüft") for code, _label in review.MANUAL_CHECKS],
         )
         big_id = big.id
         db.session.commit()
     with count_statements() as many:
         assert reviewer_client.get(f"/pruefung/{big_id}").status_code == 200
         assert reviewer_client.get(f"/antraege/{big_id}").status_code == 200
-    assert len(many) <= len(few) + 2, (few, many)
+
+    def shape(seen):
+        return collections.Counter(
+            re.sub(r"\s+", " ", q)[:90] for q in seen if "SAVEPOINT" not in q
+        )
+
+    assert len(many) <= len(few) + 2, (shape(many) - shape(few), shape(few) - shape(many))

@@ -8,7 +8,6 @@ approval either writes everything (status, commitments, Bescheid, events) or not
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,10 @@ from typing import Any
 
 from flask import render_template
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import CursorResult, update
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, User
 from app.budget.services import commit_funds
@@ -54,9 +56,9 @@ from app.grants.models import (
     DecisionYear,
     EventKind,
     FinancingType,
+    ManualCheck,
     ReviewerAffiliation,
     Status,
-    Submission,
 )
 from app.grants.services import snapshot
 from app.grants.services.applications import add_event, notify_organisation, transition
@@ -281,37 +283,92 @@ def checklist(application: Application) -> list[ChecklistItem]:
     return items
 
 
-# --- version comparison ---------------------------------------------------------------------------
+# --- manual checklist items -------------------------------------------------------------------
+
+#: Manual checklist items beside the automatic rule checks: (code, label). The one place where
+#: they are configured; a saved row keeps its code, so relabelling keeps past reviews.
+MANUAL_CHECKS: tuple[tuple[str, LazyString], ...] = (
+    ("documents_complete", _l("Unterlagen vollständig und lesbar")),
+    ("job_description", _l("Stellenbeschreibung plausibel")),
+    ("cooperation_signed", _l("Kooperationsvereinbarung unterzeichnet")),
+    ("purpose_fits", _l("Vorhaben entspricht dem Zuwendungszweck der Richtlinie")),
+    ("costs_reasonable", _l("Ausgaben angemessen und wirtschaftlich")),
+)
+MANUAL_CHECK_LABELS = dict(MANUAL_CHECKS)
+MANUAL_NOTE_MAX = 2000
+MANUAL_CHECK_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.INCOMPLETE)
 
 
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(data, list):
-        out = {}
-        for index, value in enumerate(data):
-            out.update(_flatten(value, f"{prefix}[{index}]"))
-        return out
-    return {prefix: data}
+@dataclass(frozen=True)
+class ManualEntry:
+    """One manual item as the reviewer set it."""
+
+    item: str
+    done: bool
+    note: str
 
 
-IGNORED_DIFF_KEYS = ("submitted_at", "version", "submitted_by")
+def save_manual_checks(
+    reviewer: User, application: Application, entries: Sequence[ManualEntry]
+) -> int:
+    """Tick or untick the manual checklist items with a note each; every changed item is audited
+    (old and new value). Returns the number of changed items.
 
-
-def diff_submissions(old: Submission, new: Submission) -> list[tuple[str, Any, Any]]:
-    """Changed fields between two frozen versions: (path, old value, new value)."""
-    a = _flatten(json.loads(old.data_json))
-    b = _flatten(json.loads(new.data_json))
-    changes = []
-    for key in sorted(set(a) | set(b)):
-        if key.split(".")[0].split("[")[0] in IGNORED_DIFF_KEYS:
+    :raises NotPermitted: no reviewer/approver or conflict of interest; :raises InvalidTransition:
+        the application is not under review; :raises DomainError: unknown item or note too long.
+    """
+    ensure_role(reviewer, Role.REVIEWER, Role.APPROVER)
+    ensure_no_conflict(reviewer, application)
+    if application.status not in MANUAL_CHECK_STATUSES:
+        raise InvalidTransition("Die Prüfpunkte können nur während der Prüfung geändert werden.")
+    rows = {
+        row.item: row
+        for row in db.session.execute(
+            db.select(ManualCheck)
+            .where(ManualCheck.application_id == application.id)
+            .with_for_update()
+        ).scalars()
+    }
+    changed = 0
+    for entry in entries:
+        if entry.item not in MANUAL_CHECK_LABELS:
+            raise DomainError("Unbekannter Prüfpunkt.", field="items")
+        note = entry.note.strip()
+        if len(note) > MANUAL_NOTE_MAX:
+            raise DomainError(
+                f"Die Notiz darf höchstens {MANUAL_NOTE_MAX} Zeichen lang sein.", field="items"
+            )
+        row = rows.get(entry.item)
+        before = (row.done, row.note) if row is not None else (False, "")
+        if before == (entry.done, note):
             continue
-        if a.get(key) != b.get(key):
-            changes.append((key, a.get(key), b.get(key)))
-    return changes
+        if row is None:
+            row = ManualCheck(application_id=application.id, item=entry.item)
+            db.session.add(row)
+        row.done, row.note = entry.done, note
+        row.checked_by_id, row.checked_at = reviewer.id, utcnow()
+        record_event(
+            "manual_check_saved",
+            "application",
+            application.id,
+            actor_id=reviewer.id,
+            item=entry.item,
+            done=entry.done,
+            note=note,
+            done_before=before[0],
+            note_before=before[1],
+        )
+        changed += 1
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # a second reviewer saved the first row at the same moment
+        raise DomainError(
+            "Die Prüfpunkte wurden gleichzeitig von einer anderen Person gespeichert. Bitte laden "
+            "Sie die Seite neu.",
+            field="items",
+        ) from exc
+    return changed
 
 
 # --- decision ------------------------------------------------------------------------------------
