@@ -12,7 +12,14 @@ from wtforms import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from app.common.formatting import date_de, permille
-from app.common.money import MoneyError, format_plain, parse_eur
+from app.common.money import AmountTooLarge, MoneyError, format_plain, parse_eur
+
+
+def money_message(exc: MoneyError) -> str:
+    """The German message for an amount that could not be read: too large, or not an amount."""
+    if isinstance(exc, AmountTooLarge):
+        return str(_l("Der Betrag ist zu groß."))
+    return str(_l("Bitte geben Sie einen Betrag wie 1.234,56 ein."))
 
 
 class MoneyField(StringField):
@@ -33,9 +40,9 @@ class MoneyField(StringField):
             return
         try:
             cents = parse_eur(str(valuelist[0]))
-        except MoneyError:
+        except MoneyError as exc:
             self.data = None
-            raise ValueError(_l("Bitte geben Sie einen Betrag wie 1.234,56 ein.")) from None
+            raise ValueError(money_message(exc)) from None
         if cents < 0 and not self.allow_negative:
             self.data = None
             raise ValueError(_l("Der Betrag darf nicht negativ sein."))
