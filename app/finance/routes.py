@@ -152,6 +152,37 @@ def confirm_account(account_id: int) -> ResponseReturnValue:
     return _done(_("Die Bankverbindung wurde bestätigt."))
 
 
+@bp.route("/kasse/bankverbindungen/<int:account_id>/ablehnen", methods=["POST"])
+@role_required(Role.FINANCE)
+@transactional
+def reject_account(account_id: int) -> ResponseReturnValue:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    account = db.get_or_404(BankAccount, account_id)
+    try:
+        payouts.reject_bank_account(_user(), account, form.reason.data or "")
+    except DomainError as exc:
+        return refuse(exc, _dashboard() + "#bankverbindungen")
+    return _done(_("Die Bankverbindung wurde abgelehnt. Die Kommune sieht den Grund."))
+
+
+@bp.route("/kommune/bankverbindung/<int:account_id>/zurueckziehen", methods=["POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def withdraw_account(account_id: int) -> ResponseReturnValue:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    account = db.get_or_404(BankAccount, account_id)
+    target = url_for("finance.bank_account")
+    try:
+        payouts.withdraw_bank_account(_user(), account)
+    except DomainError as exc:
+        return refuse(exc, target)
+    return done(_("Die Bankverbindung wurde zurückgezogen."), target)
+
+
 @bp.route("/kommune/bankverbindung", methods=["GET", "POST"])
 @role_required(Role.APPLICANT)
 @transactional
@@ -168,7 +199,9 @@ def bank_account() -> ResponseReturnValue:
         else:
             return done(ACCOUNT_SAVED, url_for("finance.bank_account"))
     accounts = queries.accounts_of(cast(int, user.organisation_id))
-    return render_form("finance/bank_account.html", form, form=form, accounts=accounts)
+    return render_form(
+        "finance/bank_account.html", form, form=form, accounts=accounts, action_form=ActionForm()
+    )
 
 
 ACCOUNT_SAVED = _l(

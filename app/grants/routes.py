@@ -37,6 +37,7 @@ from app.grants.forms import (
     SubmitForm,
     WithdrawForm,
 )
+from app.grants.models import AWARDED_STATUSES as AWARDED
 from app.grants.models import Application, KprRecord, KprRecordKind, LineCategory, Status
 from app.grants.services import applications as svc
 from app.grants.services import documents as files
@@ -81,6 +82,8 @@ def my_applications() -> ResponseReturnValue:
         applications=applications,
         form=form,
         consultations=queries.consultations_of(user.organisation_id),
+        account_missing=any(a.status in AWARDED for a in applications)
+        and not finance_queries.has_usable_account(user.organisation_id),
     )
 
 
@@ -118,6 +121,9 @@ def detail(application_id: int) -> ResponseReturnValue:
         comment_form=CommentForm() if application.submitted_at else None,
         instalments=finance_queries.instalments_of(application.id),
         confirmed=finance_queries.bank_confirmations(application.id),
+        account_missing=application.status in AWARDED
+        and user.has_role(Role.APPLICANT)
+        and not finance_queries.has_usable_account(application.organisation_id),
         proof=proof_service.latest_proof(application),
         claims=finance_queries.claims_of(application.id),
         fulfilled_form=FulfilledForm()

@@ -1,0 +1,28 @@
+"""bank account: rejection reason (finance refuses a pending account; the recipient reads why)
+
+Revision ID: 0013
+Revises: 0005
+Create Date: 2026-12-04
+
+The new status value ``withdrawn`` needs no schema change (enums are VARCHAR without CHECK).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("bank_account", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("rejection_reason", sa.Text(), nullable=False, server_default="")
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("bank_account", schema=None) as batch_op:
+        batch_op.drop_column("rejection_reason")
