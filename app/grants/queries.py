@@ -15,6 +15,7 @@ from app.common.errors import NotFound
 from app.common.programme import default_window
 from app.extensions import db
 from app.grants.models import (
+    TERMINAL_STATUSES,
     Application,
     ApplicationEvent,
     Bescheid,
@@ -66,6 +67,23 @@ def applications_of_organisation(organisation_id: int) -> Sequence[Application]:
             db.select(Application)
             .where(Application.organisation_id == organisation_id)
             .order_by(Application.funding_year.desc(), Application.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def same_year_applications(application: Application) -> Sequence[Application]:
+    """The organisation's other live applications for the same funding year (the programme
+    allows more than one, but it is usually a slip: the applicant is warned, not refused)."""
+    return (
+        db.session.execute(
+            db.select(Application).where(
+                Application.organisation_id == application.organisation_id,
+                Application.funding_year == application.funding_year,
+                Application.id != application.id,
+                Application.status.not_in(TERMINAL_STATUSES),
+            )
         )
         .scalars()
         .all()

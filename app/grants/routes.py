@@ -98,7 +98,20 @@ def new_application() -> ResponseReturnValue:
         flash(_("Bitte wählen Sie ein Förderjahr."), "error")
         return redirect(url_for("grants.my_applications"))
     application = svc.create_application(_user(), form.funding_year.data)
+    for other in queries.same_year_applications(application):
+        flash(same_year_warning(other), "warning")
     return redirect(url_for("grants.edit", application_id=application.id, step="general"))
+
+
+def same_year_warning(other: Application) -> str:
+    return _(
+        "Achtung: Ihre Kommune hat für das Förderjahr %(y)s bereits den Antrag „%(t)s“ "
+        "(%(ref)s). Ein zweiter Antrag für dasselbe Jahr ist möglich, aber meist ein Versehen – "
+        "bitte prüfen Sie, ob Sie nicht den bestehenden Antrag bearbeiten wollen.",
+        y=other.funding_year,
+        t=other.title or _("(ohne Titel)"),
+        ref=other.reference or _("noch nicht eingereicht"),
+    )
 
 
 @bp.route("/antraege/<int:application_id>")
@@ -410,6 +423,7 @@ def _edit_submit(application: Application) -> ResponseReturnValue:
         form=form,
         problems=problems,
         window=window,
+        same_year=[same_year_warning(o) for o in queries.same_year_applications(application)],
     )
 
 
