@@ -447,6 +447,7 @@ class ChangeRequest(TimestampMixin, Model):
     resolved_at: Mapped[datetime | None]
 
     requested_by: Mapped[User] = relationship()
+    application: Mapped[Application] = relationship(viewonly=True)
 
 
 class Decision(TimestampMixin, Model):

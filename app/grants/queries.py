@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, func
+from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from app.auth.models import Role, User, UserRole
 from app.common.db import today
@@ -407,6 +409,37 @@ def get_bescheid_pdf(application: Application) -> Bescheid:
     if row is None:
         raise NotFound("not found")
     return row
+
+
+def open_change_requests(organisation_id: int | None) -> Sequence[ChangeRequest]:
+    """The organisation's unanswered change requests (tasks of the applicant), earliest
+    deadline first, with their applications (one statement)."""
+    if organisation_id is None:
+        return []
+    return (
+        db.session.execute(
+            _open_change_requests(db.select(ChangeRequest), organisation_id)
+            .options(contains_eager(ChangeRequest.application))
+            .order_by(ChangeRequest.due_on.is_(None), ChangeRequest.due_on, ChangeRequest.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def open_change_request_count(organisation_id: int) -> ScalarSelect[int]:
+    """Scalar subquery counting the organisation's unanswered change requests (so that the
+    navigation's task count stays one statement)."""
+    stmt = db.select(func.count(ChangeRequest.id))
+    return _open_change_requests(stmt, organisation_id).scalar_subquery()
+
+
+def _open_change_requests(stmt: Select[Any], organisation_id: int) -> Select[Any]:
+    return stmt.join(Application, Application.id == ChangeRequest.application_id).where(
+        Application.organisation_id == organisation_id,
+        ChangeRequest.resolved_at.is_(None),
+        Application.status.not_in(TERMINAL_STATUSES),
+    )
 
 
 def change_requests_of(application: Application) -> Sequence[ChangeRequest]:
