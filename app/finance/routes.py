@@ -16,6 +16,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.auth.services import PasswordRejected
 from app.common.errors import DomainError
+from app.common.fields import first_error
 from app.common.tx import refuse, refuse_at, transactional
 from app.common.views import done, render_form
 from app.extensions import db
@@ -115,7 +116,7 @@ def cancel_order(order_id: int) -> ResponseReturnValue:
 def payment_run() -> ResponseReturnValue:
     form = PaymentRunForm()
     if not form.validate_on_submit():
-        return refuse(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), _dashboard())
+        return refuse(first_error(form), _dashboard())
     try:
         run = settlement.create_payment_run(_user(), execution_date=form.chosen_date())
     except DomainError as exc:

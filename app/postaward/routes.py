@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.common.errors import DomainError
+from app.common.fields import first_error
 from app.common.tx import refuse, refuse_at, transactional
 from app.common.views import done, render_form
 from app.extensions import db
@@ -60,7 +61,7 @@ def purpose_fulfilled(application_id: int) -> ResponseReturnValue:
     target = url_for("grants.detail", application_id=application.id)
     form = FulfilledForm()
     if not form.validate_on_submit():
-        flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
+        flash(first_error(form), "error")
         return redirect(target)
     try:
         vn.declare_purpose_fulfilled(_user(), application, cast(date, form.fulfilled_on.data))
@@ -240,7 +241,7 @@ def revocation_action(application_id: int, action: str) -> ResponseReturnValue:
         if action == "pruefen":
             form = RevocationCheckForm()
             if not form.validate_on_submit():
-                flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
+                flash(first_error(form), "error")
                 return redirect(target), 303
             revocation.open_check(
                 application,
@@ -281,7 +282,7 @@ def notify_start(application_id: int) -> ResponseReturnValue:
     form = StartForm()
     target = url_for("grants.detail", application_id=application.id)
     if not form.validate_on_submit():
-        flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
+        flash(first_error(form), "error")
         return redirect(target)
     try:
         start_service.notify_start(_user(), application, cast(date, form.started_on.data))
