@@ -214,6 +214,26 @@ class ConsultationForm(FlaskForm):
     notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=5000)])
 
 
+class ConsultationEditForm(FlaskForm):
+    """Correcting a recorded consultation (the organisation stays)."""
+
+    held_on = GermanDateField(
+        _l("Datum des Gesprächs"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
+    )
+    adviser = StringField(
+        _l("Beraterin / Berater"),
+        validators=[InputRequired(_l("Bitte geben Sie die beratende Person an.")), Length(max=200)],
+    )
+    notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=5000)])
+
+    def service_input(self) -> dict[str, Any]:
+        return {
+            "held_on": self.held_on.data,
+            "adviser": self.adviser.data or "",
+            "notes": self.notes.data or "",
+        }
+
+
 class AddressForm(FlaskForm):
     address = TextAreaField(
         _l("Postanschrift"),

@@ -18,7 +18,8 @@ from app.common.errors import DomainError, RuleViolation
 from app.common.fields import options
 from app.common.programme import QUALIFICATION_CAP_GROUP
 from app.common.security import parse_id
-from app.common.tx import refuse, transactional
+from app.common.tx import refuse, refuse_at, transactional
+from app.common.views import done, render_form
 from app.extensions import db
 from app.finance import queries as finance_queries
 from app.grants import queries
@@ -26,6 +27,7 @@ from app.grants.blueprint import bp
 from app.grants.forms import (
     AddressForm,
     CommentForm,
+    ConsultationEditForm,
     ConsultationForm,
     DocumentForm,
     GeneralForm,
@@ -38,7 +40,14 @@ from app.grants.forms import (
     WithdrawForm,
 )
 from app.grants.models import AWARDED_STATUSES as AWARDED
-from app.grants.models import Application, KprRecord, KprRecordKind, LineCategory, Status
+from app.grants.models import (
+    Application,
+    Consultation,
+    KprRecord,
+    KprRecordKind,
+    LineCategory,
+    Status,
+)
 from app.grants.services import applications as svc
 from app.grants.services import documents as files
 from app.grants.services.rules import check_r4_documents
@@ -569,10 +578,11 @@ def kpr_document(record_id: int) -> ResponseReturnValue:
 @role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 @transactional
 def consultations() -> ResponseReturnValue:
-    form = ConsultationForm()
+    form, term = ConsultationForm(), request.args.get("suche", "")
+    orgs = org_queries.search_organisations(term)
     form.organisation.choices = options(
-        [("", "—")]
-        + [(str(o.id), f"{o.display_name} ({o.ags})") for o in org_queries.active_organisations()]
+        ([] if len(orgs) == 1 else [("", "—")])
+        + [(str(o.id), f"{o.display_name} ({o.ags or o.kreis_key})") for o in orgs]
     )
     if form.validate_on_submit():
         org = org_queries.get_organisation(form.organisation.data)
@@ -588,10 +598,43 @@ def consultations() -> ResponseReturnValue:
                     notes=form.notes.data or "",
                 )
             except DomainError as exc:
-                getattr(form, exc.field or "held_on").errors.append(exc.message)
+                refuse_at(getattr(form, exc.field or "held_on"), exc)
             else:
-                flash(_("Das Beratungsgespräch wurde erfasst."), "success")
-                return redirect(url_for("grants.consultations"))
-    return render_template(
-        "grants/consultations.html", form=form, recent=queries.recent_consultations()
-    ), 422 if form.errors else 200
+                return done(_("Das Beratungsgespräch wurde erfasst."), url_for(".consultations"))
+    return render_form(
+        "grants/consultations.html",
+        form,
+        form=form,
+        recent=queries.recent_consultations(),
+        term=term,
+        matches=len(orgs),
+    )
+
+
+@bp.route("/beratungen/<int:consultation_id>", methods=["GET", "POST"])
+@role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
+@transactional
+def correct_consultation(consultation_id: int) -> ResponseReturnValue:
+    consultation = db.get_or_404(Consultation, consultation_id)
+    form = ConsultationEditForm(obj=consultation)
+    if form.validate_on_submit():
+        try:
+            svc.correct_consultation(_user(), consultation, **form.service_input())
+        except DomainError as exc:
+            refuse_at(getattr(form, exc.field or "held_on"), exc)
+        else:
+            return done(_("Das Beratungsgespräch wurde korrigiert."), url_for(".consultations"))
+    page = "grants/consultation_edit.html"
+    return render_form(page, form, form=form, consultation=consultation)
+
+
+@bp.route("/beratungen/<int:consultation_id>/loeschen", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
+@transactional
+def delete_consultation(consultation_id: int) -> ResponseReturnValue:
+    consultation = db.get_or_404(Consultation, consultation_id)
+    try:
+        svc.delete_consultation(_user(), consultation)
+    except DomainError as exc:
+        return refuse(exc, url_for(".consultations"))
+    return done(_("Das Beratungsgespräch wurde gelöscht."), url_for(".consultations"))
