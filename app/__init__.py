@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Jinja filters for German money and dates."""
     from app.common import formatting
+    from app.common.errors import upload_limit_mb
 
     app.jinja_env.filters["eur"] = formatting.eur
     app.jinja_env.filters["eur_plain"] = formatting.eur_plain
@@ -120,7 +121,11 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict[str, object]:
         path = request.path if has_request_context() else ""
-        return {"current_lang": select_locale(), "request_path": path}
+        return {
+            "current_lang": select_locale(),
+            "request_path": path,
+            "upload_limit_mb": upload_limit_mb(),
+        }
 
 
 def register_commands(app: Flask) -> None:

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class LoginForm(FlaskForm):
@@ -39,6 +47,11 @@ class AcceptInvitationForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Rolle"), choices=[])
+    role = SelectMultipleField(
+        _l("Rollen"),
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),  # none chosen: refused by check_role_combination
+    )
     organisation = SelectField(_l("Kommune"), choices=[], validate_choice=False)
     is_org_manager = BooleanField(_l("Darf Kolleginnen und Kollegen der Kommune verwalten"))

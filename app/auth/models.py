@@ -101,6 +101,8 @@ class Invitation(TimestampMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     role: Mapped[Role] = mapped_column(enum_type(Role, 20))
+    # Further roles of the same invitation, comma-separated (e.g. "reviewer" beside "approver").
+    extra_roles: Mapped[str] = mapped_column(String(100), default="")
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     is_org_manager: Mapped[bool] = mapped_column(default=False)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -110,3 +112,9 @@ class Invitation(TimestampMixin, Model):
     revoked: Mapped[bool] = mapped_column(default=False)
 
     organisation: Mapped[Organisation | None] = relationship()
+
+    @property
+    def roles(self) -> list[Role]:
+        """Every role the invited account gets (the main role first)."""
+        extra = [Role(r) for r in self.extra_roles.split(",") if r]
+        return [self.role, *extra]

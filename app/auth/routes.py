@@ -15,7 +15,8 @@ from app.auth.models import MINISTRY_ROLES, Role
 from app.common.errors import DomainError
 from app.common.fields import options
 from app.common.security import MAX_ID
-from app.common.tx import transactional
+from app.common.tx import refuse_at, transactional
+from app.common.views import done
 from app.extensions import db
 from app.orgs import queries as org_queries
 from app.orgs.models import Organisation
@@ -126,25 +127,39 @@ def invite() -> ResponseReturnValue:
             [(str(actor.organisation_id), actor.organisation.display_name)]
         )
     if form.validate_on_submit():
-        role = Role(form.role.data)
-        organisation = _organisation_from_form(form.organisation.data)
         try:
             services.invite(
                 actor,
                 email=form.email.data or "",
-                role=role,
-                organisation=organisation,
+                roles=[Role(r) for r in form.role.data or []],
+                organisation=_organisation_from_form(form.organisation.data),
                 is_org_manager=bool(form.is_org_manager.data),
                 base_url=current_app.config["PUBLIC_BASE_URL"],
             )
         except DomainError as exc:
-            getattr(form, exc.field or "email").errors.append(exc.message)
-            return render_template("auth/invite.html", form=form), 422
-        flash(_("Die Einladung wurde an %(email)s gesendet.", email=form.email.data), "success")
-        return redirect(url_for("auth.invite"))
+            refuse_at(getattr(form, exc.field or "email"), exc)
+        else:
+            return done(invitation_sent(form.email.data or ""), url_for("auth.invite"))
     return render_template(
         "auth/invite.html", form=form, ministry_roles=MINISTRY_ROLES, method=request.method
     ), (422 if form.errors else 200)
+
+
+def invitation_sent(email: str) -> str:
+    """Say what really happened to the invitation mail: it is queued in the outbox; only with a
+    mail server configured does ``flask mail send`` deliver it."""
+    if current_app.config.get("MAIL_SERVER"):
+        return _(
+            "Die Einladung an %(email)s ist im Postausgang und wird mit dem nächsten Mailversand "
+            "verschickt.",
+            email=email,
+        )
+    return _(
+        "Die Einladung an %(email)s ist gespeichert, aber nicht verschickt: Es ist kein "
+        "Mailserver eingerichtet. Die E-Mail mit dem Link steht im Postausgang "
+        "(flask --app wsgi mail outbox).",
+        email=email,
+    )
 
 
 def _organisation_from_form(raw: str | None) -> Organisation | None:

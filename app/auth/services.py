@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -278,21 +279,48 @@ def can_invite(actor: User, role: Role, organisation: Organisation | None) -> bo
     )
 
 
+def check_role_combination(roles: Sequence[Role]) -> None:
+    """Roles one account may hold together: an applicant belongs to a municipality and holds no
+    ministry role; the cash office (finance) pays what others approved, so it is never combined
+    with reviewing or approving (separation of granting and paying, § 77 SäHO / VV); reviewer,
+    approver and admin combine freely.
+
+    :raises DomainError: no role, or a combination that is not allowed (field ``role``).
+    """
+    chosen = set(roles)
+    if not chosen:
+        raise DomainError("Bitte wählen Sie mindestens eine Rolle.", field="role")
+    if Role.APPLICANT in chosen and len(chosen) > 1:
+        raise DomainError(
+            "Antragstellende einer Kommune können keine weitere Rolle haben.", field="role"
+        )
+    if Role.FINANCE in chosen and chosen & {Role.REVIEWER, Role.APPROVER}:
+        raise DomainError(
+            "Haushalt/Kasse kann nicht zugleich prüfen oder bewilligen (Trennung von Bewilligung "
+            "und Auszahlung).",
+            field="role",
+        )
+
+
 def invite(
     actor: User,
     *,
     email: str,
-    role: Role,
+    role: Role | None = None,
+    roles: Sequence[Role] = (),
     organisation: Organisation | None,
     is_org_manager: bool = False,
     base_url: str,
 ) -> IssuedInvitation:
-    """Create an expiring invitation and queue its e-mail.
+    """Create an expiring invitation (one or more roles) and queue its e-mail.
 
     :raises NotPermitted: the actor may not invite for this role/organisation.
-    :raises DomainError: an account with this e-mail exists already.
+    :raises DomainError: an account with this e-mail exists already; roles that do not combine.
     """
-    if not can_invite(actor, role, organisation):
+    all_roles = list(dict.fromkeys(roles or ([role] if role else [])))
+    check_role_combination(all_roles)
+    role = all_roles[0]
+    if not all(can_invite(actor, r, organisation) for r in all_roles):
         raise NotPermitted("Sie dürfen für diese Rolle oder Kommune nicht einladen.")
     email = normalise_email(email)
     if db.session.execute(db.select(User.id).where(User.email == email)).first():
@@ -304,6 +332,7 @@ def invite(
     invitation = Invitation(
         email=email,
         role=role,
+        extra_roles=",".join(r.value for r in all_roles[1:]),
         organisation=organisation if role is Role.APPLICANT else None,
         is_org_manager=is_org_manager and role is Role.APPLICANT,
         token_hash=_token_hash(token),
@@ -323,7 +352,14 @@ def invite(
         f"Bitte legen Sie Ihr Konto innerhalb von {hours} Stunden über diesen Link an:\n\n"
         f"{link}\n\nWenn Sie diese Einladung nicht erwartet haben, ignorieren Sie diese E-Mail.\n",
     )
-    record_event("user_invited", "invitation", invitation.id, actor_id=actor.id, role=role.value)
+    record_event(
+        "user_invited",
+        "invitation",
+        invitation.id,
+        actor_id=actor.id,
+        role=role.value,
+        roles=[r.value for r in all_roles],
+    )
     return IssuedInvitation(invitation, token)
 
 
@@ -358,7 +394,7 @@ def accept_invitation(token: str, *, name: str, password: str) -> User:
         email=invitation.email,
         name=name,
         password=password,
-        roles=[invitation.role],
+        roles=invitation.roles,
         organisation=invitation.organisation,
         is_org_manager=invitation.is_org_manager,
         actor_id=invitation.invited_by_id,

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 
 logger = logging.getLogger(__name__)
+
+
+def upload_limit_mb() -> int:
+    """The per-file upload limit in MB (config ``UPLOAD_MAX_BYTES``), as users are told."""
+    return int(current_app.config["UPLOAD_MAX_BYTES"]) // (1024 * 1024)
 
 
 class DomainError(Exception):
@@ -75,10 +81,13 @@ def _wants_json() -> bool:
 def register_error_handlers(app: Flask) -> None:
     """Render generic error pages (HTML or JSON) for HTTP errors and domain errors."""
 
-    def _render(code: int, message: str | None = None) -> ResponseReturnValue:
+    def _render(
+        code: int, message: str | None = None, back: str | None = None
+    ) -> ResponseReturnValue:
         if _wants_json():
             return jsonify({"status_code": code, "message": message or str(code)}), code
-        return render_template("errors/error.html", code=code, message=message), code
+        page = render_template("errors/error.html", code=code, message=message, back=back)
+        return page, code
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -87,7 +96,17 @@ def register_error_handlers(app: Flask) -> None:
             logger.info("input_validation_fail", extra={"path": _log_path(), **_actor()})
         elif code == 403:  # role_required and abort(403) in views
             logger.info("authz_fail", extra={"path": _log_path(), **_actor()})
-        response = make_response(_render(code))
+        if code == 413:  # one number (UPLOAD_MAX_BYTES) for the field hint and this page
+            message = _(
+                "Die Datei ist zu groß. Erlaubt sind höchstens %(mb)s MB je Datei. Bitte "
+                "verkleinern Sie die Datei (z. B. als PDF mit geringerer Auflösung) und laden Sie "
+                "sie erneut hoch.",
+                mb=upload_limit_mb(),
+            )
+            # Back to the form: a GET of the same address shows it again (same origin).
+            response = make_response(_render(413, message, back=request.path))
+        else:
+            response = make_response(_render(code))
         # Keep the headers the status needs (Allow on 405, Retry-After on 429, …).
         for key, value in exc.get_headers():
             if key.lower() != "content-type":

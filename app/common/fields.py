@@ -12,7 +12,14 @@ from wtforms import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from app.common.formatting import date_de, permille
-from app.common.money import MoneyError, format_plain, parse_eur
+from app.common.money import AmountTooLarge, MoneyError, format_plain, parse_eur
+
+
+def money_message(exc: MoneyError) -> str:
+    """The German message for an amount that could not be read: too large, or not an amount."""
+    if isinstance(exc, AmountTooLarge):
+        return str(_l("Der Betrag ist zu groß."))
+    return str(_l("Bitte geben Sie einen Betrag wie 1.234,56 ein."))
 
 
 class MoneyField(StringField):
@@ -33,9 +40,9 @@ class MoneyField(StringField):
             return
         try:
             cents = parse_eur(str(valuelist[0]))
-        except MoneyError:
+        except MoneyError as exc:
             self.data = None
-            raise ValueError(_l("Bitte geben Sie einen Betrag wie 1.234,56 ein.")) from None
+            raise ValueError(money_message(exc)) from None
         if cents < 0 and not self.allow_negative:
             self.data = None
             raise ValueError(_l("Der Betrag darf nicht negativ sein."))
@@ -57,14 +64,29 @@ class GermanDateField(StringField):
             return
         for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
             try:
-                self.data = datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a plain date
-                if not 1900 < self.data.year < 2200:
-                    break
-                return
+                parsed = datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a plain date
             except ValueError:
                 continue
+            if 1900 < parsed.year < 2200:
+                self.data = parsed
+                return
+            self.data = None
+            raise ValueError(_l("Bitte geben Sie ein Jahr zwischen 1901 und 2199 an."))
         self.data = None
+        if _DATE_SHAPE.match(text):  # well-formed, but no such day (31.02.2027, 2027-13-01)
+            raise ValueError(_l("Dieses Datum gibt es nicht. Bitte prüfen Sie Tag und Monat."))
         raise ValueError(_l("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."))
+
+
+_DATE_SHAPE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{1,2}-\d{1,2})$")
+
+
+def first_error(form: Any) -> str:
+    """The first error message of a form (for the few actions that answer with a flash)."""
+    for errors in form.errors.values():
+        for error in errors:
+            return str(error)
+    return ""
 
 
 _FTE = re.compile(r"^(0|1)([,.]\d{1,3})?$")

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from app.common.db import Cents
 
 __all__ = [
+    "AmountTooLarge",
     "Cents",
     "MoneyError",
     "format_eur",
@@ -29,6 +30,10 @@ _POINT = re.compile(r"^-?\d+(\.\d{1,2})?$")
 
 class MoneyError(ValueError):
     """Raised for an amount that cannot be read as euro and cent."""
+
+
+class AmountTooLarge(MoneyError):
+    """Raised for a well-formed amount beyond ``MAX_CENTS``."""
 
 
 def parse_eur(text: str | None) -> Cents:
@@ -56,7 +61,7 @@ def parse_eur(text: str | None) -> Cents:
         raise MoneyError(cleaned) from exc
     cents = from_decimal(value)
     if abs(cents) >= MAX_CENTS:
-        raise MoneyError(cleaned)
+        raise AmountTooLarge(cleaned)
     return cents
 
 

@@ -36,7 +36,8 @@ class BankAccountStatus(enum.StrEnum):
     PENDING = "pending"  # entered by the recipient, not yet confirmed by finance
     CONFIRMED = "confirmed"  # confirmed by a finance user: payments may use it
     SUPERSEDED = "superseded"  # replaced by a newer confirmed account
-    REJECTED = "rejected"
+    REJECTED = "rejected"  # refused by finance, with a reason the recipient reads
+    WITHDRAWN = "withdrawn"  # taken back by the recipient while still pending
 
 
 class BankAccount(TimestampMixin, Model):
@@ -53,6 +54,7 @@ class BankAccount(TimestampMixin, Model):
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     confirmed_at: Mapped[datetime | None]
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
 
     organisation: Mapped[Organisation] = relationship()
     entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])

@@ -87,6 +87,21 @@ def pending_accounts() -> Sequence[BankAccount]:
     )
 
 
+def has_usable_account(organisation_id: int | None) -> bool:
+    """True when the organisation has a confirmed account or one waiting for confirmation."""
+    if organisation_id is None:
+        return False
+    found = db.session.execute(
+        db.select(BankAccount.id)
+        .where(
+            BankAccount.organisation_id == organisation_id,
+            BankAccount.status.in_([BankAccountStatus.CONFIRMED, BankAccountStatus.PENDING]),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def accounts_of(organisation_id: int) -> Sequence[BankAccount]:
     return (
         db.session.execute(

@@ -16,6 +16,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.auth.services import PasswordRejected
 from app.common.errors import DomainError
+from app.common.fields import first_error
 from app.common.tx import refuse, refuse_at, transactional
 from app.common.views import done, render_form
 from app.extensions import db
@@ -115,7 +116,7 @@ def cancel_order(order_id: int) -> ResponseReturnValue:
 def payment_run() -> ResponseReturnValue:
     form = PaymentRunForm()
     if not form.validate_on_submit():
-        return refuse(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), _dashboard())
+        return refuse(first_error(form), _dashboard())
     try:
         run = settlement.create_payment_run(_user(), execution_date=form.chosen_date())
     except DomainError as exc:
@@ -152,6 +153,37 @@ def confirm_account(account_id: int) -> ResponseReturnValue:
     return _done(_("Die Bankverbindung wurde bestätigt."))
 
 
+@bp.route("/kasse/bankverbindungen/<int:account_id>/ablehnen", methods=["POST"])
+@role_required(Role.FINANCE)
+@transactional
+def reject_account(account_id: int) -> ResponseReturnValue:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    account = db.get_or_404(BankAccount, account_id)
+    try:
+        payouts.reject_bank_account(_user(), account, form.reason.data or "")
+    except DomainError as exc:
+        return refuse(exc, _dashboard() + "#bankverbindungen")
+    return _done(_("Die Bankverbindung wurde abgelehnt. Die Kommune sieht den Grund."))
+
+
+@bp.route("/kommune/bankverbindung/<int:account_id>/zurueckziehen", methods=["POST"])
+@role_required(Role.APPLICANT)
+@transactional
+def withdraw_account(account_id: int) -> ResponseReturnValue:
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    account = db.get_or_404(BankAccount, account_id)
+    target = url_for("finance.bank_account")
+    try:
+        payouts.withdraw_bank_account(_user(), account)
+    except DomainError as exc:
+        return refuse(exc, target)
+    return done(_("Die Bankverbindung wurde zurückgezogen."), target)
+
+
 @bp.route("/kommune/bankverbindung", methods=["GET", "POST"])
 @role_required(Role.APPLICANT)
 @transactional
@@ -168,7 +200,9 @@ def bank_account() -> ResponseReturnValue:
         else:
             return done(ACCOUNT_SAVED, url_for("finance.bank_account"))
     accounts = queries.accounts_of(cast(int, user.organisation_id))
-    return render_form("finance/bank_account.html", form, form=form, accounts=accounts)
+    return render_form(
+        "finance/bank_account.html", form, form=form, accounts=accounts, action_form=ActionForm()
+    )
 
 
 ACCOUNT_SAVED = _l(

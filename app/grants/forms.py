@@ -36,6 +36,7 @@ from app.common.fields import (
     options,
 )
 from app.common.money import MoneyError, parse_eur
+from app.common.security import parse_id
 from app.finance.interest import is_half_year_start
 from app.grants.labels import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 from app.grants.models import (
@@ -151,6 +152,29 @@ class PlanForm(FlaskForm):
         _l("Erläuterung des Ausnahmegrundes"), validators=[Optional(), Length(max=2000)]
     )
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        """A saved line the user emptied (no description, no amount) is kept with a message
+        instead of disappearing silently; "entfernen" removes it on purpose."""
+        ok = super().validate(extra_validators)
+        for entry in self.lines:
+            sub = entry.form
+            saved = bool(parse_id(sub.id.data or ""))
+            if saved and not sub.remove.data and not (sub.description.data or sub.amount.data):
+                sub.description.errors = [
+                    *sub.description.errors,
+                    str(
+                        _l(
+                            "Diese Zeile ist leer. Bitte geben Sie Bezeichnung und Betrag an oder "
+                            "kreuzen Sie „entfernen“ an."
+                        )
+                    ),
+                ]
+                ok = False
+        # FieldList keeps the entries' errors of its own validation: refresh them.
+        entry_errors = [entry.errors for entry in self.lines.entries]
+        self.lines.errors = entry_errors if any(entry_errors) else []
+        return ok
+
     @staticmethod
     def qualification_of(value: str | None) -> Qualification | None:
         return Qualification(value) if value else None
@@ -200,6 +224,26 @@ class ConsultationForm(FlaskForm):
         validators=[InputRequired(_l("Bitte geben Sie die beratende Person an.")), Length(max=200)],
     )
     notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=5000)])
+
+
+class ConsultationEditForm(FlaskForm):
+    """Correcting a recorded consultation (the organisation stays)."""
+
+    held_on = GermanDateField(
+        _l("Datum des Gesprächs"), validators=[InputRequired(_l("Bitte geben Sie das Datum an."))]
+    )
+    adviser = StringField(
+        _l("Beraterin / Berater"),
+        validators=[InputRequired(_l("Bitte geben Sie die beratende Person an.")), Length(max=200)],
+    )
+    notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=5000)])
+
+    def service_input(self) -> dict[str, Any]:
+        return {
+            "held_on": self.held_on.data,
+            "adviser": self.adviser.data or "",
+            "notes": self.notes.data or "",
+        }
 
 
 class AddressForm(FlaskForm):

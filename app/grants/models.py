@@ -49,6 +49,20 @@ class Status(enum.StrEnum):
 
 EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.CONSULTED, Status.INCOMPLETE})
 TERMINAL_STATUSES = frozenset({Status.REJECTED, Status.WITHDRAWN, Status.CLOSED})
+# Approved and not yet closed: instalments may still be paid, so a bank account is needed.
+AWARDED_STATUSES = frozenset(
+    {
+        Status.APPROVED,
+        Status.FINAL,
+        Status.RUNNING,
+        Status.VN_DUE,
+        Status.VN_RECEIVED,
+        Status.VN_INCOMPLETE,
+        Status.VN_COMPLETE,
+        Status.VN_AUDIT,
+        Status.VN_CHECKED,
+    }
+)
 
 
 class LineCategory(enum.StrEnum):
@@ -453,6 +467,7 @@ class ChangeRequest(TimestampMixin, Model):
     resolved_at: Mapped[datetime | None]
 
     requested_by: Mapped[User] = relationship()
+    application: Mapped[Application] = relationship(viewonly=True)
 
 
 class Decision(TimestampMixin, Model):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, func
+from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from app.auth.models import Role, User, UserRole
 from app.common.db import today
@@ -18,6 +20,7 @@ from app.finance.interest import SURCHARGE_BP, format_rate_bp
 from app.finance.models import BaseRate
 from app.grants.labels import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 from app.grants.models import (
+    TERMINAL_STATUSES,
     Application,
     ApplicationEvent,
     Bescheid,
@@ -73,6 +76,23 @@ def applications_of_organisation(organisation_id: int) -> Sequence[Application]:
             db.select(Application)
             .where(Application.organisation_id == organisation_id)
             .order_by(Application.funding_year.desc(), Application.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def same_year_applications(application: Application) -> Sequence[Application]:
+    """The organisation's other live applications for the same funding year (the programme
+    allows more than one, but it is usually a slip: the applicant is warned, not refused)."""
+    return (
+        db.session.execute(
+            db.select(Application).where(
+                Application.organisation_id == application.organisation_id,
+                Application.funding_year == application.funding_year,
+                Application.id != application.id,
+                Application.status.not_in(TERMINAL_STATUSES),
+            )
         )
         .scalars()
         .all()
@@ -434,6 +454,37 @@ def get_bescheid_pdf(application: Application) -> Bescheid:
     if row is None:
         raise NotFound("not found")
     return row
+
+
+def open_change_requests(organisation_id: int | None) -> Sequence[ChangeRequest]:
+    """The organisation's unanswered change requests (tasks of the applicant), earliest
+    deadline first, with their applications (one statement)."""
+    if organisation_id is None:
+        return []
+    return (
+        db.session.execute(
+            _open_change_requests(db.select(ChangeRequest), organisation_id)
+            .options(contains_eager(ChangeRequest.application))
+            .order_by(ChangeRequest.due_on.is_(None), ChangeRequest.due_on, ChangeRequest.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def open_change_request_count(organisation_id: int) -> ScalarSelect[int]:
+    """Scalar subquery counting the organisation's unanswered change requests (so that the
+    navigation's task count stays one statement)."""
+    stmt = db.select(func.count(ChangeRequest.id))
+    return _open_change_requests(stmt, organisation_id).scalar_subquery()
+
+
+def _open_change_requests(stmt: Select[Any], organisation_id: int) -> Select[Any]:
+    return stmt.join(Application, Application.id == ChangeRequest.application_id).where(
+        Application.organisation_id == organisation_id,
+        ChangeRequest.resolved_at.is_(None),
+        Application.status.not_in(TERMINAL_STATUSES),
+    )
 
 
 def change_requests_of(application: Application) -> Sequence[ChangeRequest]:

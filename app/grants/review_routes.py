@@ -14,7 +14,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.common.db import today
 from app.common.errors import BudgetCapExceeded, DomainError
-from app.common.fields import options
+from app.common.fields import first_error, options
 from app.common.security import parse_id
 from app.common.tx import refuse_at, transactional
 from app.common.views import done
@@ -397,7 +397,7 @@ def record_date(application_id: int, kind: str) -> ResponseReturnValue:
     application = _load(application_id)
     form = DateForm()
     if not form.validate_on_submit():
-        flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
+        flash(first_error(form), "error")
         return _back(application, "#bescheid")
     try:
         if kind == "bekanntgabe":

@@ -18,7 +18,8 @@ from app.common.errors import DomainError, RuleViolation
 from app.common.fields import options
 from app.common.programme import QUALIFICATION_CAP_GROUP
 from app.common.security import parse_id
-from app.common.tx import refuse, transactional
+from app.common.tx import refuse, refuse_at, transactional
+from app.common.views import done, render_form
 from app.extensions import db
 from app.finance import queries as finance_queries
 from app.grants import queries
@@ -26,6 +27,7 @@ from app.grants.blueprint import bp
 from app.grants.forms import (
     AddressForm,
     CommentForm,
+    ConsultationEditForm,
     ConsultationForm,
     DocumentForm,
     GeneralForm,
@@ -37,7 +39,15 @@ from app.grants.forms import (
     SubmitForm,
     WithdrawForm,
 )
-from app.grants.models import Application, KprRecord, KprRecordKind, LineCategory, Status
+from app.grants.models import AWARDED_STATUSES as AWARDED
+from app.grants.models import (
+    Application,
+    Consultation,
+    KprRecord,
+    KprRecordKind,
+    LineCategory,
+    Status,
+)
 from app.grants.services import applications as svc
 from app.grants.services import documents as files
 from app.grants.services.rules import check_r4_documents
@@ -81,6 +91,8 @@ def my_applications() -> ResponseReturnValue:
         applications=applications,
         form=form,
         consultations=queries.consultations_of(user.organisation_id),
+        account_missing=any(a.status in AWARDED for a in applications)
+        and not finance_queries.has_usable_account(user.organisation_id),
     )
 
 
@@ -95,7 +107,20 @@ def new_application() -> ResponseReturnValue:
         flash(_("Bitte wählen Sie ein Förderjahr."), "error")
         return redirect(url_for("grants.my_applications"))
     application = svc.create_application(_user(), form.funding_year.data)
+    for other in queries.same_year_applications(application):
+        flash(same_year_warning(other), "warning")
     return redirect(url_for("grants.edit", application_id=application.id, step="general"))
+
+
+def same_year_warning(other: Application) -> str:
+    return _(
+        "Achtung: Ihre Kommune hat für das Förderjahr %(y)s bereits den Antrag „%(t)s“ "
+        "(%(ref)s). Ein zweiter Antrag für dasselbe Jahr ist möglich, aber meist ein Versehen – "
+        "bitte prüfen Sie, ob Sie nicht den bestehenden Antrag bearbeiten wollen.",
+        y=other.funding_year,
+        t=other.title or _("(ohne Titel)"),
+        ref=other.reference or _("noch nicht eingereicht"),
+    )
 
 
 @bp.route("/antraege/<int:application_id>")
@@ -118,6 +143,9 @@ def detail(application_id: int) -> ResponseReturnValue:
         comment_form=CommentForm() if application.submitted_at else None,
         instalments=finance_queries.instalments_of(application.id),
         confirmed=finance_queries.bank_confirmations(application.id),
+        account_missing=application.status in AWARDED
+        and user.has_role(Role.APPLICANT)
+        and not finance_queries.has_usable_account(application.organisation_id),
         proof=proof_service.latest_proof(application),
         claims=finance_queries.claims_of(application.id),
         fulfilled_form=FulfilledForm()
@@ -404,6 +432,7 @@ def _edit_submit(application: Application) -> ResponseReturnValue:
         form=form,
         problems=problems,
         window=window,
+        same_year=[same_year_warning(o) for o in queries.same_year_applications(application)],
     )
 
 
@@ -549,10 +578,11 @@ def kpr_document(record_id: int) -> ResponseReturnValue:
 @role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 @transactional
 def consultations() -> ResponseReturnValue:
-    form = ConsultationForm()
+    form, term = ConsultationForm(), request.args.get("suche", "")
+    orgs = org_queries.search_organisations(term)
     form.organisation.choices = options(
-        [("", "—")]
-        + [(str(o.id), f"{o.display_name} ({o.ags})") for o in org_queries.active_organisations()]
+        ([] if len(orgs) == 1 else [("", "—")])
+        + [(str(o.id), f"{o.display_name} ({o.ags or o.kreis_key})") for o in orgs]
     )
     if form.validate_on_submit():
         org = org_queries.get_organisation(form.organisation.data)
@@ -568,10 +598,43 @@ def consultations() -> ResponseReturnValue:
                     notes=form.notes.data or "",
                 )
             except DomainError as exc:
-                getattr(form, exc.field or "held_on").errors.append(exc.message)
+                refuse_at(getattr(form, exc.field or "held_on"), exc)
             else:
-                flash(_("Das Beratungsgespräch wurde erfasst."), "success")
-                return redirect(url_for("grants.consultations"))
-    return render_template(
-        "grants/consultations.html", form=form, recent=queries.recent_consultations()
-    ), 422 if form.errors else 200
+                return done(_("Das Beratungsgespräch wurde erfasst."), url_for(".consultations"))
+    return render_form(
+        "grants/consultations.html",
+        form,
+        form=form,
+        recent=queries.recent_consultations(),
+        term=term,
+        matches=len(orgs),
+    )
+
+
+@bp.route("/beratungen/<int:consultation_id>", methods=["GET", "POST"])
+@role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
+@transactional
+def correct_consultation(consultation_id: int) -> ResponseReturnValue:
+    consultation = db.get_or_404(Consultation, consultation_id)
+    form = ConsultationEditForm(obj=consultation)
+    if form.validate_on_submit():
+        try:
+            svc.correct_consultation(_user(), consultation, **form.service_input())
+        except DomainError as exc:
+            refuse_at(getattr(form, exc.field or "held_on"), exc)
+        else:
+            return done(_("Das Beratungsgespräch wurde korrigiert."), url_for(".consultations"))
+    page = "grants/consultation_edit.html"
+    return render_form(page, form, form=form, consultation=consultation)
+
+
+@bp.route("/beratungen/<int:consultation_id>/loeschen", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
+@transactional
+def delete_consultation(consultation_id: int) -> ResponseReturnValue:
+    consultation = db.get_or_404(Consultation, consultation_id)
+    try:
+        svc.delete_consultation(_user(), consultation)
+    except DomainError as exc:
+        return refuse(exc, url_for(".consultations"))
+    return done(_("Das Beratungsgespräch wurde gelöscht."), url_for(".consultations"))

@@ -28,6 +28,20 @@ def active_organisations(on: date | None = None) -> Sequence[Organisation]:
     )
 
 
+def search_organisations(term: str, on: date | None = None) -> Sequence[Organisation]:
+    """Organisations valid on ``on`` whose name contains ``term`` or whose AGS/Kreis key starts
+    with it (case-insensitive); all of them for an empty term."""
+    term = term.strip()[:100]
+    if not term:
+        return active_organisations(on)
+    needle = term.casefold()
+    return [
+        org
+        for org in active_organisations(on)
+        if needle in org.display_name.casefold() or (org.ags or org.kreis_key).startswith(term)
+    ]
+
+
 def get_organisation(raw_id: str | None) -> Organisation | None:
     """Organisation by a (possibly empty or malformed) id from a form."""
     if not raw_id or not (raw_id.isascii() and raw_id.isdigit()) or not 0 < int(raw_id) <= MAX_ID:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.common.fields import GermanDateField, MoneyField, options
+from app.common.errors import DomainError
+from app.common.fields import GermanDateField, MoneyField, money_message, options
+from app.common.money import MoneyError, format_eur, parse_eur
+from app.common.tx import refuse_at
+from app.grants.models import Application
+from app.postaward.models import ProofKind
+from app.postaward.services.proof import ProofInput
 
 
 class StartForm(FlaskForm):
@@ -69,10 +80,89 @@ class ProofForm(FlaskForm):
     publicity_note = TextAreaField(
         _l("Wie wurde informiert?"), validators=[Optional(), Length(max=2000)]
     )
+    own_zero_confirmed = BooleanField(
+        _l("Ja, es wurde kein Eigenanteil in Geld eingesetzt (0,00 €).")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line_errors: dict[int, str] = {}  # plan line id → message at that line's input
+        self.raw: dict[int, str] = {}  # plan line id → the typed text (kept on errors)
+        self.figures = SimpleNamespace(errors=[])  # messages about the figures as a whole
+
+    def to_input(self, application: Application) -> ProofInput | None:
+        """Validate the form and the per-line figures (``actual-<id>``); the service input, or
+        None with the messages at their fields. Warns when the actual own share is 0 € although
+        an own share in money was planned (a blank field is the usual slip)."""
+        valid = self.validate_on_submit()
+        actuals: dict[int, int] = {}
+        for line in application.lines:
+            text = request.form.get(f"actual-{line.id}", "").strip()
+            self.raw[line.id] = text
+            try:
+                actuals[line.id] = parse_eur(text) if text else 0
+            except MoneyError as exc:
+                self.line_errors[line.id] = money_message(exc)
+                continue
+            if actuals[line.id] < 0:
+                self.line_errors[line.id] = _("Der Betrag darf nicht negativ sein.")
+        planned_own = application.own_share_cash_cents
+        if (
+            valid
+            and not self.actual_own.data
+            and planned_own > 0
+            and not self.own_zero_confirmed.data
+        ):
+            self.actual_own.errors = [
+                _(
+                    "Sie geben keinen Eigenanteil an, geplant waren %(planned)s. Bitte tragen Sie "
+                    "den tatsächlichen Eigenanteil ein oder bestätigen Sie unten, dass keiner "
+                    "eingesetzt wurde.",
+                    planned=format_eur(planned_own),
+                )
+            ]
+            valid = False
+        if not valid or self.line_errors:
+            return None
+        return ProofInput(
+            kind=ProofKind(self.kind.data),
+            report=self.report.data or "",
+            publicity_confirmed=bool(self.publicity_confirmed.data),
+            publicity_note=self.publicity_note.data or "",
+            actuals=actuals,
+            actual_own_cents=self.actual_own.data or 0,
+            actual_third_party_cents=self.actual_third_party.data or 0,
+            ngo_share_cents=self.ngo_share.data or 0,
+            ngo_proof_received_on=self.ngo_proof_received_on.data,
+        )
+
+    def refuse(self, exc: DomainError) -> None:
+        """Show a service refusal at its field; one about the line figures (or the state of the
+        grant) above the table — never at the Sachbericht."""
+        if exc.field and exc.field in self and exc.field != "csrf_token":
+            refuse_at(self[exc.field], exc)
+        else:
+            refuse_at(self.figures, exc)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors or self.line_errors or self.figures.errors)
 
 
 class NoteForm(FlaskForm):
     note = TextAreaField(_l("Begründung / Hinweis"), validators=[Optional(), Length(max=5000)])
+
+
+class IncompleteForm(FlaskForm):
+    """Requesting the missing parts of a proof needs a reason: the applicant reads it."""
+
+    note = TextAreaField(
+        _l("Was fehlt? (wird der Zuwendungsempfängerin mitgeteilt)"),
+        validators=[
+            InputRequired(_l("Bitte geben Sie an, was fehlt.")),
+            Length(max=5000),
+        ],
+    )
 
 
 class CheckForm(FlaskForm):

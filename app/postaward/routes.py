@@ -13,7 +13,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.common.errors import DomainError
-from app.common.money import MoneyError, parse_eur
+from app.common.fields import first_error
 from app.common.tx import refuse, refuse_at, transactional
 from app.common.views import done, render_form
 from app.extensions import db
@@ -25,6 +25,7 @@ from app.postaward.forms import (
     AuditSampleForm,
     CheckForm,
     FulfilledForm,
+    IncompleteForm,
     NoteForm,
     ProofForm,
     RevocationCheckForm,
@@ -32,7 +33,7 @@ from app.postaward.forms import (
     StartForm,
     WithdrawGrantForm,
 )
-from app.postaward.models import AuditSample, ProofKind, RevocationReason
+from app.postaward.models import AuditSample, ProofOfUse, RevocationReason
 from app.postaward.services import proof as vn
 from app.postaward.services import revocation, withdrawal
 from app.postaward.services import start as start_service
@@ -46,6 +47,10 @@ def _load(application_id: int) -> Application:
     return queries.get_application_for(_user(), application_id)
 
 
+def _detail(application: Application) -> str:
+    return url_for("grants.detail", application_id=application.id)
+
+
 # --- applicant ---------------------------------------------------------------------------------
 
 
@@ -57,7 +62,7 @@ def purpose_fulfilled(application_id: int) -> ResponseReturnValue:
     target = url_for("grants.detail", application_id=application.id)
     form = FulfilledForm()
     if not form.validate_on_submit():
-        flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
+        flash(first_error(form), "error")
         return redirect(target)
     try:
         vn.declare_purpose_fulfilled(_user(), application, cast(date, form.fulfilled_on.data))
@@ -79,40 +84,17 @@ def purpose_fulfilled(application_id: int) -> ResponseReturnValue:
 def submit_proof(application_id: int) -> ResponseReturnValue:
     application = _load(application_id)
     form = ProofForm()
-    line_errors: dict[int, str] = {}
-    raw: dict[int, str] = {}
-    if request.method == "POST":
-        actuals: dict[int, int] = {}
-        for line in application.lines:
-            text = request.form.get(f"actual-{line.id}", "").strip()
-            raw[line.id] = text
-            try:
-                actuals[line.id] = parse_eur(text) if text else 0
-            except MoneyError:
-                line_errors[line.id] = _("Bitte geben Sie einen Betrag wie 1.234,56 ein.")
-        if form.validate_on_submit() and not line_errors:
-            data = vn.ProofInput(
-                kind=ProofKind(form.kind.data),
-                report=form.report.data or "",
-                publicity_confirmed=bool(form.publicity_confirmed.data),
-                publicity_note=form.publicity_note.data or "",
-                actuals=actuals,
-                actual_own_cents=form.actual_own.data or 0,
-                actual_third_party_cents=form.actual_third_party.data or 0,
-                ngo_share_cents=form.ngo_share.data or 0,
-                ngo_proof_received_on=form.ngo_proof_received_on.data,
-            )
-            try:
-                vn.submit_proof(_user(), application, data)
-            except DomainError as exc:
-                getattr(form, exc.field or "report", form.report).errors.append(exc.message)
-            else:
-                flash(_("Der Verwendungsnachweis wurde eingereicht."), "success")
-                return redirect(url_for("grants.detail", application_id=application.id))
-    failed = bool(form.errors or line_errors)
-    return render_template(
-        "postaward/proof_form.html", app=application, form=form, line_errors=line_errors, raw=raw
-    ), (422 if failed else 200)
+    data = form.to_input(application) if request.method == "POST" else None
+    if data is not None:
+        try:
+            vn.submit_proof(_user(), application, data)
+        except DomainError as exc:
+            form.refuse(exc)
+        else:
+            return done(_("Der Verwendungsnachweis wurde eingereicht."), _detail(application))
+    deadline = vn.proof_deadline(application)
+    page = render_template("postaward/proof_form.html", app=application, form=form, due=deadline)
+    return page, (422 if form.failed else 200)
 
 
 @bp.route("/antraege/<int:application_id>/verzicht", methods=["GET", "POST"])
@@ -165,57 +147,84 @@ def confirm_publicity(application_id: int) -> ResponseReturnValue:
 # --- ministry ----------------------------------------------------------------------------------
 
 
-@bp.route("/pruefung/<int:application_id>/verwendungsnachweis")
-@role_required(Role.REVIEWER, Role.APPROVER)
-def proof_review(application_id: int) -> ResponseReturnValue:
-    application = _load(application_id)
-    proof = vn.latest_proof(application)
-    if proof is None:
-        abort(404)
+def _proof_page(
+    application: Application,
+    proof: ProofOfUse,
+    *,
+    note_form: IncompleteForm | None = None,
+    check_form: CheckForm | None = None,
+) -> ResponseReturnValue:
     planned = queries.totals_for(application)
     actual = vn.actual_totals(application, proof)
     decision = vn.approved_decision(application)
-    projected = vn.recalculated_grant(decision, planned, actual, application.third_party_cents)
-    return render_template(
+    note_form, check_form = note_form or IncompleteForm(formdata=None), check_form or CheckForm()
+    return render_form(
         "postaward/proof_review.html",
+        [note_form, check_form],
         app=application,
         proof=proof,
         planned=planned,
         actual=actual,
-        projected=projected,
+        projected=vn.recalculated_grant(decision, planned, actual, application.third_party_cents),
         current=adjust.current_grant(application),
         change_notice=vn.change_notice_required(
             planned.total_expenditure_cents, actual.total_expenditure_cents
         ),
-        note_form=NoteForm(),
-        check_form=CheckForm(),
+        note_form=note_form,
+        check_form=check_form,
     )
+
+
+def _latest_proof(application: Application) -> ProofOfUse:
+    proof = vn.latest_proof(application)
+    if proof is None:
+        abort(404)
+    return proof
+
+
+@bp.route("/pruefung/<int:application_id>/verwendungsnachweis")
+@role_required(Role.REVIEWER, Role.APPROVER)
+def proof_review(application_id: int) -> ResponseReturnValue:
+    application = _load(application_id)
+    return _proof_page(application, _latest_proof(application))
+
+
+@bp.route("/pruefung/<int:application_id>/verwendungsnachweis/unvollstaendig", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def proof_incomplete(application_id: int) -> ResponseReturnValue:
+    """T14: request the missing parts — only with a reason the applicant can act on."""
+    application = _load(application_id)
+    proof, form = _latest_proof(application), IncompleteForm()
+    if form.validate_on_submit():
+        try:
+            vn.mark_incomplete(_user(), proof, form.note.data or "")
+        except DomainError as exc:
+            refuse_at(form.note, exc)
+        else:
+            target = url_for("postaward.proof_review", application_id=application.id)
+            return done(_("Die fehlenden Unterlagen wurden nachgefordert."), target)
+    return _proof_page(application, proof, note_form=form)
 
 
 @bp.route("/pruefung/<int:application_id>/verwendungsnachweis/<action>", methods=["POST"])
 @role_required(Role.REVIEWER, Role.APPROVER)
 @transactional
 def proof_action(application_id: int, action: str) -> ResponseReturnValue:
-    if action not in ("vollstaendig", "unvollstaendig", "dritter", "geprueft"):
+    if action not in ("vollstaendig", "dritter", "geprueft"):
         abort(404)
     application = _load(application_id)
-    proof = vn.latest_proof(application)
-    if proof is None:
-        abort(404)
+    proof = _latest_proof(application)
     target = url_for("postaward.proof_review", application_id=application.id)
-    note_form, check_form = NoteForm(), CheckForm()
+    check_form = CheckForm()
     try:
         if action == "vollstaendig":
             vn.mark_complete(_user(), proof)
         elif action == "dritter":
             vn.check_ngo_proof(_user(), proof)
-        elif action == "unvollstaendig":
-            note_form.validate_on_submit()
-            vn.mark_incomplete(_user(), proof, note_form.note.data or "")
         else:
             if not check_form.validate_on_submit():
-                flash(_("Bitte geben Sie einen Betrag wie 1.234,56 ein."), "error")
-                return redirect(target), 303
+                return _proof_page(application, proof, check_form=check_form)
             vn.mark_checked(
                 _user(), application, final_eligible_cents=check_form.final_eligible.data
             )
@@ -266,7 +275,7 @@ def revocation_action(application_id: int, action: str) -> ResponseReturnValue:
         if action == "pruefen":
             form = RevocationCheckForm()
             if not form.validate_on_submit():
-                flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
+                flash(first_error(form), "error")
                 return redirect(target), 303
             revocation.open_check(
                 application,
@@ -307,7 +316,7 @@ def notify_start(application_id: int) -> ResponseReturnValue:
     form = StartForm()
     target = url_for("grants.detail", application_id=application.id)
     if not form.validate_on_submit():
-        flash(_("Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein."), "error")
+        flash(first_error(form), "error")
         return redirect(target)
     try:
         start_service.notify_start(_user(), application, cast(date, form.started_on.data))

@@ -24,6 +24,7 @@ from app.common.audit import record_event
 from app.common.db import today, utcnow
 from app.common.tx import transactional
 from app.extensions import db
+from app.grants import queries as grant_queries
 from app.grants.models import Application
 from app.postaward.blueprint import bp
 from app.postaward.models import Notification
@@ -60,14 +61,17 @@ def visible_to(user: User) -> ColumnElement[bool]:
 
 
 def open_task_count(user: User) -> int:
-    """One COUNT query: the user's open tasks (for the navigation)."""
-    return int(
-        db.session.execute(
-            db.select(func.count(Notification.id)).where(
-                visible_to(user), Notification.done_at.is_(None)
-            )
-        ).scalar_one()
+    """One COUNT query: the user's open tasks (for the navigation) — notifications plus, for
+    applicants, unanswered change requests."""
+    notes = (
+        db.select(func.count(Notification.id))
+        .where(visible_to(user), Notification.done_at.is_(None))
+        .scalar_subquery()
     )
+    if user.has_role(Role.APPLICANT) and user.organisation_id is not None:
+        total = notes + grant_queries.open_change_request_count(user.organisation_id)
+        return int(db.session.execute(db.select(total)).scalar_one())
+    return int(db.session.execute(db.select(notes)).scalar_one())
 
 
 @bp.app_context_processor
@@ -109,12 +113,20 @@ def tasks() -> ResponseReturnValue:
         .scalars()
         .all()
     )
+    requests = (
+        grant_queries.open_change_requests(user.organisation_id)
+        if user.has_role(Role.APPLICANT)
+        else []
+    )
     if len(rows) < MAX_TASKS:  # the nav count needs no second query
-        g.open_task_count = len(rows)
+        g.open_task_count = len(rows) + len(requests)
     return render_template(
         "postaward/tasks.html",
         tasks=rows,
+        change_requests=requests,
         ministry=user.is_ministry,
+        finance_only=user.has_role(Role.FINANCE)
+        and not user.has_role(Role.REVIEWER, Role.APPROVER, Role.ADMIN),
         review_link=user.has_role(Role.REVIEWER, Role.APPROVER, Role.ADMIN),
         limit=MAX_TASKS,
         today=today(),

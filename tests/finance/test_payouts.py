@@ -196,7 +196,7 @@ def test_bank_account_needs_password_valid_iban_and_confirmation(people):
         iban="de89 3704 0044 0532 0130 00",
         bic="",
     )
-    assert account.holder == "Stadtkasse Goerlitz" and account.iban == "DE89370400440532013000"
+    assert account.holder == "Stadtkasse Görlitz" and account.iban == "DE89370400440532013000"
     assert payouts.current_account(account.organisation_id) is None
     with pytest.raises(NotPermitted):
         payouts.confirm_bank_account(people["applicant"], account)

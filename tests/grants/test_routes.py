@@ -61,12 +61,12 @@ def test_invalid_date_keeps_input_and_shows_german_error(applicant_client, app):
         app_id = _app_of(applicant_client.user_email).id
     response = applicant_client.post(
         f"/antraege/{app_id}/bearbeiten/general",
-        data={"title": "Mein Titel", "project_start": "32.13.2027"},
+        data={"title": "Mein Titel", "project_start": "32.13.27"},
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Bitte geben Sie ein Datum im Format TT.MM.JJJJ ein." in html
-    assert 'value="Mein Titel"' in html and 'value="32.13.2027"' in html
+    assert 'value="Mein Titel"' in html and 'value="32.13.27"' in html
     assert 'class="error-summary"' in html
 
 

@@ -420,6 +420,7 @@ def test_R30_pass_through_over_http_ngo_proof_then_check(app, applicant_client, 
         "actual_own": "0,00",
         "actual_third_party": "0,00",
         "ngo_share": "1.000,00",
+        "own_zero_confirmed": "y",  # no own share spent (the form warns otherwise)
         "publicity_confirmed": "y",
         **lines,
     }

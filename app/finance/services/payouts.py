@@ -258,8 +258,9 @@ def submit_bank_account(
         bic_c = sepa.validate_bic(bic) if bic.strip() else ""
     except sepa.BankDetailError as exc:
         raise DomainError(str(exc), field="bic" if "BIC" in str(exc) else "iban") from exc
-    holder_t = sepa.transliterate(holder).strip()
-    if not holder_t:
+    # The holder is kept as typed ("Görlitz"); only the SEPA file transliterates it (sepa.py).
+    holder_t = " ".join(holder.split())
+    if not sepa.transliterate(holder_t).strip():
         raise DomainError(
             "Bitte geben Sie die Kontoinhaberin bzw. den Kontoinhaber an.", field="holder"
         )
@@ -314,6 +315,52 @@ def confirm_bank_account(finance: User, account: BankAccount) -> None:
         account.organisation_id,
         actor_id=finance.id,
         bank_account_id=account.id,
+    )
+
+
+def _settle_pending(account: BankAccount, status: BankAccountStatus, **values: object) -> None:
+    """Race-safe: only a still pending account changes (conditional UPDATE)."""
+    result = db.session.execute(
+        update(BankAccount)
+        .where(BankAccount.id == account.id, BankAccount.status == BankAccountStatus.PENDING)
+        .values(status=status, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(result) != 1:
+        raise InvalidTransition("Diese Bankverbindung wurde bereits bearbeitet.")
+    db.session.refresh(account)
+
+
+def withdraw_bank_account(user: User, account: BankAccount) -> None:
+    """The recipient takes back a pending account it entered by mistake (audited)."""
+    if not user.has_role(Role.APPLICANT) or user.organisation_id != account.organisation_id:
+        raise NotPermitted(
+            "Nur Antragstellende der Kommune können diese Bankverbindung zurückziehen."
+        )
+    _settle_pending(account, BankAccountStatus.WITHDRAWN)
+    record_event(
+        "bank_account_withdrawn",
+        "organisation",
+        account.organisation_id,
+        actor_id=user.id,
+        bank_account_id=account.id,
+    )
+
+
+def reject_bank_account(finance: User, account: BankAccount, reason: str) -> None:
+    """Finance refuses a pending account with a reason the recipient reads (audited)."""
+    ensure_finance(finance)
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Bitte geben Sie einen Grund für die Ablehnung an.", field="reason")
+    _settle_pending(account, BankAccountStatus.REJECTED, rejection_reason=reason[:2000])
+    record_event(
+        "bank_account_rejected",
+        "organisation",
+        account.organisation_id,
+        actor_id=finance.id,
+        bank_account_id=account.id,
+        reason=reason[:2000],
     )
 
 

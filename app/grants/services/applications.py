@@ -10,15 +10,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
 
 from app.auth.models import Role, User
 from app.common.audit import record_event
 from app.common.dates import legal_date
-from app.common.db import today, utcnow
-from app.common.errors import InvalidTransition, NotPermitted, RuleViolation
+from app.common.db import BERLIN, as_utc, today, utcnow
+from app.common.errors import DomainError, InvalidTransition, NotPermitted, RuleViolation
 from app.common.mail import queue_mail
 from app.extensions import db
 from app.grants import queries
@@ -449,6 +449,102 @@ def record_consultation(
         adviser=adviser,
     )
     return consultation
+
+
+def _ensure_consultation_staff(user: User) -> None:
+    if not user.has_role(Role.REVIEWER, Role.APPROVER, Role.ADMIN):
+        raise NotPermitted("Beratungsgespräche erfasst die Geschäftsstelle des LPR.")
+
+
+def _resting_on(consultation: Consultation, held_on: date | None) -> list[Application]:
+    """Submitted applications of the organisation whose R1 check rests on ``consultation``: no
+    other consultation of the organisation was held by their first submission, and this one —
+    dated ``held_on`` (None: deleted) — would no longer be either."""
+    others = [
+        c.held_on
+        for c in queries.consultations_of(consultation.organisation_id)
+        if c.id != consultation.id
+    ]
+    submitted = db.session.execute(
+        db.select(Application).where(
+            Application.organisation_id == consultation.organisation_id,
+            Application.first_submitted_at.is_not(None),
+        )
+    ).scalars()
+    resting = []
+    for application in submitted:
+        submitted_at = cast(datetime, as_utc(application.first_submitted_at))
+        on = submitted_at.astimezone(BERLIN).date()
+        if not any(d <= on for d in others) and (held_on is None or held_on > on):
+            resting.append(application)
+    return resting
+
+
+def _refuse_if_resting(consultation: Consultation, held_on: date | None, field: str) -> None:
+    resting = _resting_on(consultation, held_on)
+    if resting:
+        refs = ", ".join(a.reference or str(a.id) for a in resting)
+        raise InvalidTransition(
+            f"Auf diesem Beratungsgespräch beruht die Einreichung von {refs} (R1). "
+            "Es kann nicht gelöscht oder auf ein späteres Datum gelegt werden.",
+            field=field,
+        )
+
+
+def correct_consultation(
+    user: User, consultation: Consultation, *, held_on: date, adviser: str, notes: str
+) -> None:
+    """Correct a recorded consultation (audited with the old values). The date may not move
+    into the future, nor after the submission of an application that relies on it (R1)."""
+    _ensure_consultation_staff(user)
+    if held_on > today():
+        raise InvalidTransition(
+            "Das Datum des Gesprächs darf nicht in der Zukunft liegen.", field="held_on"
+        )
+    if not adviser.strip():
+        raise DomainError("Bitte geben Sie die beratende Person an.", field="adviser")
+    _refuse_if_resting(consultation, held_on, "held_on")
+    before = {"held_on": consultation.held_on, "adviser": consultation.adviser}
+    consultation.held_on, consultation.adviser = held_on, adviser.strip()
+    consultation.notes = notes.strip()
+    record_event(
+        "consultation_corrected",
+        "organisation",
+        consultation.organisation_id,
+        actor_id=user.id,
+        consultation_id=consultation.id,
+        before=before,
+        held_on=held_on,
+        adviser=consultation.adviser,
+    )
+
+
+def delete_consultation(user: User, consultation: Consultation) -> None:
+    """Delete a consultation recorded by mistake — refused while a submitted application relies
+    on it (R1). Consulted drafts without any other consultation go back to DRAFT (T1 undone)."""
+    _ensure_consultation_staff(user)
+    _refuse_if_resting(consultation, None, "consultation")
+    organisation_id = consultation.organisation_id
+    record_event(
+        "consultation_deleted",
+        "organisation",
+        organisation_id,
+        actor_id=user.id,
+        consultation_id=consultation.id,
+        held_on=consultation.held_on,
+        adviser=consultation.adviser,
+    )
+    db.session.delete(consultation)
+    db.session.flush()
+    if queries.consultations_of(organisation_id):
+        return
+    consulted = db.session.execute(
+        db.select(Application).where(
+            Application.organisation_id == organisation_id, Application.status == Status.CONSULTED
+        )
+    ).scalars()
+    for application in consulted:
+        transition(application, [Status.CONSULTED], Status.DRAFT)
 
 
 def record_kpr(

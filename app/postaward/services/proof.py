@@ -122,6 +122,17 @@ def declare_purpose_fulfilled(user: User, application: Application, fulfilled_on
 # --- submission (T12, T15) -----------------------------------------------------------------------
 
 
+def proof_deadline(application: Application) -> date | None:
+    """The date the proof of use is due: the R21 date once the purpose is fulfilled, before that
+    the VN deadline stated in the Bescheid (R10); None without an approved Bescheid."""
+    if application.vn_due_on is not None:
+        return application.vn_due_on
+    try:
+        return approved_decision(application).vn_deadline
+    except InvalidTransition:
+        return None
+
+
 @dataclass
 class ProofInput:
     kind: ProofKind
