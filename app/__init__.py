@@ -36,14 +36,16 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    """The user's chosen language (session), else German."""
+    """The UI language: the logged-in user's stored choice, else the choice in this session
+    (e.g. made on the login page), else German."""
     if not has_request_context():
         return "de"
+    if current_user and getattr(current_user, "is_authenticated", False):
+        if current_user.locale in ("de", "en"):
+            return str(current_user.locale)
     chosen = session.get("lang")
     if chosen in ("de", "en"):
         return str(chosen)
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
-        return str(current_user.locale)
     return "de"
 
 

@@ -17,6 +17,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask import Flask
 from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,3 +130,49 @@ def test_language_switch_to_english_and_back(client: FlaskClient) -> None:
     assert '<html lang="de">' in html
     assert "Anmelden" in html
     assert "Log in" not in html
+
+
+def test_language_choice_is_kept_per_user_across_logins(app: Flask, client: FlaskClient) -> None:
+    """Issue 11: switch to English, log out, log in again → the UI is English."""
+    from app.auth.models import User
+    from app.extensions import db
+    from tests.conftest import login
+    from tests.factories import PASSWORD, create_user
+
+    with app.app_context():
+        create_user(role="applicant", email="lang@zittau.test-kp.de")
+        db.session.commit()
+    assert login(client, "lang@zittau.test-kp.de", PASSWORD).status_code == 302
+    client.post("/sprache/en", data={"next": "/antraege"})
+    with app.app_context():
+        user = db.session.execute(
+            db.select(User).where(User.email == "lang@zittau.test-kp.de")
+        ).scalar_one()
+        assert user.locale == "en"
+    client.post("/auth/logout")
+    # Another person's session on the same browser chose German before this login page.
+    client.post("/sprache/de", data={"next": "/auth/login"})
+    assert login(client, "lang@zittau.test-kp.de", PASSWORD).status_code == 302
+    html = client.get("/antraege").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "Log out" in html
+
+    client.post("/sprache/de", data={"next": "/antraege"})
+    client.post("/auth/logout")
+    login(client, "lang@zittau.test-kp.de", PASSWORD)
+    assert '<html lang="de">' in client.get("/antraege").get_data(as_text=True)
+
+
+def test_clock_times_follow_the_ui_language(app: Flask) -> None:
+    from datetime import UTC, datetime
+
+    from flask_babel import force_locale
+
+    from app.common.formatting import datetime_de
+
+    moment = datetime(2026, 12, 3, 19, 38, tzinfo=UTC)
+    with app.test_request_context():
+        with force_locale("de"):
+            assert datetime_de(moment) == "03.12.2026, 20:38 Uhr"
+        with force_locale("en"):
+            assert datetime_de(moment) == "03.12.2026, 20:38"

@@ -148,6 +148,18 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
     return user
 
 
+#: The UI languages a user can choose (German is the default).
+LANGUAGES = ("de", "en")
+
+
+def set_preferred_locale(user: User, lang: str) -> None:
+    """Keep ``lang`` as the user's UI language for later sessions (issue 11); unknown codes are
+    ignored."""
+    if lang in LANGUAGES and user.locale != lang:
+        user.locale = lang
+        db.session.flush()
+
+
 def end_all_sessions(user: User) -> None:
     """Invalidate every session of ``user`` (the epoch is part of each session id)."""
     db.session.execute(

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import render_template
+from flask_babel import force_locale
 from sqlalchemy import CursorResult, update
 
 from app.auth.models import Role, User
@@ -620,15 +621,16 @@ def issue_bescheid(decision: Decision, issuer: User, now: datetime) -> Bescheid:
     """Render the Zuwendungsbescheid PDF (VVK 4.2 content) and store it immutably."""
 
     application = decision.application
-    html = render_template(
-        "grants/pdf/bescheid.html",
-        app=application,
-        decision=decision,
-        issued_at=now,
-        issuer=issuer,
-        remedy_text=REMEDY_TEXT,
-        plan=payout_plan(decision.grant_cents, decision),
-    )
+    with force_locale("de"):  # a legal document: German whatever the UI language
+        html = render_template(
+            "grants/pdf/bescheid.html",
+            app=application,
+            decision=decision,
+            issued_at=now,
+            issuer=issuer,
+            remedy_text=REMEDY_TEXT,
+            plan=payout_plan(decision.grant_cents, decision),
+        )
     pdf = snapshot.render_pdf(html)
     bescheid = Bescheid(
         application_id=application.id,
