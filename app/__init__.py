@@ -104,7 +104,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Jinja filters for German money and dates."""
-    from app.common import formatting
+    from app.common import formatting, labels
 
     app.jinja_env.filters["eur"] = formatting.eur
     app.jinja_env.filters["eur_plain"] = formatting.eur_plain
@@ -113,6 +113,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["permille"] = formatting.permille
     app.jinja_env.filters["iban"] = formatting.iban
     app.jinja_env.filters["urlencode_except"] = formatting.urlencode_except
+    app.jinja_env.filters["label"] = labels.label
 
     @app.context_processor
     def _inject() -> dict[str, object]:

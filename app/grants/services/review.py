@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, update
 
 from app.auth.models import Role, User
@@ -239,24 +240,25 @@ def add_comment(user: User, application: Application, body: str, *, internal: bo
 
 # --- checklist ------------------------------------------------------------------------------------
 
-CHECKLIST_RULES: tuple[tuple[str, str], ...] = (
-    ("", "Angaben vollständig (Titel, Zweck, Zeitraum, Koordinierungsstelle)"),
-    ("R1", "Beratungsgespräch vor Einreichung"),
-    ("R2", "Antragsfrist bzw. begründete verspätete Einreichung"),
-    ("R3", "Antragsberechtigte sächsische Kommune"),
-    ("R4", "Erforderliche Unterlagen vollständig"),
-    ("R5", "Finanzierungsplan ausgeglichen"),
-    ("R6", "Fördersatz ≤ 90 %, Eigenanteil ≥ 10 %"),
-    ("R7", "Investive Ausgaben ausgeschlossen"),
-    ("R8", "Personalausgaben innerhalb der TV-L-Obergrenzen"),
-    ("R9", "Ausnahmegrund bei Zuwendung bis 10.000 €"),
+#: The rule checklist of the review page (labels lazy: shown in the reviewer's language).
+CHECKLIST_RULES: tuple[tuple[str, object], ...] = (
+    ("", _l("Angaben vollständig (Titel, Zweck, Zeitraum, Koordinierungsstelle)")),
+    ("R1", _l("Beratungsgespräch vor Einreichung")),
+    ("R2", _l("Antragsfrist bzw. begründete verspätete Einreichung")),
+    ("R3", _l("Antragsberechtigte sächsische Kommune")),
+    ("R4", _l("Erforderliche Unterlagen vollständig")),
+    ("R5", _l("Finanzierungsplan ausgeglichen")),
+    ("R6", _l("Fördersatz ≤ 90 %, Eigenanteil ≥ 10 %")),
+    ("R7", _l("Investive Ausgaben ausgeschlossen")),
+    ("R8", _l("Personalausgaben innerhalb der TV-L-Obergrenzen")),
+    ("R9", _l("Ausnahmegrund bei Zuwendung bis 10.000 €")),
 )
 
 
 @dataclass
 class ChecklistItem:
     rule: str
-    label: str
+    label: object
     problems: list[RuleProblem] = field(default_factory=list)
 
     @property
