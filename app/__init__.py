@@ -114,6 +114,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["iban"] = formatting.iban
     app.jinja_env.filters["urlencode_except"] = formatting.urlencode_except
     app.jinja_env.filters["label"] = labels.label
+    app.jinja_env.filters["stored"] = labels.stored
 
     @app.context_processor
     def _inject() -> dict[str, object]:

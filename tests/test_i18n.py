@@ -176,3 +176,55 @@ def test_clock_times_follow_the_ui_language(app: Flask) -> None:
             assert datetime_de(moment) == "03.12.2026, 20:38 Uhr"
         with force_locale("en"):
             assert datetime_de(moment) == "03.12.2026, 20:38"
+
+
+def test_stored_reconciliation_hints_are_shown_in_the_ui_language(app: Flask) -> None:
+    """Hints stay German in the database and read English in the English UI (issue 11)."""
+    from flask_babel import force_locale
+
+    from app.common.labels import stored
+    from app.finance.models import OrderStatus
+    from app.finance.services import reconcile
+
+    part = reconcile.NOTE_PART_PAYMENT % {
+        "kz": "KP-2027-0001-RF1",
+        "paid": "10,00 €",
+        "principal": "20,00 €",
+    }
+    interest = reconcile.NOTE_CLAIM_INTEREST_OPEN % {"kz": "KP-2027-0001-RF1"}
+    status = reconcile.NOTE_E2E_STATUS % {
+        "e2e": "KP-2027-0001-R1",
+        "status": reconcile.ORDER_STATUS_DE[OrderStatus.IN_RUN],
+    }
+    with app.test_request_context():
+        with force_locale("en"):
+            assert (
+                stored(part)
+                == "Partial payment on KP-2027-0001-RF1: 10,00 € of 20,00 € – please check."
+            )
+            assert stored(interest) == "Recovery claim KP-2027-0001-RF1 – interest still open"
+            assert stored(status) == (
+                "End-to-end ID KP-2027-0001-R1 belongs to an order with status "
+                "“handed over to the bank”."
+            )
+            assert stored("Von Hand erläutert.") == "Von Hand erläutert."  # typed by a user
+            assert stored(None) == ""
+        with force_locale("de"):
+            assert stored(part) == part
+
+
+def test_document_types_are_translated_by_code(app: Flask) -> None:
+    from flask_babel import force_locale
+
+    from app.common.labels import label
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert label("input_tax", "document_type", "Erklärung zum Vorsteuerabzug") == (
+                "Input-tax declaration"
+            )
+            assert label("custom", "document_type", "Eigener Typ") == "Eigener Typ"
+        with force_locale("de"):
+            assert label("input_tax", "document_type", "Vorsteuer (geändert)") == (
+                "Vorsteuer (geändert)"
+            )

@@ -48,6 +48,11 @@ def datetime_de(value: datetime | None) -> str:
     return aware.astimezone(BERLIN).strftime(pattern)
 
 
+def count_de(number: int, one: str, many: str) -> str:
+    """German count with the right noun for CLI reports: ``1 Buchung``, ``2 Buchungen``."""
+    return f"{number} {one if number == 1 else many}"
+
+
 def permille(value: int | None) -> str:
     """FTE share in per mille → German decimal: ``300`` → ``0,3``."""
     if value is None:

@@ -6,16 +6,28 @@ package registers its labels as lazy strings (``lazy_gettext``, msgid = the Germ
 English catalog carries the translation. Templates use the ``label`` filter::
 
     {{ t.code | label("document_type", t.label_de) }}
+
+Texts a service *stores* (e.g. the reconciliation hint of a bank statement line) stay German in
+the database; their templates are registered with ``register_stored`` (marked ``N_`` so that the
+catalog carries them) and the ``stored`` filter shows them in the request's language.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import Enum
 
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 _REGISTRY: dict[str, dict[str, object]] = {}
+_STORED: list[tuple[re.Pattern[str], str]] = []
+_PLACEHOLDER = re.compile(r"%\\\((\w+)\\\)s")
+
+
+def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark ``msgid`` for the catalog without translating it (stored texts stay German)."""
+    return msgid
 
 
 def register(kind: str, labels: Mapping[str, object]) -> None:
@@ -37,3 +49,29 @@ def label(code: object, kind: str, default: str | None = None) -> str:
     if text is not None:
         return str(text)
     return default if default is not None else key
+
+
+def _english() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language != "de"
+
+
+def register_stored(*msgids: str) -> None:
+    """Register templates (``%(name)s`` placeholders) of German texts that services store."""
+    for msgid in msgids:
+        pattern = _PLACEHOLDER.sub(lambda m: f"(?P<{m.group(1)}>.+?)", re.escape(msgid))
+        _STORED.append((re.compile(pattern, re.DOTALL), msgid))
+    _STORED.sort(key=lambda item: -len(item[1]))  # the most specific template first
+
+
+def stored(text: str | None) -> str:
+    """A stored German text in the request's language: the registered template it matches,
+    translated with its values; any other text (e.g. typed by a user) unchanged."""
+    if not text or not _english():
+        return text or ""
+    for pattern, msgid in _STORED:
+        match = pattern.fullmatch(text)
+        if match:
+            values = {k: gettext(v) for k, v in match.groupdict().items()}  # e.g. a status
+            return gettext(msgid, **values)
+    return text

@@ -29,6 +29,7 @@ from app.common.audit import record_event
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition
 from app.common.formatting import iban as format_iban
+from app.common.labels import N_, register_stored
 from app.common.money import format_eur
 from app.extensions import db
 from app.finance import camt
@@ -55,6 +56,60 @@ from app.finance.services.payouts import ensure_finance
 logger = logging.getLogger(__name__)
 
 _KZ = re.compile(r"KP-\d{4}-\d{4,}")
+
+# Reconciliation hints stored on a statement line: German in the database, shown in the UI
+# language through the ``stored`` filter (issue 11).
+NOTE_NOT_BOOKED = N_("nicht gebucht")
+NOTE_BATCH_UNCLEAR = N_("Sammelbuchung ohne passende Einzelbeträge – bitte prüfen.")
+NOTE_E2E_AMOUNT = N_(
+    "Ende-zu-Ende-Referenz %(e2e)s gefunden, aber Betrag %(amount)s statt %(expected)s."
+)
+NOTE_E2E_STATUS = N_(
+    "Ende-zu-Ende-Referenz %(e2e)s gehört zu einem Auftrag im Status „%(status)s“."
+)
+NOTE_NO_ORDER = N_("Kein passender Auszahlungsauftrag gefunden.")
+NOTE_AMBIGUOUS = N_("%(n)s mögliche Aufträge – bitte manuell zuordnen.")
+NOTE_RECEIPT_NO_CLAIM = N_("Zahlungseingang ohne eindeutige offene Rückforderung – bitte prüfen.")
+NOTE_RECEIPT_NO_KZ = N_("Zahlungseingang ohne Kassenzeichen – bitte prüfen.")
+NOTE_PART_PAYMENT = N_("Teilzahlung auf %(kz)s: %(paid)s von %(principal)s – bitte prüfen.")
+NOTE_CLAIM_REFUSED = N_("Rückforderung %(kz)s: %(reason)s – bitte prüfen.")
+NOTE_CLAIM_PAID = N_("Rückforderung %(kz)s")
+NOTE_CLAIM_INTEREST_OPEN = N_("Rückforderung %(kz)s – Zinsen noch offen")
+NOTE_RETURN_NO_ORDER = N_("Rücküberweisung ohne passenden Auftrag – bitte prüfen.")
+NOTE_RETURNED = N_("Rücküberweisung: Rate wieder fällig.")
+NOTE_REVERSAL_NO_ORDER = N_(
+    "Storno der Bank ohne eindeutigen abgeglichenen Auftrag – bitte prüfen."
+)
+NOTE_CANCELLED_BY_REVERSAL = N_("durch Storno der Bank aufgehoben")
+NOTE_REVERSED = N_("Storno der Bank: Auftrag wieder offen.")
+register_stored(
+    NOTE_NOT_BOOKED,
+    NOTE_BATCH_UNCLEAR,
+    NOTE_E2E_AMOUNT,
+    NOTE_E2E_STATUS,
+    NOTE_NO_ORDER,
+    NOTE_AMBIGUOUS,
+    NOTE_RECEIPT_NO_CLAIM,
+    NOTE_RECEIPT_NO_KZ,
+    NOTE_PART_PAYMENT,
+    NOTE_CLAIM_REFUSED,
+    NOTE_CLAIM_PAID,
+    NOTE_CLAIM_INTEREST_OPEN,
+    NOTE_RETURN_NO_ORDER,
+    NOTE_RETURNED,
+    NOTE_REVERSAL_NO_ORDER,
+    NOTE_CANCELLED_BY_REVERSAL,
+    NOTE_REVERSED,
+)
+#: Order states as named in a hint (German; the UI labels live in the templates).
+ORDER_STATUS_DE = {
+    OrderStatus.PREPARED: N_("vorbereitet"),
+    OrderStatus.RELEASED: N_("freigegeben"),
+    OrderStatus.IN_RUN: N_("an Bank übergeben"),
+    OrderStatus.RECONCILED: N_("durch Kontoauszug bestätigt"),
+    OrderStatus.RETURNED: N_("zurückgekommen"),
+    OrderStatus.CANCELLED: N_("storniert"),
+}
 
 
 class StatementRejected(DomainError):
@@ -131,9 +186,9 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
                 if not amount:
                     continue  # a zero booking (e.g. a charge-free notice) reconciles nothing
                 unclear = tx.amount_cents is None or bool(getattr(entry, "split_mismatch", False))
-                note = "" if booked else "nicht gebucht"
+                note = "" if booked else NOTE_NOT_BOOKED
                 if booked and unclear:
-                    note = "Sammelbuchung ohne passende Einzelbeträge – bitte prüfen."
+                    note = NOTE_BATCH_UNCLEAR
                 db.session.add(
                     StatementLine(
                         statement=statement,
@@ -272,19 +327,18 @@ def candidates(
                 return (
                     [],
                     None,
-                    (
-                        f"EndToEndId {line.end_to_end_id} gefunden, aber Betrag "
-                        f"{format_eur(line.amount_cents)} statt "
-                        f"{format_eur(order.amount_cents)}."
-                    ),
+                    NOTE_E2E_AMOUNT
+                    % {
+                        "e2e": line.end_to_end_id,
+                        "amount": format_eur(line.amount_cents),
+                        "expected": format_eur(order.amount_cents),
+                    },
                 )
             return (
                 [],
                 None,
-                (
-                    f"EndToEndId {line.end_to_end_id} gehört zu einem Auftrag im Status "
-                    f"„{order.status.value}“."
-                ),
+                NOTE_E2E_STATUS
+                % {"e2e": line.end_to_end_id, "status": ORDER_STATUS_DE[order.status]},
             )
     kassenzeichen = set(_KZ.findall(line.remittance or ""))
     if kassenzeichen:
@@ -309,7 +363,7 @@ def candidates(
         )
         if found:
             return found, MatchRule.AMOUNT_IBAN, ""
-    return [], None, "Kein passender Auszahlungsauftrag gefunden."
+    return [], None, NOTE_NO_ORDER
 
 
 def auto_match(
@@ -337,7 +391,7 @@ def auto_match(
         _confirm(line, found[0], rule, actor_id=actor_id)
     elif len(found) > 1:
         line.match_status = MatchStatus.AMBIGUOUS
-        line.note = f"{len(found)} mögliche Aufträge – bitte manuell zuordnen."
+        line.note = NOTE_AMBIGUOUS % {"n": len(found)}
     else:
         line.note = note
 
@@ -393,18 +447,15 @@ def _match_recovery(line: StatementLine, *, actor_id: int | None) -> RecoveryCla
         ).scalars()
     )
     if len(claims) != 1:
-        line.note = (
-            "Zahlungseingang ohne eindeutige offene Rückforderung – bitte prüfen."
-            if found
-            else "Zahlungseingang ohne Kassenzeichen – bitte prüfen."
-        )
+        line.note = NOTE_RECEIPT_NO_CLAIM if found else NOTE_RECEIPT_NO_KZ
         return None
     claim = claims[0]
     if line.amount_cents < claim.principal_cents:
-        line.note = (
-            f"Teilzahlung auf {claim.kassenzeichen}: {format_eur(line.amount_cents)} von "
-            f"{format_eur(claim.principal_cents)} – bitte prüfen."
-        )
+        line.note = NOTE_PART_PAYMENT % {
+            "kz": claim.kassenzeichen,
+            "paid": format_eur(line.amount_cents),
+            "principal": format_eur(claim.principal_cents),
+        }
         return None
     actor = db.session.get(User, actor_id) if actor_id else None
     try:
@@ -413,13 +464,13 @@ def _match_recovery(line: StatementLine, *, actor_id: int | None) -> RecoveryCla
                 actor, claim, paid_on=line.booking_date or today(), paid_cents=line.amount_cents
             )
     except DomainError as exc:  # e.g. no base rate yet for the payment's half-year
-        line.note = f"Rückforderung {claim.kassenzeichen}: {exc.message} – bitte prüfen."
+        line.note = NOTE_CLAIM_REFUSED % {"kz": claim.kassenzeichen, "reason": exc.message}
         return None
     line.match_status = MatchStatus.MATCHED
     line.match_rule = MatchRule.KASSENZEICHEN
-    line.note = f"Rückforderung {claim.kassenzeichen}"
+    line.note = NOTE_CLAIM_PAID % {"kz": claim.kassenzeichen}
     if not paid_in_full:
-        line.note += " – Zinsen noch offen"
+        line.note = NOTE_CLAIM_INTEREST_OPEN % {"kz": claim.kassenzeichen}
         return None
     return claim
 
@@ -434,7 +485,7 @@ def _match_return(line: StatementLine, *, actor_id: int | None) -> None:
         or order.amount_cents != line.amount_cents
         or order.status not in (OrderStatus.IN_RUN, OrderStatus.RECONCILED)
     ):
-        line.note = "Rücküberweisung ohne passenden Auftrag – bitte prüfen."
+        line.note = NOTE_RETURN_NO_ORDER
         return
     was_reconciled = order.status is OrderStatus.RECONCILED
     db.session.execute(
@@ -479,7 +530,7 @@ def _match_return(line: StatementLine, *, actor_id: int | None) -> None:
     line.match_status = MatchStatus.MATCHED
     line.match_rule = MatchRule.RETURN
     line.matched_order_id = order.id
-    line.note = "Rücküberweisung: Rate wieder fällig."
+    line.note = NOTE_RETURNED
     record_event(
         "payout_returned", "payout_order", order.id, actor_id=actor_id, statement_line_id=line.id
     )
@@ -496,7 +547,7 @@ def _match_reversal(line: StatementLine, *, actor_id: int | None) -> None:
         else []
     )
     if len(orders) != 1 or orders[0].amount_cents != line.amount_cents:
-        line.note = "Storno der Bank ohne eindeutigen abgeglichenen Auftrag – bitte prüfen."
+        line.note = NOTE_REVERSAL_NO_ORDER
         return
     order = orders[0]
     entry = db.session.execute(
@@ -523,13 +574,13 @@ def _match_reversal(line: StatementLine, *, actor_id: int | None) -> None:
             StatementLine.matched_order_id == order.id,
             StatementLine.match_rule.notin_([MatchRule.RETURN, MatchRule.REVERSAL]),
         )
-        .values(match_status=MatchStatus.EXPLAINED, note="durch Storno der Bank aufgehoben")
+        .values(match_status=MatchStatus.EXPLAINED, note=NOTE_CANCELLED_BY_REVERSAL)
         .execution_options(synchronize_session=False)
     )
     line.match_status = MatchStatus.MATCHED
     line.match_rule = MatchRule.REVERSAL
     line.matched_order_id = order.id
-    line.note = "Storno der Bank: Auftrag wieder offen."
+    line.note = NOTE_REVERSED
 
 
 # --- review queue --------------------------------------------------------------------------------
