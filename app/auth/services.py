@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from app.auth.models import MINISTRY_ROLES, Invitation, Role, User, UserRole
@@ -187,14 +188,16 @@ def reauthenticate(
     now = now or utcnow()
     if is_locked(user, now):  # the user is logged in: naming the lock reveals nothing
         raise PasswordRejected(
-            "Das Konto ist nach mehreren Fehlversuchen vorübergehend gesperrt. Bitte versuchen "
-            "Sie es später erneut.",
+            _l(
+                "Das Konto ist nach mehreren Fehlversuchen vorübergehend gesperrt. Bitte "
+                "versuchen Sie es später erneut."
+            ),
             field=field,
         )
     if not verify_password(user.password_hash, password):
         if count_failure(user, now, reason=reason):
             end_all_sessions(user)
-        raise PasswordRejected("Das aktuelle Passwort ist falsch.", field=field)
+        raise PasswordRejected(_l("Das aktuelle Passwort ist falsch."), field=field)
 
 
 def change_password(user: User, current: str, new: str, *, now: datetime | None = None) -> None:
@@ -243,16 +246,18 @@ def create_user(
     """
     email = normalise_email(email)
     if not roles:
-        raise DomainError("Mindestens eine Rolle ist erforderlich.", field="role")
+        raise DomainError(_l("Mindestens eine Rolle ist erforderlich."), field="role")
     if db.session.execute(db.select(User.id).where(User.email == email)).first():
-        raise DomainError("Für diese E-Mail-Adresse besteht bereits ein Konto.", field="email")
+        raise DomainError(_l("Für diese E-Mail-Adresse besteht bereits ein Konto."), field="email")
     if Role.APPLICANT in roles:
         if organisation is None:
-            raise DomainError("Antragstellende gehören zu einer Kommune.", field="organisation")
+            raise DomainError(_l("Antragstellende gehören zu einer Kommune."), field="organisation")
         if set(roles) & MINISTRY_ROLES:
-            raise DomainError("Antragstellende können keine Ministeriumsrolle haben.", field="role")
+            raise DomainError(
+                _l("Antragstellende können keine Ministeriumsrolle haben."), field="role"
+            )
     elif organisation is not None:
-        raise DomainError("Ministeriumskonten gehören zu keiner Kommune.", field="organisation")
+        raise DomainError(_l("Ministeriumskonten gehören zu keiner Kommune."), field="organisation")
     user = User(
         email=email,
         name=name.strip(),
@@ -305,12 +310,12 @@ def invite(
     :raises DomainError: an account with this e-mail exists already.
     """
     if not can_invite(actor, role, organisation):
-        raise NotPermitted("Sie dürfen für diese Rolle oder Kommune nicht einladen.")
+        raise NotPermitted(_l("Sie dürfen für diese Rolle oder Kommune nicht einladen."))
     email = normalise_email(email)
     if db.session.execute(db.select(User.id).where(User.email == email)).first():
-        raise DomainError("Für diese E-Mail-Adresse besteht bereits ein Konto.", field="email")
+        raise DomainError(_l("Für diese E-Mail-Adresse besteht bereits ein Konto."), field="email")
     if role is Role.APPLICANT and organisation is None:
-        raise DomainError("Bitte wählen Sie die Kommune.", field="organisation")
+        raise DomainError(_l("Bitte wählen Sie die Kommune."), field="organisation")
     token = secrets.token_urlsafe(32)
     hours = current_app.config["INVITATION_VALID_HOURS"]
     invitation = Invitation(
@@ -356,7 +361,7 @@ def find_invitation(token: str, *, now: datetime | None = None) -> Invitation:
         or expires_at is None
         or expires_at < now
     ):
-        raise DomainError("Diese Einladung ist ungültig oder abgelaufen.")
+        raise DomainError(_l("Diese Einladung ist ungültig oder abgelaufen."))
     return invitation
 
 

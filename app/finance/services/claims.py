@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from app.auth.models import User
@@ -103,7 +104,9 @@ def interest_due(claim: RecoveryClaim, paid_on: date) -> tuple[int, str]:
             day_count=INTEREST_DAY_COUNT,
         )
     except InterestError as exc:  # e.g. the base rate of a half-year is not maintained yet
-        raise DomainError(f"Zinsen können nicht berechnet werden: {exc}", field="paid_on") from exc
+        raise DomainError(
+            _l("Zinsen können nicht berechnet werden: %(exc)s", exc=exc), field="paid_on"
+        ) from exc
     if not result.charged:
         return 0, result.reason
     return result.total_cents, result.reason
@@ -115,7 +118,7 @@ def record_payment(
     """T21: the refund arrived: interest is fixed (R27/R28) and the receivable cleared in the
     ledger. Returns True when principal and interest are paid (the claim is then PAID)."""
     if claim.status is not ClaimStatus.OPEN:
-        raise InvalidTransition("Diese Forderung ist bereits erledigt.")
+        raise InvalidTransition(_l("Diese Forderung ist bereits erledigt."))
     interest, _why = interest_due(claim, paid_on)
     claim.interest_cents = interest
     claim.paid_on, claim.paid_cents = paid_on, paid_cents

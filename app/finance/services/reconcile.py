@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, update
 
 from app.auth.models import User
@@ -239,7 +240,7 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
             if ln.match_status in (MatchStatus.UNMATCHED, MatchStatus.AMBIGUOUS)
         )
     if not result.statements and not result.duplicates:
-        raise StatementRejected("Die Datei enthält keinen Kontoauszug.", field="file")
+        raise StatementRejected(_l("Die Datei enthält keinen Kontoauszug."), field="file")
     return result
 
 
@@ -257,9 +258,12 @@ def _ensure_own_account(statements: Sequence[Any]) -> None:
         if iban != own:
             shown = format_iban(iban) if iban else "(ohne IBAN)"
             raise StatementRejected(
-                f"Der Kontoauszug betrifft das Konto {shown}, "
-                f"nicht das Konto der Landeskasse ({format_iban(own)}). Es wurde nichts "
-                "importiert.",
+                _l(
+                    "Der Kontoauszug betrifft das Konto %(shown)s, nicht das Konto der "
+                    "Landeskasse (%(own)s). Es wurde nichts importiert.",
+                    shown=shown,
+                    own=format_iban(own),
+                ),
                 field="file",
             )
 
@@ -273,9 +277,13 @@ def _ensure_not_future(statements: Sequence[Any]) -> None:
         future = [d for d in dates if d is not None and d > now]
         if future:
             raise StatementRejected(
-                f"Der Kontoauszug {parsed.statement_id} enthält Daten nach dem heutigen Tag "
-                f"({max(future).strftime('%d.%m.%Y')}). Ein Kontoauszug kann nur Gebuchtes "
-                "enthalten; es wurde nichts importiert.",
+                _l(
+                    "Der Kontoauszug %(statement_id)s enthält Daten nach dem heutigen Tag "
+                    "(%(y)s). Ein Kontoauszug kann nur Gebuchtes enthalten; es wurde nichts "
+                    "importiert.",
+                    statement_id=parsed.statement_id,
+                    y=max(future).strftime("%d.%m.%Y"),
+                ),
                 field="file",
             )
 
@@ -407,7 +415,7 @@ def _confirm(
         .execution_options(synchronize_session=False)
     )
     if _rowcount(moved) != 1:
-        raise InvalidTransition("Der Auftrag ist bereits abgeglichen.")
+        raise InvalidTransition(_l("Der Auftrag ist bereits abgeglichen."))
     kz = db.session.get(GrantAccount, order.application_id).kassenzeichen  # type: ignore[union-attr]
     booking = line.booking_date or today()
     ledger.post_entry(
@@ -590,18 +598,23 @@ def assign_line(user: User, line: StatementLine, order: PayoutOrder) -> None:
     """A finance user assigns an open debit line to an order in a sent run (exact cents only)."""
     ensure_finance(user)
     if line.match_status not in (MatchStatus.UNMATCHED, MatchStatus.AMBIGUOUS):
-        raise InvalidTransition("Diese Buchung ist bereits erledigt.")
+        raise InvalidTransition(_l("Diese Buchung ist bereits erledigt."))
     if line.credit_debit != "DBIT" or line.reversal:
-        raise DomainError("Nur Belastungen können Auszahlungsaufträgen zugeordnet werden.")
+        raise DomainError(_l("Nur Belastungen können Auszahlungsaufträgen zugeordnet werden."))
     if order.amount_cents != line.amount_cents:
         raise DomainError(
-            f"Der Betrag stimmt nicht überein ({format_eur(line.amount_cents)} gegenüber "
-            f"{format_eur(order.amount_cents)}); es wird nur centgenau zugeordnet.",
+            _l(
+                "Der Betrag stimmt nicht überein (%(amount_cents)s gegenüber "
+                "%(amount_cents_2)s); es wird nur centgenau zugeordnet.",
+                amount_cents=format_eur(line.amount_cents),
+                amount_cents_2=format_eur(order.amount_cents),
+            ),
             field="order",
         )
     if order.status is not OrderStatus.IN_RUN:
         raise DomainError(
-            "Der Auftrag ist nicht an die Bank übergeben oder bereits abgeglichen.", field="order"
+            _l("Der Auftrag ist nicht an die Bank übergeben oder bereits abgeglichen."),
+            field="order",
         )
     _confirm(line, order, MatchRule.MANUAL, actor_id=user.id)
     line.resolved_by_id, line.resolved_at = user.id, utcnow()
@@ -614,9 +627,9 @@ def explain_line(user: User, line: StatementLine, text: str) -> None:
     """A finance user explains an open line (nothing is posted)."""
     ensure_finance(user)
     if not text.strip():
-        raise DomainError("Bitte geben Sie eine Erläuterung ein.", field="text")
+        raise DomainError(_l("Bitte geben Sie eine Erläuterung ein."), field="text")
     if line.match_status not in (MatchStatus.UNMATCHED, MatchStatus.AMBIGUOUS):
-        raise InvalidTransition("Diese Buchung ist bereits erledigt.")
+        raise InvalidTransition(_l("Diese Buchung ist bereits erledigt."))
     line.match_status = MatchStatus.EXPLAINED
     line.note = text.strip()
     line.resolved_by_id, line.resolved_at = user.id, utcnow()
