@@ -228,3 +228,31 @@ def test_document_types_are_translated_by_code(app: Flask) -> None:
             assert label("input_tax", "document_type", "Vorsteuer (geändert)") == (
                 "Vorsteuer (geändert)"
             )
+
+
+def test_service_messages_read_in_the_language_where_they_are_shown(app: Flask) -> None:
+    """A DomainError raised in a service (no request object there) reads English in the English
+    UI and German elsewhere, e.g. in tests and the CLI (issue 11)."""
+    from flask_babel import force_locale
+    from flask_babel import lazy_gettext as _l
+
+    from app.common.errors import DomainError, RuleViolation
+    from app.grants.models import Application
+    from app.grants.services.rules import check_general
+
+    error = DomainError(_l("Keine Berechtigung."))
+    problems = check_general(Application(title="", purpose="", office_unit="x"))
+    with app.app_context():
+        assert error.message == "Keine Berechtigung." and str(error) == "Keine Berechtigung."
+    with app.test_request_context():
+        with force_locale("en"):
+            assert error.message == "Not permitted."
+            assert [str(p.message) for p in problems] == [
+                "Please enter a project title.",
+                "Please describe the purpose of the grant.",
+                "Please enter the project period.",
+            ]
+            joined = RuleViolation([DomainError(p.message) for p in problems])
+            assert joined.message.startswith("Please enter a project title.; Please describe")
+        with force_locale("de"):
+            assert problems[0].message == "Bitte geben Sie einen Projekttitel an."
