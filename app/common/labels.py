@@ -15,7 +15,7 @@ catalog carries them) and the ``stored`` filter shows them in the request's lang
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 
 from flask_babel import get_locale, gettext
@@ -56,22 +56,34 @@ def _english() -> bool:
     return locale is not None and locale.language != "de"
 
 
-def register_stored(*msgids: str) -> None:
-    """Register templates (``%(name)s`` placeholders) of German texts that services store."""
+def register_stored(*msgids: str, groups: Mapping[str, Sequence[str]] | None = None) -> None:
+    """Register templates (``%(name)s`` placeholders) of German texts that services store.
+
+    ``groups`` limits a placeholder to known German values (e.g. reason labels that contain
+    full stops themselves), so that a text splits into its parts unambiguously."""
     for msgid in msgids:
-        pattern = _PLACEHOLDER.sub(lambda m: f"(?P<{m.group(1)}>.+?)", re.escape(msgid))
+
+        def group(match: re.Match[str]) -> str:
+            name = match.group(1)
+            known = (groups or {}).get(name)
+            body = "|".join(re.escape(v) for v in known) if known else ".*?"
+            return f"(?P<{name}>{body})"
+
+        # "%%" in a msgid with placeholders stands for the "%" of the stored text.
+        pattern = _PLACEHOLDER.sub(group, re.escape(msgid).replace("%%", "%"))
         _STORED.append((re.compile(pattern, re.DOTALL), msgid))
     _STORED.sort(key=lambda item: -len(item[1]))  # the most specific template first
 
 
 def stored(text: str | None) -> str:
     """A stored German text in the request's language: the registered template it matches,
-    translated with its values; any other text (e.g. typed by a user) unchanged."""
+    translated with its values (each value translated the same way); any other text (e.g. typed
+    by a user) as the catalog has it, usually unchanged."""
     if not text or not _english():
         return text or ""
     for pattern, msgid in _STORED:
         match = pattern.fullmatch(text)
         if match:
-            values = {k: gettext(v) for k, v in match.groupdict().items()}  # e.g. a status
+            values = {k: stored(v) for k, v in match.groupdict().items()}
             return gettext(msgid, **values)
-    return text
+    return gettext(text)
