@@ -256,3 +256,18 @@ def test_service_messages_read_in_the_language_where_they_are_shown(app: Flask) 
             assert joined.message.startswith("Please enter a project title.; Please describe")
         with force_locale("de"):
             assert problems[0].message == "Bitte geben Sie einen Projekttitel an."
+
+
+def test_german_slips_in_the_german_ui(app: Flask, client: FlaskClient) -> None:
+    """Issue 11: no "Bitte bitten Sie", no English source reference ("practice (ZIT)") of a
+    document type in the German UI."""
+    from app.extensions import db
+    from app.grants.models import DocumentType
+
+    html = client.get("/auth/einladung/" + "x" * 43).get_data(as_text=True)
+    assert "Bitte fragen Sie die einladende Stelle nach einer neuen Einladung." in html
+    assert "Bitte bitten" not in html
+    with app.app_context():
+        rules = set(db.session.execute(db.select(DocumentType.rule)).scalars())
+    assert {"Verwaltungspraxis (ZIT)", "Verwaltungspraxis (KV)"} <= rules
+    assert not [r for r in rules if "practice" in r]

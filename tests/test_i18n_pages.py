@@ -56,9 +56,8 @@ MAX_PAGES = 40
 
 
 class _Page(HTMLParser):
-    """Links and the text inside interface elements (nested data such as a municipality name
-    in a heading of a detail page is part of that heading, so such headings use `{title}` only
-    in the data part and are checked against the word list, which holds no place names)."""
+    """Links and the text inside interface elements. A heading may hold data (an application's
+    title); the word list holds no names, so such data does not trip the check."""
 
     def __init__(self) -> None:
         super().__init__()
