@@ -1,4 +1,4 @@
-"""The proof-of-use form names an in-kind line once (issue 11: "(Eigenleistung) (Eigenleistung)")."""
+"""The proof-of-use form marks an in-kind line once (issue 11: no doubled "(Eigenleistung)")."""
 
 from __future__ import annotations
 
