@@ -26,6 +26,7 @@ from app.auth.passwords import (
 from app.common.audit import record_event
 from app.common.db import as_utc, utcnow
 from app.common.errors import DomainError, NotPermitted
+from app.common.labels import N_
 from app.common.mail import queue_mail
 from app.common.security import MAX_ID
 from app.extensions import db
@@ -74,7 +75,7 @@ def _lock_seconds(failures: int) -> int:
 
 #: One message for every failed login (unknown e-mail, wrong password, locked, disabled), so that
 #: the answer does not reveal whether an account exists (ASVS 6.3.8).
-LOGIN_FAILED_MESSAGE = (
+LOGIN_FAILED_MESSAGE = N_(
     "E-Mail-Adresse oder Passwort ist falsch. Nach mehreren Fehlversuchen wird das Konto "
     "vorübergehend gesperrt; versuchen Sie es dann später erneut."
 )
@@ -132,14 +133,14 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
     if user is None:
         _dummy_verify(password)
         logger.info("authn_login_fail", extra={"reason": "unknown_user"})
-        raise LoginFailed(LOGIN_FAILED_MESSAGE)
+        raise LoginFailed(_l(LOGIN_FAILED_MESSAGE))
     if is_locked(user, now):
         verify_password(user.password_hash, password)  # result ignored: same time as a check
         logger.info("authn_login_fail", extra={"user_id": user.id, "reason": "locked"})
-        raise LoginFailed(LOGIN_FAILED_MESSAGE)
+        raise LoginFailed(_l(LOGIN_FAILED_MESSAGE))
     if not verify_password(user.password_hash, password) or not user.active:
         count_failure(user, now, reason="disabled" if not user.active else "wrong_password")
-        raise LoginFailed(LOGIN_FAILED_MESSAGE)
+        raise LoginFailed(_l(LOGIN_FAILED_MESSAGE))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
