@@ -43,7 +43,12 @@ class DomainError(Exception):
 
     @property
     def message(self) -> str:
+        """The text in the language of the current request (German outside a request)."""
         return str(self._message)
+
+    @message.setter
+    def message(self, value: Message) -> None:
+        self._message = value
 
     def __str__(self) -> str:
         return self.message
