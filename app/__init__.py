@@ -36,14 +36,16 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    """The user's chosen language (session), else German."""
+    """The UI language: the logged-in user's stored choice, else the choice in this session
+    (e.g. made on the login page), else German."""
     if not has_request_context():
         return "de"
+    if current_user and getattr(current_user, "is_authenticated", False):
+        if current_user.locale in ("de", "en"):
+            return str(current_user.locale)
     chosen = session.get("lang")
     if chosen in ("de", "en"):
         return str(chosen)
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
-        return str(current_user.locale)
     return "de"
 
 
@@ -106,8 +108,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Jinja filters for German money and dates."""
-    from app.common import formatting
+    from app.common import formatting, labels
     from app.common.errors import upload_limit_mb
+    from app.finance.interest import dunning_status
 
     app.jinja_env.filters["eur"] = formatting.eur
     app.jinja_env.filters["eur_plain"] = formatting.eur_plain
@@ -116,7 +119,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["permille"] = formatting.permille
     app.jinja_env.filters["percent_bp"] = formatting.percent_bp
     app.jinja_env.filters["iban"] = formatting.iban
+    app.jinja_env.filters["dunning_status"] = dunning_status
     app.jinja_env.filters["urlencode_except"] = formatting.urlencode_except
+    app.jinja_env.filters["label"] = labels.label
+    app.jinja_env.filters["stored"] = labels.stored
 
     @app.context_processor
     def _inject() -> dict[str, object]:

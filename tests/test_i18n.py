@@ -17,6 +17,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask import Flask
 from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,3 +130,144 @@ def test_language_switch_to_english_and_back(client: FlaskClient) -> None:
     assert '<html lang="de">' in html
     assert "Anmelden" in html
     assert "Log in" not in html
+
+
+def test_language_choice_is_kept_per_user_across_logins(app: Flask, client: FlaskClient) -> None:
+    """Issue 11: switch to English, log out, log in again → the UI is English."""
+    from app.auth.models import User
+    from app.extensions import db
+    from tests.conftest import login
+    from tests.factories import PASSWORD, create_user
+
+    with app.app_context():
+        create_user(role="applicant", email="lang@zittau.test-kp.de")
+        db.session.commit()
+    assert login(client, "lang@zittau.test-kp.de", PASSWORD).status_code == 302
+    client.post("/sprache/en", data={"next": "/antraege"})
+    with app.app_context():
+        user = db.session.execute(
+            db.select(User).where(User.email == "lang@zittau.test-kp.de")
+        ).scalar_one()
+        assert user.locale == "en"
+    client.post("/auth/logout")
+    # Another person's session on the same browser chose German before this login page.
+    client.post("/sprache/de", data={"next": "/auth/login"})
+    assert login(client, "lang@zittau.test-kp.de", PASSWORD).status_code == 302
+    html = client.get("/antraege").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "Log out" in html
+
+    client.post("/sprache/de", data={"next": "/antraege"})
+    client.post("/auth/logout")
+    login(client, "lang@zittau.test-kp.de", PASSWORD)
+    assert '<html lang="de">' in client.get("/antraege").get_data(as_text=True)
+
+
+def test_clock_times_follow_the_ui_language(app: Flask) -> None:
+    from datetime import UTC, datetime
+
+    from flask_babel import force_locale
+
+    from app.common.formatting import datetime_de
+
+    moment = datetime(2026, 12, 3, 19, 38, tzinfo=UTC)
+    with app.test_request_context():
+        with force_locale("de"):
+            assert datetime_de(moment) == "03.12.2026, 20:38 Uhr"
+        with force_locale("en"):
+            assert datetime_de(moment) == "03.12.2026, 20:38"
+
+
+def test_stored_reconciliation_hints_are_shown_in_the_ui_language(app: Flask) -> None:
+    """Hints stay German in the database and read English in the English UI (issue 11)."""
+    from flask_babel import force_locale
+
+    from app.common.labels import stored
+    from app.finance.models import OrderStatus
+    from app.finance.services import reconcile
+
+    part = reconcile.NOTE_PART_PAYMENT % {
+        "kz": "KP-2027-0001-RF1",
+        "paid": "10,00 €",
+        "principal": "20,00 €",
+    }
+    interest = reconcile.NOTE_CLAIM_INTEREST_OPEN % {"kz": "KP-2027-0001-RF1"}
+    status = reconcile.NOTE_E2E_STATUS % {
+        "e2e": "KP-2027-0001-R1",
+        "status": reconcile.ORDER_STATUS_DE[OrderStatus.IN_RUN],
+    }
+    with app.test_request_context():
+        with force_locale("en"):
+            assert (
+                stored(part)
+                == "Partial payment on KP-2027-0001-RF1: 10,00 € of 20,00 € – please check."
+            )
+            assert stored(interest) == "Recovery claim KP-2027-0001-RF1 – interest still open"
+            assert stored(status) == (
+                "End-to-end ID KP-2027-0001-R1 belongs to an order with status "
+                "“handed over to the bank”."
+            )
+            assert stored("Von Hand erläutert.") == "Von Hand erläutert."  # typed by a user
+            assert stored(None) == ""
+        with force_locale("de"):
+            assert stored(part) == part
+
+
+def test_document_types_are_translated_by_code(app: Flask) -> None:
+    from flask_babel import force_locale
+
+    from app.common.labels import label
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert label("input_tax", "document_type", "Erklärung zum Vorsteuerabzug") == (
+                "Input-tax declaration"
+            )
+            assert label("custom", "document_type", "Eigener Typ") == "Eigener Typ"
+        with force_locale("de"):
+            assert label("input_tax", "document_type", "Vorsteuer (geändert)") == (
+                "Vorsteuer (geändert)"
+            )
+
+
+def test_service_messages_read_in_the_language_where_they_are_shown(app: Flask) -> None:
+    """A DomainError raised in a service (no request object there) reads English in the English
+    UI and German elsewhere, e.g. in tests and the CLI (issue 11)."""
+    from flask_babel import force_locale
+    from flask_babel import lazy_gettext as _l
+
+    from app.common.errors import DomainError, RuleViolation
+    from app.grants.models import Application
+    from app.grants.services.rules import check_general
+
+    error = DomainError(_l("Keine Berechtigung."))
+    problems = check_general(Application(title="", purpose="", office_unit="x"))
+    with app.app_context():
+        assert error.message == "Keine Berechtigung." and str(error) == "Keine Berechtigung."
+    with app.test_request_context():
+        with force_locale("en"):
+            assert error.message == "Not permitted."
+            assert [str(p.message) for p in problems] == [
+                "Please enter a project title.",
+                "Please describe the purpose of the grant.",
+                "Please enter the project period.",
+            ]
+            joined = RuleViolation([DomainError(p.message) for p in problems])
+            assert joined.message.startswith("Please enter a project title.; Please describe")
+        with force_locale("de"):
+            assert problems[0].message == "Bitte geben Sie einen Projekttitel an."
+
+
+def test_german_slips_in_the_german_ui(app: Flask, client: FlaskClient) -> None:
+    """Issue 11: no "Bitte bitten Sie", no English source reference ("practice (ZIT)") of a
+    document type in the German UI."""
+    from app.extensions import db
+    from app.grants.models import DocumentType
+
+    html = client.get("/auth/einladung/" + "x" * 43).get_data(as_text=True)
+    assert "Bitte fragen Sie die einladende Stelle nach einer neuen Einladung." in html
+    assert "Bitte bitten" not in html
+    with app.app_context():
+        rules = set(db.session.execute(db.select(DocumentType.rule)).scalars())
+    assert {"Verwaltungspraxis (ZIT)", "Verwaltungspraxis (KV)"} <= rules
+    assert not [r for r in rules if "practice" in r]

@@ -7,7 +7,10 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
+
+from app.common.errors import Message
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
@@ -83,8 +86,8 @@ def _strip_words(password: str, words: list[str]) -> str:
     return text
 
 
-def password_problems(password: str, *, user_inputs: list[str] | None = None) -> list[str]:
-    """Reasons (German, for the form) why ``password`` is not acceptable; empty if it is.
+def password_problems(password: str, *, user_inputs: list[str] | None = None) -> list[Message]:
+    """Reasons (lazy, for the form) why ``password`` is not acceptable; empty if it is.
 
     Length 12–256, no composition rules; guessable passwords (common lists, context words, the
     user's own name or e-mail) are refused via zxcvbn. Because zxcvbn rates a *sequence* of known
@@ -92,9 +95,9 @@ def password_problems(password: str, *, user_inputs: list[str] | None = None) ->
     context words must be hard to guess on its own as well.
     """
     if len(password) < MIN_LENGTH:
-        return [f"Das Passwort muss mindestens {MIN_LENGTH} Zeichen lang sein."]
+        return [_l("Das Passwort muss mindestens %(n)s Zeichen lang sein.", n=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [f"Das Passwort darf höchstens {MAX_LENGTH} Zeichen lang sein."]
+        return [_l("Das Passwort darf höchstens %(n)s Zeichen lang sein.", n=MAX_LENGTH)]
     inputs = CONTEXT_WORDS + [w for w in (user_inputs or []) if w]
     # zxcvbn's cost grows with length; the first 100 characters decide a long passphrase anyway.
     candidates = [password[:100]]
@@ -103,7 +106,9 @@ def password_problems(password: str, *, user_inputs: list[str] | None = None) ->
         candidates.append(rest[:100])
     if any(zxcvbn(c, user_inputs=inputs)["score"] < 3 for c in candidates if c) or not rest:
         return [
-            "Dieses Passwort ist zu leicht zu erraten (bekanntes Passwort, Namens- oder "
-            "Ortsbezug). Wählen Sie zum Beispiel eine Passphrase aus mehreren Wörtern."
+            _l(
+                "Dieses Passwort ist zu leicht zu erraten (bekanntes Passwort, Namens- oder "
+                "Ortsbezug). Wählen Sie zum Beispiel eine Passphrase aus mehreren Wörtern."
+            )
         ]
     return []

@@ -25,7 +25,10 @@ from app.orgs.models import Organisation
 def _start_session(user: services.User) -> None:
     import time
 
+    lang = session.get("lang")  # a language chosen before logging in
     session.clear()  # new session on login (no fixation)
+    if lang:
+        session["lang"] = lang
     login_user(user)
     now = int(time.time())
     session["login_at"] = now

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from app.auth.models import MINISTRY_ROLES, Invitation, Role, User, UserRole
@@ -26,6 +27,7 @@ from app.auth.passwords import (
 from app.common.audit import record_event
 from app.common.db import as_utc, utcnow
 from app.common.errors import DomainError, NotPermitted
+from app.common.labels import N_
 from app.common.mail import queue_mail
 from app.common.security import MAX_ID
 from app.extensions import db
@@ -74,7 +76,7 @@ def _lock_seconds(failures: int) -> int:
 
 #: One message for every failed login (unknown e-mail, wrong password, locked, disabled), so that
 #: the answer does not reveal whether an account exists (ASVS 6.3.8).
-LOGIN_FAILED_MESSAGE = (
+LOGIN_FAILED_MESSAGE = N_(
     "E-Mail-Adresse oder Passwort ist falsch. Nach mehreren Fehlversuchen wird das Konto "
     "vorübergehend gesperrt; versuchen Sie es dann später erneut."
 )
@@ -132,14 +134,14 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
     if user is None:
         _dummy_verify(password)
         logger.info("authn_login_fail", extra={"reason": "unknown_user"})
-        raise LoginFailed(LOGIN_FAILED_MESSAGE)
+        raise LoginFailed(_l(LOGIN_FAILED_MESSAGE))
     if is_locked(user, now):
         verify_password(user.password_hash, password)  # result ignored: same time as a check
         logger.info("authn_login_fail", extra={"user_id": user.id, "reason": "locked"})
-        raise LoginFailed(LOGIN_FAILED_MESSAGE)
+        raise LoginFailed(_l(LOGIN_FAILED_MESSAGE))
     if not verify_password(user.password_hash, password) or not user.active:
         count_failure(user, now, reason="disabled" if not user.active else "wrong_password")
-        raise LoginFailed(LOGIN_FAILED_MESSAGE)
+        raise LoginFailed(_l(LOGIN_FAILED_MESSAGE))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
@@ -147,6 +149,18 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
     user.last_login_at = now
     logger.info("authn_login_success", extra={"user_id": user.id})
     return user
+
+
+#: The UI languages a user can choose (German is the default).
+LANGUAGES = ("de", "en")
+
+
+def set_preferred_locale(user: User, lang: str) -> None:
+    """Keep ``lang`` as the user's UI language for later sessions (issue 11); unknown codes are
+    ignored."""
+    if lang in LANGUAGES and user.locale != lang:
+        user.locale = lang
+        db.session.flush()
 
 
 def end_all_sessions(user: User) -> None:
@@ -176,14 +190,16 @@ def reauthenticate(
     now = now or utcnow()
     if is_locked(user, now):  # the user is logged in: naming the lock reveals nothing
         raise PasswordRejected(
-            "Das Konto ist nach mehreren Fehlversuchen vorübergehend gesperrt. Bitte versuchen "
-            "Sie es später erneut.",
+            _l(
+                "Das Konto ist nach mehreren Fehlversuchen vorübergehend gesperrt. Bitte "
+                "versuchen Sie es später erneut."
+            ),
             field=field,
         )
     if not verify_password(user.password_hash, password):
         if count_failure(user, now, reason=reason):
             end_all_sessions(user)
-        raise PasswordRejected("Das aktuelle Passwort ist falsch.", field=field)
+        raise PasswordRejected(_l("Das aktuelle Passwort ist falsch."), field=field)
 
 
 def change_password(user: User, current: str, new: str, *, now: datetime | None = None) -> None:
@@ -232,16 +248,18 @@ def create_user(
     """
     email = normalise_email(email)
     if not roles:
-        raise DomainError("Mindestens eine Rolle ist erforderlich.", field="role")
+        raise DomainError(_l("Mindestens eine Rolle ist erforderlich."), field="role")
     if db.session.execute(db.select(User.id).where(User.email == email)).first():
-        raise DomainError("Für diese E-Mail-Adresse besteht bereits ein Konto.", field="email")
+        raise DomainError(_l("Für diese E-Mail-Adresse besteht bereits ein Konto."), field="email")
     if Role.APPLICANT in roles:
         if organisation is None:
-            raise DomainError("Antragstellende gehören zu einer Kommune.", field="organisation")
+            raise DomainError(_l("Antragstellende gehören zu einer Kommune."), field="organisation")
         if set(roles) & MINISTRY_ROLES:
-            raise DomainError("Antragstellende können keine Ministeriumsrolle haben.", field="role")
+            raise DomainError(
+                _l("Antragstellende können keine Ministeriumsrolle haben."), field="role"
+            )
     elif organisation is not None:
-        raise DomainError("Ministeriumskonten gehören zu keiner Kommune.", field="organisation")
+        raise DomainError(_l("Ministeriumskonten gehören zu keiner Kommune."), field="organisation")
     user = User(
         email=email,
         name=name.strip(),
@@ -324,9 +342,9 @@ def invite(
         raise NotPermitted("Sie dürfen für diese Rolle oder Kommune nicht einladen.")
     email = normalise_email(email)
     if db.session.execute(db.select(User.id).where(User.email == email)).first():
-        raise DomainError("Für diese E-Mail-Adresse besteht bereits ein Konto.", field="email")
+        raise DomainError(_l("Für diese E-Mail-Adresse besteht bereits ein Konto."), field="email")
     if role is Role.APPLICANT and organisation is None:
-        raise DomainError("Bitte wählen Sie die Kommune.", field="organisation")
+        raise DomainError(_l("Bitte wählen Sie die Kommune."), field="organisation")
     token = secrets.token_urlsafe(32)
     hours = current_app.config["INVITATION_VALID_HOURS"]
     invitation = Invitation(
@@ -380,7 +398,7 @@ def find_invitation(token: str, *, now: datetime | None = None) -> Invitation:
         or expires_at is None
         or expires_at < now
     ):
-        raise DomainError("Diese Einladung ist ungültig oder abgelaufen.")
+        raise DomainError(_l("Diese Einladung ist ungültig oder abgelaufen."))
     return invitation
 
 

@@ -7,10 +7,12 @@ flash messages. Anything else reaches the generic handlers here (no stack traces
 from __future__ import annotations
 
 import logging
+from typing import TypeAlias
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -24,14 +26,38 @@ def upload_limit_mb() -> int:
     return int(current_app.config["UPLOAD_MAX_BYTES"]) // (1024 * 1024)
 
 
-class DomainError(Exception):
-    """A business rule refused an action. ``message`` is shown to the user (German UI)."""
+#: A message for users: German text, or a lazy string (``lazy_gettext``, msgid = German text)
+#: that reads in the language of the request where it is shown (issue 11).
+Message: TypeAlias = "str | LazyString"
 
-    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None) -> None:
+
+class DomainError(Exception):
+    """A business rule refused an action. ``message`` is shown to the user.
+
+    Services pass lazy strings (``_l("…", name=value)``): no request object is needed where the
+    error is raised, and ``message`` gives the text in the language of the current request
+    (German outside a request, e.g. in the CLI).
+    """
+
+    def __init__(
+        self, message: Message, *, field: str | None = None, rule: str | None = None
+    ) -> None:
         super().__init__(message)
-        self.message = message
+        self._message = message
         self.field = field
         self.rule = rule
+
+    @property
+    def message(self) -> str:
+        """The text in the language of the current request (German outside a request)."""
+        return str(self._message)
+
+    @message.setter
+    def message(self, value: Message) -> None:
+        self._message = value
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NotPermitted(DomainError):
@@ -50,8 +76,18 @@ class RuleViolation(DomainError):
     """One or more programme rules (RULES.md R-numbers) are not met."""
 
     def __init__(self, problems: list[DomainError]) -> None:
-        super().__init__("; ".join(p.message for p in problems))
+        super().__init__(_JoinedMessages(problems))
         self.problems = problems
+
+
+class _JoinedMessages:
+    """The messages of several problems, joined when shown (each in the request's language)."""
+
+    def __init__(self, problems: list[DomainError]) -> None:
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "; ".join(p.message for p in self.problems)
 
 
 class BudgetCapExceeded(DomainError):

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from wtforms import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -117,8 +118,14 @@ class FteField(StringField):
 
 
 def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
-    """``SelectField`` choices from (value, label) pairs (WTForms 3.3 deprecates tuples)."""
-    return [SelectChoice(str(value), str(label)) for value, label in pairs]
+    """``SelectField`` choices from (value, label) pairs (WTForms 3.3 deprecates tuples).
+
+    Lazy labels (``_l``) stay lazy, so that choices declared on a form class render in the
+    language of each request (issue 11)."""
+    return [
+        SelectChoice(str(value), label if isinstance(label, LazyString) else str(label))
+        for value, label in pairs
+    ]
 
 
 def optional_str(value: object) -> str:

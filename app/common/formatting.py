@@ -1,9 +1,13 @@
-"""Display helpers used by templates and PDFs (German formats)."""
+"""Display helpers used by templates and PDFs (German formats; clock times per UI language).
+
+Legal documents (Bescheid, submitted application) are rendered under ``force_locale("de")``."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from flask_babel import get_locale
 
 from app.common.db import as_utc
 from app.common.money import format_eur, format_plain
@@ -30,12 +34,23 @@ def date_de(value: date | datetime | None) -> str:
     return value.strftime("%d.%m.%Y")
 
 
+def _english() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
 def datetime_de(value: datetime | None) -> str:
-    """UTC datetime → local ``15.10.2026, 14:05 Uhr``."""
+    """UTC datetime → local ``15.10.2026, 14:05 Uhr`` (English UI: ``15.10.2026, 14:05``)."""
     aware = as_utc(value)
     if aware is None:
         return ""
-    return aware.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M Uhr")
+    pattern = "%d.%m.%Y, %H:%M" if _english() else "%d.%m.%Y, %H:%M Uhr"
+    return aware.astimezone(BERLIN).strftime(pattern)
+
+
+def count_de(number: int, one: str, many: str) -> str:
+    """German count with the right noun for CLI reports: ``1 Buchung``, ``2 Buchungen``."""
+    return f"{number} {one if number == 1 else many}"
 
 
 def permille(value: int | None) -> str:

@@ -36,6 +36,7 @@ from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 
 __all__ = [
@@ -80,7 +81,8 @@ _FORBIDDEN_MARKUP = (b"<!DOCTYPE", b"<!ENTITY")
 
 
 class CamtError(ValueError):
-    """A bank statement file that cannot or must not be read. ``str(error)`` is German."""
+    """A bank statement file that cannot or must not be read. ``str(error)`` reads in the
+    language of the request (German outside one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +233,13 @@ def _to_cents(text: str | None, label: str) -> int:
     ``Inexact`` trap set. Refuses signs, exponents, non-ASCII digits and fractions of a cent."""
     value = (text or "").strip()
     if not _AMOUNT_RE.fullmatch(value):
-        raise CamtError(f"{label}: kein gültiger Betrag: {_short(value)!r}.")
+        raise CamtError(
+            _l(
+                "%(label)s: kein gültiger Betrag: %(value)s.",
+                label=label,
+                value=repr(_short(value)),
+            )
+        )
     with localcontext() as ctx:
         ctx.prec = 60
         ctx.traps[Inexact] = True
@@ -239,23 +247,41 @@ def _to_cents(text: str | None, label: str) -> int:
             return int((Decimal(value) * 100).to_integral_exact())
         except Inexact as exc:
             raise CamtError(
-                f"{label}: Bruchteile eines Cents sind nicht zulässig: {value!r}."
+                _l(
+                    "%(label)s: Bruchteile eines Cents sind nicht zulässig: %(value)s.",
+                    label=label,
+                    value=repr(value),
+                )
             ) from exc
         except InvalidOperation as exc:  # pragma: no cover - the regex excludes this
-            raise CamtError(f"{label}: kein gültiger Betrag: {value!r}.") from exc
+            raise CamtError(
+                _l("%(label)s: kein gültiger Betrag: %(value)s.", label=label, value=repr(value))
+            ) from exc
 
 
 def _amount(element: Any, label: str) -> tuple[int, str]:
     """An ``Amt``-like element with a ``Ccy`` attribute → ``(cents, currency)``."""
     currency = (element.get("Ccy") or "").strip()
     if not _CURRENCY_RE.fullmatch(currency):
-        raise CamtError(f"{label}: Währung fehlt oder ist ungültig: {_short(currency)!r}.")
+        raise CamtError(
+            _l(
+                "%(label)s: Währung fehlt oder ist ungültig: %(currency)s.",
+                label=label,
+                currency=repr(_short(currency)),
+            )
+        )
     return _to_cents(element.text, label), currency
 
 
 def _credit_debit(value: str | None, label: str) -> str:
     if value not in (_CREDIT, _DEBIT):
-        raise CamtError(f"{label}: CdtDbtInd muss CRDT oder DBIT sein, nicht {value!r}.")
+        raise CamtError(
+            _l(
+                "%(label)s: CdtDbtInd muss CRDT oder DBIT sein, nicht %(value)s.",
+                label=label,
+                value=repr(value),
+            )
+        )
     return value
 
 
@@ -266,7 +292,9 @@ def _bool(value: str | None, label: str) -> bool:
         return True
     if value in ("false", "0"):
         return False
-    raise CamtError(f"{label}: kein Wahrheitswert: {_short(value)!r}.")
+    raise CamtError(
+        _l("%(label)s: kein Wahrheitswert: %(value)s.", label=label, value=repr(_short(value)))
+    )
 
 
 def _date(value: str | None, label: str) -> date | None:
@@ -274,22 +302,34 @@ def _date(value: str | None, label: str) -> date | None:
         return None
     match = _DATE_RE.fullmatch(value)
     if match is None:
-        raise CamtError(f"{label}: kein gültiges Datum: {_short(value)!r}.")
+        raise CamtError(
+            _l("%(label)s: kein gültiges Datum: %(value)s.", label=label, value=repr(_short(value)))
+        )
     try:
         return date.fromisoformat(match.group(1))
     except ValueError as exc:
-        raise CamtError(f"{label}: kein gültiges Datum: {value!r}.") from exc
+        raise CamtError(
+            _l("%(label)s: kein gültiges Datum: %(value)s.", label=label, value=repr(value))
+        ) from exc
 
 
 def _datetime(value: str | None, label: str) -> datetime | None:
     if value is None:
         return None
     if not _DATETIME_RE.fullmatch(value):
-        raise CamtError(f"{label}: kein gültiger Zeitpunkt: {_short(value)!r}.")
+        raise CamtError(
+            _l(
+                "%(label)s: kein gültiger Zeitpunkt: %(value)s.",
+                label=label,
+                value=repr(_short(value)),
+            )
+        )
     try:
         return datetime.fromisoformat(value)
     except ValueError as exc:
-        raise CamtError(f"{label}: kein gültiger Zeitpunkt: {value!r}.") from exc
+        raise CamtError(
+            _l("%(label)s: kein gültiger Zeitpunkt: %(value)s.", label=label, value=repr(value))
+        ) from exc
 
 
 def _date_choice(element: Any, ns: str, label: str) -> date | None:
@@ -307,7 +347,9 @@ def _positive_int(value: str | None, label: str) -> int | None:
     if value is None:
         return None
     if not value.isascii() or not value.isdigit():
-        raise CamtError(f"{label}: keine Zahl: {_short(value)!r}.")
+        raise CamtError(
+            _l("%(label)s: keine Zahl: %(value)s.", label=label, value=repr(_short(value)))
+        )
     return int(value)
 
 
@@ -341,32 +383,45 @@ def _parser() -> Any:
 def _parse_root(data: bytes, max_bytes: int) -> Any:
     """Size and DTD checks, then a safe parse. Returns the root element."""
     if not isinstance(data, bytes):
-        raise CamtError("Der Kontoauszug muss als Bytes übergeben werden.")
+        raise CamtError(_l("Der Kontoauszug muss als Bytes übergeben werden."))
     if len(data) > max_bytes:
         raise CamtError(
-            f"Die Datei ist zu groß ({len(data)} Bytes; erlaubt sind höchstens {max_bytes} Bytes)."
+            _l(
+                "Die Datei ist zu groß (%(data)s Bytes; erlaubt sind höchstens "
+                "%(max_bytes)s Bytes).",
+                data=len(data),
+                max_bytes=max_bytes,
+            )
         )
     if not data.strip():
-        raise CamtError("Die Datei ist leer.")
+        raise CamtError(_l("Die Datei ist leer."))
     if any(marker in data for marker in _FORBIDDEN_MARKUP):
         raise CamtError(
-            "XML-Dateien mit DOCTYPE- oder ENTITY-Deklaration werden aus Sicherheitsgründen "
-            "nicht angenommen."
+            _l(
+                "XML-Dateien mit DOCTYPE- oder ENTITY-Deklaration werden aus "
+                "Sicherheitsgründen nicht angenommen."
+            )
         )
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         raise CamtError(
-            f"Die Datei ist kein wohlgeformtes XML (Zeile {exc.lineno}): {exc.msg}"
+            _l(
+                "Die Datei ist kein wohlgeformtes XML (Zeile %(lineno)s): %(msg)s",
+                lineno=exc.lineno,
+                msg=exc.msg,
+            )
         ) from exc
     except (etree.ParseError, ValueError) as exc:
-        raise CamtError(f"Die Datei ist kein lesbares XML: {exc}") from exc
+        raise CamtError(_l("Die Datei ist kein lesbares XML: %(exc)s", exc=exc)) from exc
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.system_url:
         # Reached for encodings the byte check above cannot see (e.g. UTF-16).
         raise CamtError(
-            "XML-Dateien mit DOCTYPE- oder ENTITY-Deklaration werden aus Sicherheitsgründen "
-            "nicht angenommen."
+            _l(
+                "XML-Dateien mit DOCTYPE- oder ENTITY-Deklaration werden aus "
+                "Sicherheitsgründen nicht angenommen."
+            )
         )
     return root
 
@@ -382,8 +437,11 @@ def _message_namespace(root: Any) -> str:
     else:
         name = f"{{{ns}}}{qname.localname}" if ns else qname.localname
     raise CamtError(
-        f"Die Nachricht {_short(name)!r} wird nicht unterstützt; erwartet wird ein Kontoauszug "
-        "camt.053.001.08 (oder camt.053.001.02 für ältere Dateien)."
+        _l(
+            "Die Nachricht %(name)s wird nicht unterstützt; erwartet wird ein "
+            "Kontoauszug camt.053.001.08 (oder camt.053.001.02 für ältere Dateien).",
+            name=repr(_short(name)),
+        )
     )
 
 
@@ -519,14 +577,14 @@ def _status(entry: Any, ns: str, label: str) -> str:
     """``Sts/Cd`` or ``Sts/Prtry`` (.08), or the text of ``Sts`` (.02)."""
     status = _text(entry, ns, "Sts/Cd") or _text(entry, ns, "Sts/Prtry") or _text(entry, ns, "Sts")
     if status is None:
-        raise CamtError(f"{label}: Der Buchungsstatus (Sts) fehlt.")
+        raise CamtError(_l("%(label)s: Der Buchungsstatus (Sts) fehlt.", label=label))
     return status
 
 
 def _entry(entry: Any, ns: str, label: str, own_iban: str | None) -> Entry:
     amount_element = _find(entry, ns, "Amt")
     if amount_element is None:
-        raise CamtError(f"{label}: Der Betrag (Amt) fehlt.")
+        raise CamtError(_l("%(label)s: Der Betrag (Amt) fehlt.", label=label))
     amount, currency = _amount(amount_element, label)
     credit_debit = _credit_debit(_text(entry, ns, "CdtDbtInd"), label)
     reversal = _bool(_text(entry, ns, "RvslInd"), f"{label}, RvslInd")
@@ -586,7 +644,7 @@ def _balances(
             continue
         amount_element = _find(balance, ns, "Amt")
         if amount_element is None:
-            raise CamtError(f"{label}: Saldo {code} ohne Betrag.")
+            raise CamtError(_l("%(label)s: Saldo %(code)s ohne Betrag.", label=label, code=code))
         cents, currency = _amount(amount_element, f"{label}, Saldo {code}")
         sign = _credit_debit(_text(balance, ns, "CdtDbtInd"), f"{label}, Saldo {code}")
         found[code] = (cents if sign == _CREDIT else -cents, currency)
@@ -624,12 +682,12 @@ def _check_balances(
 def _statement(stmt: Any, ns: str, message_id: str | None) -> Statement:
     statement_id = _text(stmt, ns, "Id")
     if statement_id is None:
-        raise CamtError("Ein Kontoauszug hat keine Kennung (Stmt/Id).")
+        raise CamtError(_l("Ein Kontoauszug hat keine Kennung (Stmt/Id)."))
     label = f"Kontoauszug {statement_id}"
     iban = _compact(_text(stmt, ns, "Acct/Id/IBAN"))
     account_id = iban or _text(stmt, ns, "Acct/Id/Othr/Id")
     if account_id is None:
-        raise CamtError(f"{label}: Die Kontonummer (Acct/Id) fehlt.")
+        raise CamtError(_l("%(label)s: Die Kontonummer (Acct/Id) fehlt.", label=label))
     entries = [
         _entry(element, ns, f"{label}, Buchung {number}", iban)
         for number, element in enumerate(_findall(stmt, ns, "Ntry"), start=1)
@@ -682,10 +740,10 @@ def parse_statement(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[
     ns = _message_namespace(root)
     body = _find(root, ns, "BkToCstmrStmt")
     if body is None:
-        raise CamtError("Die Datei enthält kein BkToCstmrStmt-Element.")
+        raise CamtError(_l("Die Datei enthält kein BkToCstmrStmt-Element."))
     statements = _findall(body, ns, "Stmt")
     if not statements:
-        raise CamtError("Die Datei enthält keinen Kontoauszug (Stmt).")
+        raise CamtError(_l("Die Datei enthält keinen Kontoauszug (Stmt)."))
     message_id = _text(body, ns, "GrpHdr/MsgId")
     return [_statement(stmt, ns, message_id) for stmt in statements]
 

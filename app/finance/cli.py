@@ -17,6 +17,7 @@ import click
 from app.auth.models import User
 from app.budget.models import MAX_YEAR, MIN_YEAR
 from app.common.errors import DomainError
+from app.common.formatting import count_de
 from app.common.money import format_eur
 from app.extensions import db
 from app.finance import exports, reports
@@ -52,7 +53,7 @@ def payment_run_command(execution_date: str, out: Path, email: str) -> None:
     out.write_bytes(run.xml)
     db.session.commit()
     click.echo(
-        f"Zahlungslauf {run.msg_id}: {run.nb_of_txs} Überweisungen, "
+        f"Zahlungslauf {run.msg_id}: {count_de(run.nb_of_txs, 'Überweisung', 'Überweisungen')}, "
         f"{format_eur(run.ctrl_sum_cents)} → {out}"
     )
 
@@ -76,7 +77,7 @@ def export_beancount_command(year: int | None, out: Path) -> None:
     with out.open("w", encoding="utf-8", newline="\n") as fh:
         count = exports.write_beancount(fh, year)
     scope = f"Haushaltsjahr {year}" if year is not None else "alle Haushaltsjahre"
-    click.echo(f"Hauptbuch ({scope}): {count} Buchungen → {out}")
+    click.echo(f"Hauptbuch ({scope}): {count_de(count, 'Buchung', 'Buchungen')} → {out}")
 
 
 @bp.cli.command("import-statement")
@@ -97,7 +98,8 @@ def import_statement_command(file: Path, email: str) -> None:
     for ref in result.duplicates:
         click.echo(f"Kontoauszug {ref} war bereits eingelesen – nichts geändert.")
     click.echo(
-        f"{len(result.statements)} Auszug/Auszüge, {result.lines} Buchungen: "
+        f"{count_de(len(result.statements), 'Auszug', 'Auszüge')}, "
+        f"{count_de(result.lines, 'Buchung', 'Buchungen')}: "
         f"{result.matched} zugeordnet, {result.open} offen."
     )
 

@@ -6,8 +6,8 @@ by Kassenzeichen — each as German CSV, plain CSV, XLSX or JSON (formats: ``app
 Downloads are ``Content-Disposition: attachment``; the ledger streams from the database in chunks.
 Invalid input re-renders the page with the errors (422).
 
-The UI strings are German literals for now: the English catalog is maintained elsewhere; wrap them
-in ``_()`` together with their catalog entries.
+The UI strings go through Flask-Babel (English in the catalog); the files themselves stay German
+(for the cash office).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
@@ -31,14 +32,19 @@ from app.finance.blueprint import bp
 
 logger = logging.getLogger(__name__)
 
-FORMAT_CHOICES = options(
-    [
-        ("csv", "CSV für Excel (Semikolon, Dezimalkomma)"),
-        ("csv-plain", "CSV technisch (Komma, Dezimalpunkt)"),
-        ("xlsx", "Excel-Arbeitsmappe (XLSX)"),
-        ("json", "JSON (für Programme)"),
-    ]
-)
+
+def _format_choices() -> list[Any]:
+    """The file formats, labelled in the language of the request."""
+    return options(
+        [
+            ("csv", _l("CSV für Excel (Semikolon, Dezimalkomma)")),
+            ("csv-plain", _l("CSV technisch (Komma, Dezimalpunkt)")),
+            ("xlsx", _l("Excel-Arbeitsmappe (XLSX)")),
+            ("json", _l("JSON (für Programme)")),
+        ]
+    )
+
+
 ALL_YEARS = ""
 #: Postings per streamed chunk in a web request (memory per worker ≈ +30 MB; CLI default 50,000).
 WEB_CHUNK_ROWS = 10_000
@@ -59,36 +65,36 @@ class _DownloadForm(FlaskForm):
 
 
 class LedgerExportForm(_DownloadForm):
-    year = SelectField("Haushaltsjahr", coerce=_year, validate_choice=True)
-    date_from = GermanDateField("Buchungsdatum von", validators=[Optional()])
-    date_to = GermanDateField("Buchungsdatum bis", validators=[Optional()])
-    file_format = SelectField("Format", choices=FORMAT_CHOICES, default="csv")
+    year = SelectField(_l("Haushaltsjahr"), coerce=_year, validate_choice=True)
+    date_from = GermanDateField(_l("Buchungsdatum von"), validators=[Optional()])
+    date_to = GermanDateField(_l("Buchungsdatum bis"), validators=[Optional()])
+    file_format = SelectField(_l("Format"), choices=_format_choices, default="csv")
 
     def validate(self, extra_validators: Any = None) -> bool:
         if not super().validate(extra_validators):
             return False
         start, end = self.date_from.data, self.date_to.data
         if start is not None and end is not None and start > end:
-            self.date_to.errors = [*self.date_to.errors, "Das Enddatum liegt vor dem Anfang."]
+            self.date_to.errors = [*self.date_to.errors, _l("Das Enddatum liegt vor dem Anfang.")]
             return False
         return True
 
 
 class MonitoringExportForm(_DownloadForm):
     year = SelectField(
-        "Haushaltsjahr",
+        _l("Haushaltsjahr"),
         coerce=_year,
-        validators=[InputRequired("Bitte wählen Sie ein Haushaltsjahr.")],
+        validators=[InputRequired(_l("Bitte wählen Sie ein Haushaltsjahr."))],
     )
-    file_format = SelectField("Format", choices=FORMAT_CHOICES, default="xlsx")
+    file_format = SelectField(_l("Format"), choices=_format_choices, default="xlsx")
 
 
 class GrantExportForm(_DownloadForm):
     kassenzeichen = StringField(
-        "Kassenzeichen",
-        validators=[InputRequired("Bitte geben Sie das Kassenzeichen an."), Length(max=40)],
+        _l("Kassenzeichen"),
+        validators=[InputRequired(_l("Bitte geben Sie das Kassenzeichen an.")), Length(max=40)],
     )
-    file_format = SelectField("Format", choices=FORMAT_CHOICES, default="xlsx")
+    file_format = SelectField(_l("Format"), choices=_format_choices, default="xlsx")
 
 
 def _forms(**bound: FlaskForm) -> dict[str, Any]:
@@ -112,7 +118,7 @@ def _forms(**bound: FlaskForm) -> dict[str, Any]:
 def _set_year_choices(form: Any, years: list[int], *, all_years: bool) -> None:
     pairs: list[tuple[object, object]] = [(y, y) for y in years]
     if all_years:
-        pairs.insert(0, (ALL_YEARS, "alle Haushaltsjahre"))
+        pairs.insert(0, (ALL_YEARS, _l("alle Haushaltsjahre")))
     form.year.choices = options(pairs)
 
 

@@ -10,6 +10,7 @@ from flask import abort, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.auth.decorators import role_required
@@ -122,7 +123,12 @@ def payment_run() -> ResponseReturnValue:
     except DomainError as exc:
         return refuse(exc, _dashboard())
     return _done(
-        _("Zahlungslauf %(id)s mit %(n)s Überweisungen erstellt.", id=run.msg_id, n=run.nb_of_txs)
+        ngettext(
+            "Zahlungslauf %(id)s mit %(num)s Überweisung erstellt.",
+            "Zahlungslauf %(id)s mit %(num)s Überweisungen erstellt.",
+            run.nb_of_txs,
+            id=run.msg_id,
+        )
     )
 
 

@@ -137,8 +137,8 @@ class ApplicationContent:
     totals: PlanTotals
     kpr_records: Sequence[KprRecord]
     doc_types: dict[str, DocumentType]
-    qualification_labels: dict[Qualification, str]
-    small_grant_reasons: dict[SmallGrantReason, str]
+    qualification_labels: dict[Qualification, object]  # lazy strings (per request language)
+    small_grant_reasons: dict[SmallGrantReason, object]
 
     @property
     def staff_fte_permille(self) -> int:

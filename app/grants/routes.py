@@ -16,6 +16,7 @@ from app.auth.models import Role
 from app.common.db import today
 from app.common.errors import DomainError, RuleViolation
 from app.common.fields import options
+from app.common.labels import label
 from app.common.programme import QUALIFICATION_CAP_GROUP
 from app.common.security import parse_id
 from app.common.tx import refuse, refuse_at, transactional
@@ -337,7 +338,7 @@ def _render_finance(
 def _document_form(application: Application) -> DocumentForm:
     form = DocumentForm()
     form.type_code.choices = options(
-        (t.code, t.label_de)
+        (t.code, label(t.code, "document_type", t.label_de))
         for t in queries.document_types()
         if t.code not in ("kpr_resolution", "cooperation")
     )

@@ -66,7 +66,7 @@ DOCUMENT_TYPES: tuple[tuple[str, str, str, bool, bool, str], ...] = (
         "Council resolution founding the KPR",
         False,
         False,
-        "practice (ZIT)",
+        "Verwaltungspraxis (ZIT)",
     ),
     (
         "cooperation",
@@ -74,7 +74,7 @@ DOCUMENT_TYPES: tuple[tuple[str, str, str, bool, bool, str], ...] = (
         "Cooperation agreement with police directorate and LPR",
         False,
         False,
-        "practice (KV)",
+        "Verwaltungspraxis (KV)",
     ),
     ("other", "Sonstiges Dokument", "Other document", False, False, "RL VI.3"),
 )

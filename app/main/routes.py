@@ -11,6 +11,8 @@ from sqlalchemy import text
 
 from app.auth.decorators import public
 from app.auth.models import Role
+from app.auth.services import set_preferred_locale
+from app.common.tx import transactional
 from app.extensions import db
 from app.main.blueprint import bp
 from app.orgs.reference import ATTRIBUTION
@@ -48,10 +50,14 @@ def healthz() -> ResponseReturnValue:
 
 @bp.route("/sprache/<lang>", methods=["POST"])
 @public
+@transactional
 def set_language(lang: str) -> ResponseReturnValue:
-    """Switch the UI language (German default, English) and go back."""
+    """Switch the UI language (German default, English) and go back; a logged-in user keeps the
+    choice for the next login."""
     if lang in ("de", "en"):
         session["lang"] = lang
+        if current_user.is_authenticated:
+            set_preferred_locale(current_user._get_current_object(), lang)
     target = request.form.get("next", "")
     parts = urlsplit(target)
     if not target.startswith("/") or target.startswith("//") or parts.netloc or parts.scheme:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from app.auth.models import Role, User
 from app.common.audit import record_event
 from app.common.errors import DomainError, NotPermitted
@@ -22,15 +24,19 @@ def set_address(user: User, organisation: Organisation, address: str) -> None:
         and user.organisation_id == organisation.id
         and user.is_org_manager
     ):
-        raise NotPermitted("Nur die Verwaltung der Kommune kann die Anschrift ändern.")
+        raise NotPermitted(_l("Nur die Verwaltung der Kommune kann die Anschrift ändern."))
     lines = [line.strip() for line in address.replace("\r", "").split("\n") if line.strip()]
     if not lines:
-        raise DomainError("Bitte geben Sie die Postanschrift ein.", field="address")
+        raise DomainError(_l("Bitte geben Sie die Postanschrift ein."), field="address")
     text = "\n".join(lines)
     if len(lines) > ADDRESS_MAX_LINES or len(text) > ADDRESS_MAX_LENGTH:
         raise DomainError(
-            f"Die Anschrift darf höchstens {ADDRESS_MAX_LINES} Zeilen und "
-            f"{ADDRESS_MAX_LENGTH} Zeichen haben.",
+            _l(
+                "Die Anschrift darf höchstens %(address_max_lines)s Zeilen und "
+                "%(address_max_length)s Zeichen haben.",
+                address_max_lines=ADDRESS_MAX_LINES,
+                address_max_length=ADDRESS_MAX_LENGTH,
+            ),
             field="address",
         )
     organisation.address = text

@@ -26,6 +26,7 @@ from app.common.tx import transactional
 from app.extensions import db
 from app.grants import queries as grant_queries
 from app.grants.models import Application
+from app.postaward import task_texts  # noqa: F401 - registers the task texts for the "stored" filter
 from app.postaward.blueprint import bp
 from app.postaward.models import Notification
 from app.postaward.services.deadlines import FINANCE_KINDS

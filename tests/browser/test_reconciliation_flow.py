@@ -149,7 +149,7 @@ def test_statement_upload_matching_review_queue_duplicate_and_ledger_xlsx(
     expect(lines).to_have_count(3)
     first, unknown, no_ref = lines.nth(0), lines.nth(1), lines.nth(2)
     expect(first.locator("td").nth(2)).to_have_text(money(matched.amount_cents, "−"))
-    expect(first.locator("td").nth(5)).to_contain_text("zugeordnet (EndToEndId)")
+    expect(first.locator("td").nth(5)).to_contain_text("zugeordnet (Ende-zu-Ende-Referenz)")
     expect(first.locator("td").nth(5)).to_contain_text(matched.end_to_end_id)
     expect(first.get_by_role("link", name="bearbeiten")).to_have_count(0)
     expect(unknown.locator("td").nth(3)).to_contain_text(UNKNOWN_E2E)
@@ -175,7 +175,7 @@ def test_statement_upload_matching_review_queue_duplicate_and_ledger_xlsx(
         "link", name="Zuordnen oder erläutern"
     ).click()
     heading(kasse, "Buchung zuordnen oder erläutern")
-    expect(fact(kasse, "EndToEndId")).to_have_text("—")
+    expect(fact(kasse, "Ende-zu-Ende-Referenz")).to_have_text("—")
     order_select = kasse.get_by_label("Auszahlungsauftrag")
     options = order_select.locator("option")
     # Only orders in a sent run with exactly this amount are offered (centgenau).
@@ -267,10 +267,12 @@ def test_statement_upload_matching_review_queue_duplicate_and_ledger_xlsx(
     assert {r[col["Haushaltsjahr"]] for r in body} == {year}
 
     # The bank lines of both reconciled orders (the payable is debited, the bank credited).
-    bank = "Assets:Bank:Landeskasse"
+    bank = "Vermögen:Bank:Landeskasse"  # German account names in the German workbook
     for order in (matched, assigned):
         refs = [
-            r for r in body if r[col["Referenz (Kassenzeichen/EndToEndId)"]] == order.end_to_end_id
+            r
+            for r in body
+            if r[col["Referenz (Kassenzeichen/Ende-zu-Ende-Referenz)"]] == order.end_to_end_id
         ]
         bank_rows = [r for r in refs if r[col["Konto"]] == bank]
         assert len(bank_rows) == 1, refs
@@ -278,7 +280,9 @@ def test_statement_upload_matching_review_queue_duplicate_and_ledger_xlsx(
         assert bank_rows[0][col["Buchungsart"]] == "Bank"
         assert bank_rows[0][col["Kassenzeichen"]] == order.kassenzeichen
         payable = [
-            r for r in refs if r[col["Konto"]] == f"Liabilities:Auszahlungen:{order.kassenzeichen}"
+            r
+            for r in refs
+            if r[col["Konto"]] == f"Verbindlichkeiten:Auszahlungen:{order.kassenzeichen}"
         ]
         assert [cents(r[debit]) for r in payable if r[col["Buchungsart"]] == "Bank"] == [
             order.amount_cents

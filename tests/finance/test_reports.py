@@ -480,6 +480,27 @@ def test_german_csv_uses_semicolon_decimal_comma_bom_and_german_dates():
         reports.to_json(float_frame)
 
 
+def test_german_files_show_german_account_names_and_headers():
+    """Issue 11: the German CSV/XLSX speak German (account names, reference header); plain CSV,
+    JSON and the beancount file keep the beancount names."""
+    df = pd.DataFrame(
+        {
+            "reference": ["KP-2027-0001-R1"],
+            "account": ["Expenses:Zuwendungen:Y2027:KP-2027-0001"],
+            "debit_cents": [100],
+        }
+    )
+    text = reports.to_csv_de(df).decode("utf-8-sig")
+    assert text.splitlines()[0] == "Referenz (Kassenzeichen/Ende-zu-Ende-Referenz);Konto;Soll (EUR)"
+    assert "Aufwendungen:Zuwendungen:2027:KP-2027-0001" in text
+    assert "Expenses" not in text and "EndToEndId" not in text
+    assert "Expenses:Zuwendungen:Y2027:KP-2027-0001" in reports.to_csv_plain(df).decode()
+    assert reports.account_de("Income:Rueckforderungen:Y2027:KZ-R-1") == (
+        "Erträge:Rückforderungen:2027:KZ-R-1"
+    )
+    assert reports.account_de("Liabilities:Auszahlungen:KZ") == "Verbindlichkeiten:Auszahlungen:KZ"
+
+
 def test_file_names_contain_year_and_timestamp():
     assert reports.export_filename("ledger", "2027", "csv", now=NOW) == (
         "ledger-2027-20261124T101500.csv"

@@ -102,6 +102,7 @@ from app.finance.reports.columns import (
     SUMMARY_BY_KREIS,
     TOTAL_LABEL,
     VALUES_DE,
+    account_de,
 )
 from app.finance.reports.csv_json import iter_csv, iter_json, to_csv_de, to_csv_plain, to_json
 from app.finance.reports.files import (
@@ -145,6 +146,7 @@ __all__ = [
     "TOTAL_LABEL",
     "VALUES_DE",
     "ExportFile",
+    "account_de",
     "account_totals_frame",
     "application_id_for",
     "available_years",

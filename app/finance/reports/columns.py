@@ -3,6 +3,8 @@ finance report frames."""
 
 from __future__ import annotations
 
+import re
+
 from app.finance.models import EntryKind
 
 FORMATS = ("csv", "csv-plain", "xlsx", "json")
@@ -31,7 +33,7 @@ LABELS_DE: dict[str, str] = {
     "posting_date": "Buchungsdatum",
     "fiscal_year": "Haushaltsjahr",
     "kind": "Buchungsart",
-    "reference": "Referenz (Kassenzeichen/EndToEndId)",
+    "reference": "Referenz (Kassenzeichen/Ende-zu-Ende-Referenz)",
     "description": "Buchungstext",
     "reverses_id": "Storno zu Buchungs-Nr.",
     "account": "Konto",
@@ -74,6 +76,35 @@ VALUES_DE: dict[str, dict[str, str]] = {
         EntryKind.REVERSAL.value: "Storno",
     }
 }
+
+#: German names of the ledger's account roots and components (CSV de and XLSX only; the
+#: beancount file, plain CSV and JSON keep the beancount names such as ``Expenses:…``).
+ACCOUNT_PARTS_DE: dict[str, str] = {
+    "Assets": "Vermögen",
+    "Liabilities": "Verbindlichkeiten",
+    "Equity": "Eigenkapital",
+    "Income": "Erträge",
+    "Expenses": "Aufwendungen",
+    "Rueckforderungen": "Rückforderungen",
+}
+_YEAR_PART = re.compile(r"^Y(\d{4})$")
+
+
+def account_de(name: str) -> str:
+    """German account name: ``Expenses:Zuwendungen:Y2027:KP-1`` → ``Aufwendungen:…:2027:KP-1``."""
+    parts = []
+    for part in name.split(":"):
+        year = _YEAR_PART.match(part)
+        parts.append(year.group(1) if year else ACCOUNT_PARTS_DE.get(part, part))
+    return ":".join(parts)
+
+
+def value_de(column: str, value: str) -> str:
+    """A coded text cell as shown in the German files (booking kinds, account names)."""
+    if column == "account":
+        return account_de(value)
+    return VALUES_DE.get(column, {}).get(value, value)
+
 
 # Column kinds: "int" (int64), "money" (int64 cents, name ends in _cents), "optint" (Int64),
 # "text" (object), "code" (enum value as text), "date" (object: datetime.date or None).

@@ -23,7 +23,7 @@ from app.finance.reports.cells import (
     neutralise,
     plain_name,
 )
-from app.finance.reports.columns import LABELS_DE, VALUES_DE
+from app.finance.reports.columns import LABELS_DE, value_de
 
 
 def _text_cell(value: Any, *, german: bool, column: str) -> str:
@@ -39,7 +39,7 @@ def _text_cell(value: Any, *, german: bool, column: str) -> str:
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y") if german else value.isoformat()
     if isinstance(value, str):
-        shown = VALUES_DE.get(column, {}).get(value, value) if german else value
+        shown = value_de(column, value) if german else value
         return neutralise(shown)
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return str(int(value))

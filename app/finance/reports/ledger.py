@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, ColumnElement, Integer, Select, case, cast, func, select
 
 from app.budget.models import BudgetYear
@@ -195,7 +196,9 @@ def application_id_for(kassenzeichen: str) -> int:
         )
     ).scalar_one_or_none()
     if found is None:
-        raise NotFound("Zu diesem Kassenzeichen gibt es keine Bewilligung.", field="kassenzeichen")
+        raise NotFound(
+            _l("Zu diesem Kassenzeichen gibt es keine Bewilligung."), field="kassenzeichen"
+        )
     return int(found)
 
 

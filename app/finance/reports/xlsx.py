@@ -27,7 +27,7 @@ from app.finance.reports.columns import (
     MAX_XLSX_CENTS,
     MONEY_FORMAT,
     SUMMARY_BY_KREIS,
-    VALUES_DE,
+    value_de,
 )
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def _xlsx_cell(ws: WriteOnlyWorksheet, column: str, value: Any) -> Any:
         cell.number_format = DATE_FORMAT
         return cell
     if isinstance(value, str):
-        return _xlsx_text(VALUES_DE.get(column, {}).get(value, value))
+        return _xlsx_text(value_de(column, value))
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return int(value)
     raise TypeError(f"{column}: unexpected {type(value).__name__} value")

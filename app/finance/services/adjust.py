@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from app.auth.models import User
@@ -49,7 +50,7 @@ def reduce_granted(actor: User, application: Application, new_grant: int) -> Red
     business (``app.postaward``)."""
     account = db.session.get(GrantAccount, application.id)
     if account is None:
-        raise InvalidTransition("Für diesen Antrag gibt es keine Bewilligung.")
+        raise InvalidTransition(_l("Für diesen Antrag gibt es keine Bewilligung."))
     old = account.granted_cents
     floor_cents = max(new_grant, account.ordered_cents)
     if floor_cents >= old:

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
@@ -127,12 +128,14 @@ def _year_closed(fiscal_year: int) -> bool:
 def validate_lines(lines: Sequence[Line]) -> None:
     """:raises LedgerError: fewer than two postings, a zero amount or Σ ≠ 0."""
     if len(lines) < 2:
-        raise LedgerError("Eine Buchung braucht mindestens zwei Buchungszeilen.")
+        raise LedgerError(_l("Eine Buchung braucht mindestens zwei Buchungszeilen."))
     if any(ln.amount_cents == 0 for ln in lines):
-        raise LedgerError("Buchungszeilen über 0,00 € sind nicht zulässig.")
+        raise LedgerError(_l("Buchungszeilen über 0,00 € sind nicht zulässig."))
     total = sum(ln.amount_cents for ln in lines)
     if total != 0:
-        raise LedgerError(f"Die Buchung ist nicht ausgeglichen (Differenz {total} Cent).")
+        raise LedgerError(
+            _l("Die Buchung ist nicht ausgeglichen (Differenz %(total)s Cent).", total=total)
+        )
 
 
 def post_entry(
@@ -159,8 +162,11 @@ def post_entry(
         return _replay(existing, request_hash)
     if _year_closed(fiscal_year):
         raise LedgerError(
-            f"Das Haushaltsjahr {fiscal_year} ist abgeschlossen; es sind keine "
-            "Buchungen mehr möglich."
+            _l(
+                "Das Haushaltsjahr %(fiscal_year)s ist abgeschlossen; es sind keine "
+                "Buchungen mehr möglich.",
+                fiscal_year=fiscal_year,
+            )
         )
     entry = JournalEntry(
         kind=kind,
@@ -187,7 +193,7 @@ def post_entry(
         winner = _by_key(idempotency_key)
         if winner is None:
             if reverses_id is not None:  # unique reverses_id: one reversal per entry
-                raise LedgerError("Diese Buchung wurde bereits storniert.") from exc
+                raise LedgerError(_l("Diese Buchung wurde bereits storniert.")) from exc
             raise
         return _replay(winner, request_hash)
     savepoint.commit()
@@ -214,7 +220,7 @@ def post_reversal(
 ) -> JournalEntry:
     """Cancel ``entry`` by an entry with negated postings (at most one reversal per entry)."""
     if entry.kind is EntryKind.REVERSAL:
-        raise LedgerError("Eine Stornobuchung kann nicht storniert werden.")
+        raise LedgerError(_l("Eine Stornobuchung kann nicht storniert werden."))
     lines = [Line(p.account, -p.amount_cents, p.application_id) for p in entry.postings]
     return post_entry(
         kind=EntryKind.REVERSAL,

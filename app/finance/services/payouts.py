@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -56,7 +57,7 @@ def _rowcount(result: Any) -> int:
 
 def ensure_finance(user: User) -> None:
     if not user.has_role(Role.FINANCE):
-        raise NotPermitted("Nur Haushalt und Kasse dürfen Auszahlungen bearbeiten.")
+        raise NotPermitted(_l("Nur Haushalt und Kasse dürfen Auszahlungen bearbeiten."))
 
 
 # --- payout plan (created at approval) -----------------------------------------------------------
@@ -250,7 +251,9 @@ def submit_bank_account(
     :raises DomainError: invalid IBAN/BIC.
     """
     if not user.has_role(Role.APPLICANT) or user.organisation_id is None:
-        raise NotPermitted("Nur Antragstellende einer Kommune können die Bankverbindung ändern.")
+        raise NotPermitted(
+            _l("Nur Antragstellende einer Kommune können die Bankverbindung ändern.")
+        )
     # Re-authentication counts failures like a login (the caller commits even on failure).
     auth_services.reauthenticate(user, password, field="password", reason="bank_account_change")
     try:
@@ -262,7 +265,7 @@ def submit_bank_account(
     holder_t = " ".join(holder.split())
     if not sepa.transliterate(holder_t).strip():
         raise DomainError(
-            "Bitte geben Sie die Kontoinhaberin bzw. den Kontoinhaber an.", field="holder"
+            _l("Bitte geben Sie die Kontoinhaberin bzw. den Kontoinhaber an."), field="holder"
         )
     account = BankAccount(
         organisation_id=user.organisation_id,
@@ -297,7 +300,7 @@ def confirm_bank_account(finance: User, account: BankAccount) -> None:
         .execution_options(synchronize_session=False)
     )
     if _rowcount(result) != 1:
-        raise InvalidTransition("Diese Bankverbindung wurde bereits bearbeitet.")
+        raise InvalidTransition(_l("Diese Bankverbindung wurde bereits bearbeitet."))
     db.session.execute(
         update(BankAccount)
         .where(
@@ -403,17 +406,17 @@ def prepare_order(finance: User, instalment: Instalment, *, idempotency_key: str
     if existing is not None:
         return _replay_order(existing, instalment)
     if instalment.status is not InstalmentStatus.DUE:
-        raise InvalidTransition("Diese Rate ist nicht zur Auszahlung fällig.")
+        raise InvalidTransition(_l("Diese Rate ist nicht zur Auszahlung fällig."))
     warning = small_instalment_warning(instalment)
     if warning and fcfg.SMALL_INSTALMENT_POLICY == "block":
         raise DomainError(warning + " Auszahlung nach Programmeinstellung nicht zulässig.")
     application = instalment.application
     account = current_account(application.organisation_id)
     if account is None:
-        raise DomainError("Für die Kommune ist keine bestätigte Bankverbindung hinterlegt.")
+        raise DomainError(_l("Für die Kommune ist keine bestätigte Bankverbindung hinterlegt."))
     grant = db.session.get(GrantAccount, application.id)
     if grant is None:
-        raise DomainError("Für diesen Antrag gibt es keine Bewilligung.")
+        raise DomainError(_l("Für diesen Antrag gibt es keine Bewilligung."))
     savepoint = db.session.begin_nested()
     try:
         order = _write_order(
@@ -439,7 +442,7 @@ def _order_by_key(idempotency_key: str) -> PayoutOrder | None:
 
 def _replay_order(existing: PayoutOrder, instalment: Instalment) -> PayoutOrder:
     if existing.instalment_id != instalment.id:
-        raise DomainError("Dieser Vorgang wurde bereits für eine andere Rate verwendet.")
+        raise DomainError(_l("Dieser Vorgang wurde bereits für eine andere Rate verwendet."))
     return existing
 
 
@@ -464,7 +467,7 @@ def _write_order(
         .execution_options(synchronize_session=False)
     )
     if _rowcount(counter) != 1:  # R20
-        raise DomainError("Die Summe der Auszahlungen würde die Zuwendung übersteigen (R20).")
+        raise DomainError(_l("Die Summe der Auszahlungen würde die Zuwendung übersteigen (R20)."))
     moved = db.session.execute(
         update(Instalment)
         .where(Instalment.id == instalment.id, Instalment.status == InstalmentStatus.DUE)
@@ -472,7 +475,7 @@ def _write_order(
         .execution_options(synchronize_session=False)
     )
     if _rowcount(moved) != 1:
-        raise InvalidTransition("Für diese Rate wurde inzwischen ein Auftrag angelegt.")
+        raise InvalidTransition(_l("Für diese Rate wurde inzwischen ein Auftrag angelegt."))
     kz = grant.kassenzeichen
     order = PayoutOrder(
         instalment_id=instalment.id,
@@ -510,12 +513,12 @@ def release_order(finance: User, order: PayoutOrder, *, on: date | None = None) 
     ensure_finance(finance)
     if finance.id == order.prepared_by_id:
         raise NotPermitted(
-            "Vier-Augen-Prinzip: Wer den Auftrag angelegt hat, darf ihn nicht freigeben."
+            _l("Vier-Augen-Prinzip: Wer den Auftrag angelegt hat, darf ihn nicht freigeben.")
         )
     account = current_account(order.application.organisation_id)
     if account is None or account.id != order.bank_account_id:
         raise DomainError(
-            "Die Bankverbindung hat sich geändert; bitte legen Sie den Auftrag neu an."
+            _l("Die Bankverbindung hat sich geändert; bitte legen Sie den Auftrag neu an.")
         )
     result = db.session.execute(
         update(PayoutOrder)
@@ -524,7 +527,7 @@ def release_order(finance: User, order: PayoutOrder, *, on: date | None = None) 
         .execution_options(synchronize_session=False)
     )
     if _rowcount(result) != 1:
-        raise InvalidTransition("Dieser Auftrag wurde bereits freigegeben oder storniert.")
+        raise InvalidTransition(_l("Dieser Auftrag wurde bereits freigegeben oder storniert."))
     db.session.refresh(order)
     instalment = order.instalment
     kz = db.session.get(GrantAccount, order.application_id).kassenzeichen  # type: ignore[union-attr]
@@ -553,7 +556,7 @@ def cancel_order(finance: User, order: PayoutOrder, reason: str) -> None:
     in the ledger; the instalment becomes due again and the R20 counter is released."""
     ensure_finance(finance)
     if not reason.strip():
-        raise DomainError("Bitte geben Sie einen Grund an.", field="reason")
+        raise DomainError(_l("Bitte geben Sie einen Grund an."), field="reason")
     was_released = order.status is OrderStatus.RELEASED
     result = db.session.execute(
         update(PayoutOrder)
@@ -566,7 +569,7 @@ def cancel_order(finance: User, order: PayoutOrder, reason: str) -> None:
         .execution_options(synchronize_session=False)
     )
     if _rowcount(result) != 1:
-        raise InvalidTransition("Dieser Auftrag kann nicht mehr storniert werden.")
+        raise InvalidTransition(_l("Dieser Auftrag kann nicht mehr storniert werden."))
     db.session.execute(
         update(GrantAccount)
         .where(GrantAccount.application_id == order.application_id)
@@ -690,7 +693,8 @@ def create_payment_run(
     ensure_finance(finance)
     if execution_date < today():
         raise DomainError(
-            "Das Ausführungsdatum darf nicht in der Vergangenheit liegen.", field="execution_date"
+            _l("Das Ausführungsdatum darf nicht in der Vergangenheit liegen."),
+            field="execution_date",
         )
     orders: Sequence[PayoutOrder] = (
         db.session.execute(
@@ -703,7 +707,7 @@ def create_payment_run(
         .all()
     )
     if not orders:
-        raise DomainError("Es gibt keine freigegebenen Auszahlungsaufträge.")
+        raise DomainError(_l("Es gibt keine freigegebenen Auszahlungsaufträge."))
     cfg = current_app.config
     msg_id = new_msg_id(execution_date)
     created = now or utcnow()
@@ -754,7 +758,10 @@ def create_payment_run(
     )
     if _rowcount(moved) != len(ids):
         raise DomainError(
-            "Ein anderer Zahlungslauf hat gleichzeitig Aufträge übernommen; bitte erneut versuchen."
+            _l(
+                "Ein anderer Zahlungslauf hat gleichzeitig Aufträge übernommen; bitte "
+                "erneut versuchen."
+            )
         )
     db.session.execute(
         update(Instalment)

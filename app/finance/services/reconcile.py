@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, update
 
 from app.auth.models import User
@@ -29,6 +30,7 @@ from app.common.audit import record_event
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition
 from app.common.formatting import iban as format_iban
+from app.common.labels import N_, register_stored
 from app.common.money import format_eur
 from app.extensions import db
 from app.finance import camt
@@ -55,6 +57,60 @@ from app.finance.services.payouts import ensure_finance
 logger = logging.getLogger(__name__)
 
 _KZ = re.compile(r"KP-\d{4}-\d{4,}")
+
+# Reconciliation hints stored on a statement line: German in the database, shown in the UI
+# language through the ``stored`` filter (issue 11).
+NOTE_NOT_BOOKED = N_("nicht gebucht")
+NOTE_BATCH_UNCLEAR = N_("Sammelbuchung ohne passende Einzelbeträge – bitte prüfen.")
+NOTE_E2E_AMOUNT = N_(
+    "Ende-zu-Ende-Referenz %(e2e)s gefunden, aber Betrag %(amount)s statt %(expected)s."
+)
+NOTE_E2E_STATUS = N_(
+    "Ende-zu-Ende-Referenz %(e2e)s gehört zu einem Auftrag im Status „%(status)s“."
+)
+NOTE_NO_ORDER = N_("Kein passender Auszahlungsauftrag gefunden.")
+NOTE_AMBIGUOUS = N_("%(n)s mögliche Aufträge – bitte manuell zuordnen.")
+NOTE_RECEIPT_NO_CLAIM = N_("Zahlungseingang ohne eindeutige offene Rückforderung – bitte prüfen.")
+NOTE_RECEIPT_NO_KZ = N_("Zahlungseingang ohne Kassenzeichen – bitte prüfen.")
+NOTE_PART_PAYMENT = N_("Teilzahlung auf %(kz)s: %(paid)s von %(principal)s – bitte prüfen.")
+NOTE_CLAIM_REFUSED = N_("Rückforderung %(kz)s: %(reason)s – bitte prüfen.")
+NOTE_CLAIM_PAID = N_("Rückforderung %(kz)s")
+NOTE_CLAIM_INTEREST_OPEN = N_("Rückforderung %(kz)s – Zinsen noch offen")
+NOTE_RETURN_NO_ORDER = N_("Rücküberweisung ohne passenden Auftrag – bitte prüfen.")
+NOTE_RETURNED = N_("Rücküberweisung: Rate wieder fällig.")
+NOTE_REVERSAL_NO_ORDER = N_(
+    "Storno der Bank ohne eindeutigen abgeglichenen Auftrag – bitte prüfen."
+)
+NOTE_CANCELLED_BY_REVERSAL = N_("durch Storno der Bank aufgehoben")
+NOTE_REVERSED = N_("Storno der Bank: Auftrag wieder offen.")
+register_stored(
+    NOTE_NOT_BOOKED,
+    NOTE_BATCH_UNCLEAR,
+    NOTE_E2E_AMOUNT,
+    NOTE_E2E_STATUS,
+    NOTE_NO_ORDER,
+    NOTE_AMBIGUOUS,
+    NOTE_RECEIPT_NO_CLAIM,
+    NOTE_RECEIPT_NO_KZ,
+    NOTE_PART_PAYMENT,
+    NOTE_CLAIM_REFUSED,
+    NOTE_CLAIM_PAID,
+    NOTE_CLAIM_INTEREST_OPEN,
+    NOTE_RETURN_NO_ORDER,
+    NOTE_RETURNED,
+    NOTE_REVERSAL_NO_ORDER,
+    NOTE_CANCELLED_BY_REVERSAL,
+    NOTE_REVERSED,
+)
+#: Order states as named in a hint (German; the UI labels live in the templates).
+ORDER_STATUS_DE = {
+    OrderStatus.PREPARED: N_("vorbereitet"),
+    OrderStatus.RELEASED: N_("freigegeben"),
+    OrderStatus.IN_RUN: N_("an Bank übergeben"),
+    OrderStatus.RECONCILED: N_("durch Kontoauszug bestätigt"),
+    OrderStatus.RETURNED: N_("zurückgekommen"),
+    OrderStatus.CANCELLED: N_("storniert"),
+}
 
 
 class StatementRejected(DomainError):
@@ -131,9 +187,9 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
                 if not amount:
                     continue  # a zero booking (e.g. a charge-free notice) reconciles nothing
                 unclear = tx.amount_cents is None or bool(getattr(entry, "split_mismatch", False))
-                note = "" if booked else "nicht gebucht"
+                note = "" if booked else NOTE_NOT_BOOKED
                 if booked and unclear:
-                    note = "Sammelbuchung ohne passende Einzelbeträge – bitte prüfen."
+                    note = NOTE_BATCH_UNCLEAR
                 db.session.add(
                     StatementLine(
                         statement=statement,
@@ -184,7 +240,7 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
             if ln.match_status in (MatchStatus.UNMATCHED, MatchStatus.AMBIGUOUS)
         )
     if not result.statements and not result.duplicates:
-        raise StatementRejected("Die Datei enthält keinen Kontoauszug.", field="file")
+        raise StatementRejected(_l("Die Datei enthält keinen Kontoauszug."), field="file")
     return result
 
 
@@ -202,9 +258,12 @@ def _ensure_own_account(statements: Sequence[Any]) -> None:
         if iban != own:
             shown = format_iban(iban) if iban else "(ohne IBAN)"
             raise StatementRejected(
-                f"Der Kontoauszug betrifft das Konto {shown}, "
-                f"nicht das Konto der Landeskasse ({format_iban(own)}). Es wurde nichts "
-                "importiert.",
+                _l(
+                    "Der Kontoauszug betrifft das Konto %(shown)s, nicht das Konto der "
+                    "Landeskasse (%(own)s). Es wurde nichts importiert.",
+                    shown=shown,
+                    own=format_iban(own),
+                ),
                 field="file",
             )
 
@@ -218,9 +277,13 @@ def _ensure_not_future(statements: Sequence[Any]) -> None:
         future = [d for d in dates if d is not None and d > now]
         if future:
             raise StatementRejected(
-                f"Der Kontoauszug {parsed.statement_id} enthält Daten nach dem heutigen Tag "
-                f"({max(future).strftime('%d.%m.%Y')}). Ein Kontoauszug kann nur Gebuchtes "
-                "enthalten; es wurde nichts importiert.",
+                _l(
+                    "Der Kontoauszug %(statement_id)s enthält Daten nach dem heutigen Tag "
+                    "(%(y)s). Ein Kontoauszug kann nur Gebuchtes enthalten; es wurde nichts "
+                    "importiert.",
+                    statement_id=parsed.statement_id,
+                    y=max(future).strftime("%d.%m.%Y"),
+                ),
                 field="file",
             )
 
@@ -272,19 +335,18 @@ def candidates(
                 return (
                     [],
                     None,
-                    (
-                        f"EndToEndId {line.end_to_end_id} gefunden, aber Betrag "
-                        f"{format_eur(line.amount_cents)} statt "
-                        f"{format_eur(order.amount_cents)}."
-                    ),
+                    NOTE_E2E_AMOUNT
+                    % {
+                        "e2e": line.end_to_end_id,
+                        "amount": format_eur(line.amount_cents),
+                        "expected": format_eur(order.amount_cents),
+                    },
                 )
             return (
                 [],
                 None,
-                (
-                    f"EndToEndId {line.end_to_end_id} gehört zu einem Auftrag im Status "
-                    f"„{order.status.value}“."
-                ),
+                NOTE_E2E_STATUS
+                % {"e2e": line.end_to_end_id, "status": ORDER_STATUS_DE[order.status]},
             )
     kassenzeichen = set(_KZ.findall(line.remittance or ""))
     if kassenzeichen:
@@ -309,7 +371,7 @@ def candidates(
         )
         if found:
             return found, MatchRule.AMOUNT_IBAN, ""
-    return [], None, "Kein passender Auszahlungsauftrag gefunden."
+    return [], None, NOTE_NO_ORDER
 
 
 def auto_match(
@@ -337,7 +399,7 @@ def auto_match(
         _confirm(line, found[0], rule, actor_id=actor_id)
     elif len(found) > 1:
         line.match_status = MatchStatus.AMBIGUOUS
-        line.note = f"{len(found)} mögliche Aufträge – bitte manuell zuordnen."
+        line.note = NOTE_AMBIGUOUS % {"n": len(found)}
     else:
         line.note = note
 
@@ -353,7 +415,7 @@ def _confirm(
         .execution_options(synchronize_session=False)
     )
     if _rowcount(moved) != 1:
-        raise InvalidTransition("Der Auftrag ist bereits abgeglichen.")
+        raise InvalidTransition(_l("Der Auftrag ist bereits abgeglichen."))
     kz = db.session.get(GrantAccount, order.application_id).kassenzeichen  # type: ignore[union-attr]
     booking = line.booking_date or today()
     ledger.post_entry(
@@ -393,11 +455,7 @@ def _match_recovery(line: StatementLine, *, actor_id: int | None) -> RecoveryCla
         ).scalars()
     )
     if len(claims) != 1:
-        line.note = (
-            "Zahlungseingang ohne eindeutige offene Rückforderung – bitte prüfen."
-            if found
-            else "Zahlungseingang ohne Kassenzeichen – bitte prüfen."
-        )
+        line.note = NOTE_RECEIPT_NO_CLAIM if found else NOTE_RECEIPT_NO_KZ
         return None
     claim = claims[0]
     # A partial payment is booked as such (costs → interest → principal, § 367 BGB); more than
@@ -409,11 +467,11 @@ def _match_recovery(line: StatementLine, *, actor_id: int | None) -> RecoveryCla
                 actor, claim, paid_on=line.booking_date or today(), paid_cents=line.amount_cents
             )
     except DomainError as exc:  # e.g. no base rate yet for the payment's half-year
-        line.note = f"Rückforderung {claim.kassenzeichen}: {exc.message} – bitte prüfen."
+        line.note = NOTE_CLAIM_REFUSED % {"kz": claim.kassenzeichen, "reason": exc.message}
         return None
     line.match_status = MatchStatus.MATCHED
     line.match_rule = MatchRule.KASSENZEICHEN
-    line.note = f"Rückforderung {claim.kassenzeichen}"
+    line.note = NOTE_CLAIM_PAID % {"kz": claim.kassenzeichen}
     if not paid_in_full:
         line.note += f" – Teilzahlung, noch offen: {format_eur(claim.open_cents)}"
         return None
@@ -430,7 +488,7 @@ def _match_return(line: StatementLine, *, actor_id: int | None) -> None:
         or order.amount_cents != line.amount_cents
         or order.status not in (OrderStatus.IN_RUN, OrderStatus.RECONCILED)
     ):
-        line.note = "Rücküberweisung ohne passenden Auftrag – bitte prüfen."
+        line.note = NOTE_RETURN_NO_ORDER
         return
     was_reconciled = order.status is OrderStatus.RECONCILED
     db.session.execute(
@@ -475,7 +533,7 @@ def _match_return(line: StatementLine, *, actor_id: int | None) -> None:
     line.match_status = MatchStatus.MATCHED
     line.match_rule = MatchRule.RETURN
     line.matched_order_id = order.id
-    line.note = "Rücküberweisung: Rate wieder fällig."
+    line.note = NOTE_RETURNED
     record_event(
         "payout_returned", "payout_order", order.id, actor_id=actor_id, statement_line_id=line.id
     )
@@ -492,7 +550,7 @@ def _match_reversal(line: StatementLine, *, actor_id: int | None) -> None:
         else []
     )
     if len(orders) != 1 or orders[0].amount_cents != line.amount_cents:
-        line.note = "Storno der Bank ohne eindeutigen abgeglichenen Auftrag – bitte prüfen."
+        line.note = NOTE_REVERSAL_NO_ORDER
         return
     order = orders[0]
     entry = db.session.execute(
@@ -519,13 +577,13 @@ def _match_reversal(line: StatementLine, *, actor_id: int | None) -> None:
             StatementLine.matched_order_id == order.id,
             StatementLine.match_rule.notin_([MatchRule.RETURN, MatchRule.REVERSAL]),
         )
-        .values(match_status=MatchStatus.EXPLAINED, note="durch Storno der Bank aufgehoben")
+        .values(match_status=MatchStatus.EXPLAINED, note=NOTE_CANCELLED_BY_REVERSAL)
         .execution_options(synchronize_session=False)
     )
     line.match_status = MatchStatus.MATCHED
     line.match_rule = MatchRule.REVERSAL
     line.matched_order_id = order.id
-    line.note = "Storno der Bank: Auftrag wieder offen."
+    line.note = NOTE_REVERSED
 
 
 # --- review queue --------------------------------------------------------------------------------
@@ -535,18 +593,23 @@ def assign_line(user: User, line: StatementLine, order: PayoutOrder) -> None:
     """A finance user assigns an open debit line to an order in a sent run (exact cents only)."""
     ensure_finance(user)
     if line.match_status not in (MatchStatus.UNMATCHED, MatchStatus.AMBIGUOUS):
-        raise InvalidTransition("Diese Buchung ist bereits erledigt.")
+        raise InvalidTransition(_l("Diese Buchung ist bereits erledigt."))
     if line.credit_debit != "DBIT" or line.reversal:
-        raise DomainError("Nur Belastungen können Auszahlungsaufträgen zugeordnet werden.")
+        raise DomainError(_l("Nur Belastungen können Auszahlungsaufträgen zugeordnet werden."))
     if order.amount_cents != line.amount_cents:
         raise DomainError(
-            f"Der Betrag stimmt nicht überein ({format_eur(line.amount_cents)} gegenüber "
-            f"{format_eur(order.amount_cents)}); es wird nur centgenau zugeordnet.",
+            _l(
+                "Der Betrag stimmt nicht überein (%(amount_cents)s gegenüber "
+                "%(amount_cents_2)s); es wird nur centgenau zugeordnet.",
+                amount_cents=format_eur(line.amount_cents),
+                amount_cents_2=format_eur(order.amount_cents),
+            ),
             field="order",
         )
     if order.status is not OrderStatus.IN_RUN:
         raise DomainError(
-            "Der Auftrag ist nicht an die Bank übergeben oder bereits abgeglichen.", field="order"
+            _l("Der Auftrag ist nicht an die Bank übergeben oder bereits abgeglichen."),
+            field="order",
         )
     _confirm(line, order, MatchRule.MANUAL, actor_id=user.id)
     line.resolved_by_id, line.resolved_at = user.id, utcnow()
@@ -559,9 +622,9 @@ def explain_line(user: User, line: StatementLine, text: str) -> None:
     """A finance user explains an open line (nothing is posted)."""
     ensure_finance(user)
     if not text.strip():
-        raise DomainError("Bitte geben Sie eine Erläuterung ein.", field="text")
+        raise DomainError(_l("Bitte geben Sie eine Erläuterung ein."), field="text")
     if line.match_status not in (MatchStatus.UNMATCHED, MatchStatus.AMBIGUOUS):
-        raise InvalidTransition("Diese Buchung ist bereits erledigt.")
+        raise InvalidTransition(_l("Diese Buchung ist bereits erledigt."))
     line.match_status = MatchStatus.EXPLAINED
     line.note = text.strip()
     line.resolved_by_id, line.resolved_at = user.id, utcnow()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, update
 
 from app.auth.models import Role, User
@@ -56,14 +57,14 @@ def ensure_applicant_of(user: User, application: Application) -> None:
     :raises NotPermitted:
     """
     if not (user.has_role(Role.APPLICANT) and user.organisation_id == application.organisation_id):
-        raise NotPermitted("Nur die antragstellende Kommune kann den Antrag bearbeiten.")
+        raise NotPermitted(_l("Nur die antragstellende Kommune kann den Antrag bearbeiten."))
 
 
 def ensure_editable(application: Application) -> None:
     """:raises InvalidTransition: the application is submitted or decided."""
     if application.status not in EDITABLE_STATUSES:
         raise InvalidTransition(
-            "Der Antrag ist eingereicht und kann nur nach einer Nachforderung geändert werden."
+            _l("Der Antrag ist eingereicht und kann nur nach einer Nachforderung geändert werden.")
         )
 
 
@@ -119,7 +120,7 @@ def transition(application: Application, allowed: Sequence[Status], to: Status) 
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise InvalidTransition("Der Antrag hat inzwischen einen anderen Bearbeitungsstand.")
+        raise InvalidTransition(_l("Der Antrag hat inzwischen einen anderen Bearbeitungsstand."))
     db.session.refresh(application)
 
 
@@ -132,7 +133,7 @@ def create_application(user: User, funding_year: int) -> Application:
     :raises NotPermitted: the user is not an applicant of an organisation.
     """
     if not user.has_role(Role.APPLICANT) or user.organisation_id is None:
-        raise NotPermitted("Nur Antragstellende einer Kommune können Anträge anlegen.")
+        raise NotPermitted(_l("Nur Antragstellende einer Kommune können Anträge anlegen."))
     consulted = bool(queries.consultations_of(user.organisation_id))
     application = Application(
         organisation_id=user.organisation_id,
@@ -256,10 +257,10 @@ def add_document(
     ensure_editable(application)
     valid_types = {t.code for t in queries.document_types()}
     if type_code not in valid_types:
-        raise files.UploadRejected("Unbekannte Dokumentart.", field="type_code")
+        raise files.UploadRejected(_l("Unbekannte Dokumentart."), field="type_code")
     if plan_line_id is not None and plan_line_id not in {ln.id for ln in application.lines}:
         raise files.UploadRejected(
-            "Die Personalposition gehört nicht zu diesem Antrag.", field="plan_line_id"
+            _l("Die Personalposition gehört nicht zu diesem Antrag."), field="plan_line_id"
         )
     stored = files.validate_upload(data, filename)
     files.write_file(stored, data)
@@ -315,7 +316,7 @@ def save_late_justification(application: Application, user: User, text: str) -> 
     e.g. when the user leaves the step through a tab."""
     ensure_applicant_of(user, application)
     if application.status not in EDITABLE_STATUSES:
-        raise InvalidTransition("Der Antrag kann nicht mehr bearbeitet werden.")
+        raise InvalidTransition(_l("Der Antrag kann nicht mehr bearbeitet werden."))
     application.late_justification = text.strip()
 
 
@@ -333,7 +334,7 @@ def submit_application(
     ensure_applicant_of(user, application)
     now = now or utcnow()
     if application.status not in (Status.CONSULTED, Status.INCOMPLETE, Status.DRAFT):
-        raise InvalidTransition("Dieser Antrag kann nicht eingereicht werden.")
+        raise InvalidTransition(_l("Dieser Antrag kann nicht eingereicht werden."))
     if late_justification.strip():
         application.late_justification = late_justification.strip()
     on = legal_date(now)  # R2: the date in Germany, not the UTC date
@@ -414,10 +415,10 @@ def record_consultation(
     :raises NotPermitted: only ministry reviewers/approvers; :raises InvalidTransition: future date.
     """
     if not reviewer.has_role(Role.REVIEWER, Role.APPROVER, Role.ADMIN):
-        raise NotPermitted("Beratungsgespräche erfasst die Geschäftsstelle des LPR.")
+        raise NotPermitted(_l("Beratungsgespräche erfasst die Geschäftsstelle des LPR."))
     if held_on > today():
         raise InvalidTransition(
-            "Das Datum des Gesprächs darf nicht in der Zukunft liegen.", field="held_on"
+            _l("Das Datum des Gesprächs darf nicht in der Zukunft liegen."), field="held_on"
         )
     consultation = Consultation(
         organisation_id=organisation.id,
@@ -559,9 +560,9 @@ def record_kpr(
 ) -> KprRecord:
     """An organisation records its KPR resolution or cooperation agreement (with a document)."""
     if not user.has_role(Role.APPLICANT) or user.organisation_id is None:
-        raise NotPermitted("Nur Antragstellende einer Kommune können dies erfassen.")
+        raise NotPermitted(_l("Nur Antragstellende einer Kommune können dies erfassen."))
     if dated > today():
-        raise InvalidTransition("Das Datum darf nicht in der Zukunft liegen.", field="dated")
+        raise InvalidTransition(_l("Das Datum darf nicht in der Zukunft liegen."), field="dated")
     document = None
     if data:
         stored = files.validate_upload(data, filename)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import filetype
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.common.errors import DomainError
 from app.common.programme import ALLOWED_UPLOAD_TYPES, ZIP_MAX_ENTRIES, ZIP_MAX_UNCOMPRESSED
@@ -57,11 +58,11 @@ def _check_zip(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
             if len(infos) > ZIP_MAX_ENTRIES:
-                raise UploadRejected("Die Datei enthält zu viele Bestandteile.")
+                raise UploadRejected(_l("Die Datei enthält zu viele Bestandteile."))
             if sum(i.file_size for i in infos) > ZIP_MAX_UNCOMPRESSED:
-                raise UploadRejected("Die Datei ist entpackt zu groß.")
+                raise UploadRejected(_l("Die Datei ist entpackt zu groß."))
     except zipfile.BadZipFile as exc:
-        raise UploadRejected("Die Datei ist beschädigt.") from exc
+        raise UploadRejected(_l("Die Datei ist beschädigt.")) from exc
 
 
 def validate_upload(data: bytes, original_name: str) -> StoredFile:
@@ -71,14 +72,18 @@ def validate_upload(data: bytes, original_name: str) -> StoredFile:
     """
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if not data:
-        raise UploadRejected("Die Datei ist leer.")
+        raise UploadRejected(_l("Die Datei ist leer."))
     if len(data) > limit:
-        raise UploadRejected(f"Die Datei ist zu groß (höchstens {limit // (1024 * 1024)} MB).")
+        raise UploadRejected(
+            _l("Die Datei ist zu groß (höchstens %(limit)s MB).", limit=limit // (1024 * 1024))
+        )
     mime = _detect(data)
     if mime not in ALLOWED_UPLOAD_TYPES:
         raise UploadRejected(
-            "Dieser Dateityp wird nicht angenommen. Erlaubt sind PDF, PNG, JPEG, DOCX, XLSX, "
-            "ODT und ODS."
+            _l(
+                "Dieser Dateityp wird nicht angenommen. Erlaubt sind PDF, PNG, JPEG, "
+                "DOCX, XLSX, ODT und ODS."
+            )
         )
     if data[:4] == b"PK\x03\x04":
         _check_zip(data)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+
 from app.auth.models import Role, User
 from app.common.audit import record_event
 from app.common.errors import DomainError, NotPermitted
@@ -19,7 +21,7 @@ CAP_GROUPS = tuple(sorted(set(QUALIFICATION_CAP_GROUP.values())))
 
 def _ensure_admin(user: User) -> None:
     if not user.has_role(Role.ADMIN):
-        raise NotPermitted("Nur die Administration pflegt Stammdaten.")
+        raise NotPermitted(_l("Nur die Administration pflegt Stammdaten."))
 
 
 def set_pay_scale(
@@ -31,14 +33,14 @@ def set_pay_scale(
     """
     _ensure_admin(admin)
     if pay_group not in CAP_GROUPS:
-        raise DomainError("Obergrenzen gibt es nur für EG 7, 11, 14 und 15.", field="pay_group")
+        raise DomainError(_l("Obergrenzen gibt es nur für EG 7, 11, 14 und 15."), field="pay_group")
     if not 2000 <= year <= 2100:
-        raise DomainError("Bitte geben Sie ein gültiges Jahr an.", field="year")
+        raise DomainError(_l("Bitte geben Sie ein gültiges Jahr an."), field="year")
     if monthly_cents <= 0:
-        raise DomainError("Der Betrag muss positiv sein.", field="monthly")
+        raise DomainError(_l("Der Betrag muss positiv sein."), field="monthly")
     if not source.strip():
         raise DomainError(
-            "Bitte geben Sie die Quelle an (z. B. TV-L-Entgelttabelle ab …).", field="source"
+            _l("Bitte geben Sie die Quelle an (z. B. TV-L-Entgelttabelle ab …)."), field="source"
         )
     row = db.session.execute(
         db.select(PayScale).where(PayScale.year == year, PayScale.pay_group == pay_group)
@@ -72,9 +74,9 @@ def set_window(admin: User, *, year: int, opens: date, closes: date) -> FundingY
     """
     _ensure_admin(admin)
     if closes < opens:
-        raise DomainError("Das Fristende liegt vor dem Fristbeginn.", field="closes")
+        raise DomainError(_l("Das Fristende liegt vor dem Fristbeginn."), field="closes")
     if closes.year > year:
-        raise DomainError("Die Antragsfrist muss vor dem Förderjahr enden.", field="closes")
+        raise DomainError(_l("Die Antragsfrist muss vor dem Förderjahr enden."), field="closes")
     row = db.session.get(FundingYear, year)
     if row is None:
         row = FundingYear(year=year, window_opens=opens, window_closes=closes)
@@ -93,7 +95,7 @@ def set_document_required(admin: User, code: str, required: bool) -> DocumentTyp
     _ensure_admin(admin)
     row = db.session.get(DocumentType, code)
     if row is None:
-        raise DomainError("Unbekannte Dokumentart.", field="code")
+        raise DomainError(_l("Unbekannte Dokumentart."), field="code")
     row.required = required
     db.session.flush()
     record_event(
@@ -111,23 +113,26 @@ def set_base_rate(admin: User, valid_from: date, rate_bp: int, source: str) -> B
     _ensure_admin(admin)
     if not is_half_year_start(valid_from):
         raise DomainError(
-            "Der Basiszinssatz ändert sich nur zum 01.01. und 01.07. eines Jahres (§ 247 BGB).",
+            _l("Der Basiszinssatz ändert sich nur zum 01.01. und 01.07. eines Jahres (§ 247 BGB)."),
             field="valid_from",
         )
     if not 2002 <= valid_from.year <= 2100:
         raise DomainError(
-            "Bitte geben Sie ein Halbjahr ab 01.01.2002 an (§ 247 BGB gilt seit 2002).",
+            _l("Bitte geben Sie ein Halbjahr ab 01.01.2002 an (§ 247 BGB gilt seit 2002)."),
             field="valid_from",
         )
     if not BASE_RATE_MIN_BP <= rate_bp <= BASE_RATE_MAX_BP:
         raise DomainError(
-            "Bitte prüfen Sie den Zinssatz: zulässig sind -20,00 % bis 20,00 %.", field="rate"
+            _l("Bitte prüfen Sie den Zinssatz: zulässig ist der Bereich -20,00 % – 20,00 %."),
+            field="rate",
         )
     source = source.strip()
     if not source or len(source) > 300:
         raise DomainError(
-            "Bitte geben Sie die Quelle an (höchstens 300 Zeichen, z. B. Bekanntmachung der "
-            "Deutschen Bundesbank).",
+            _l(
+                "Bitte geben Sie die Quelle an (höchstens 300 Zeichen, z. B. "
+                "Bekanntmachung der Deutschen Bundesbank)."
+            ),
             field="source",
         )
     row = db.session.get(BaseRate, valid_from)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -79,7 +80,7 @@ class DecisionInvalid(DomainError):
 def ensure_role(user: User, *roles: Role) -> None:
     """:raises NotPermitted: the user has none of ``roles``."""
     if not user.has_role(*roles):
-        raise NotPermitted("Für diese Aktion fehlt Ihnen die Berechtigung.")
+        raise NotPermitted(_l("Für diese Aktion fehlt Ihnen die Berechtigung."))
 
 
 def has_conflict(user: User, organisation_id: int) -> bool:
@@ -99,8 +100,10 @@ def ensure_no_conflict(user: User, application: Application) -> None:
     """:raises NotPermitted: the user is affiliated with the applicant (conflict of interest)."""
     if has_conflict(user, application.organisation_id):
         raise NotPermitted(
-            "Sie haben eine Verbindung zu dieser Kommune angegeben und sind daher von der "
-            "Bearbeitung ausgeschlossen (Befangenheit)."
+            _l(
+                "Sie haben eine Verbindung zu dieser Kommune angegeben und sind daher "
+                "von der Bearbeitung ausgeschlossen (Befangenheit)."
+            )
         )
 
 
@@ -108,7 +111,7 @@ def declare_affiliation(user: User, organisation_id: int, note: str) -> Reviewer
     """A ministry user declares an affiliation; they are then excluded from its applications."""
     ensure_role(user, Role.REVIEWER, Role.APPROVER, Role.ADMIN, Role.FINANCE)
     if has_conflict(user, organisation_id):
-        raise DomainError("Diese Verbindung ist bereits erfasst.", field="organisation")
+        raise DomainError(_l("Diese Verbindung ist bereits erfasst."), field="organisation")
     row = ReviewerAffiliation(user_id=user.id, organisation_id=organisation_id, note=note.strip())
     db.session.add(row)
     db.session.flush()
@@ -145,14 +148,16 @@ def assign(lead: User, application: Application, reviewer: User) -> None:
     ensure_role(lead, Role.APPROVER, Role.ADMIN)
     if not reviewer.has_role(Role.REVIEWER) or not reviewer.active:
         raise DomainError(
-            "Bitte wählen Sie eine Person mit der Rolle Sachbearbeitung.", field="reviewer"
+            _l("Bitte wählen Sie eine Person mit der Rolle Sachbearbeitung."), field="reviewer"
         )
     if has_conflict(reviewer, application.organisation_id):
-        raise NotPermitted(f"{reviewer.name} ist wegen Befangenheit ausgeschlossen.")
+        raise NotPermitted(
+            _l("%(name)s ist wegen Befangenheit ausgeschlossen.", name=reviewer.name)
+        )
     if application.status is Status.SUBMITTED:
         transition(application, [Status.SUBMITTED], Status.IN_REVIEW)
     elif application.status not in (Status.IN_REVIEW, Status.INCOMPLETE):
-        raise InvalidTransition("Der Antrag ist nicht in Prüfung.")
+        raise InvalidTransition(_l("Der Antrag ist nicht in Prüfung."))
     application.assigned_reviewer_id = reviewer.id
     add_event(
         application,
@@ -190,10 +195,11 @@ def request_changes(
     ensure_no_conflict(reviewer, application)
     if not message.strip():
         raise DomainError(
-            "Bitte beschreiben Sie, was geändert oder nachgereicht werden soll.", field="message"
+            _l("Bitte beschreiben Sie, was geändert oder nachgereicht werden soll."),
+            field="message",
         )
     if due_on is not None and due_on < today():
-        raise DomainError("Die Frist darf nicht in der Vergangenheit liegen.", field="due_on")
+        raise DomainError(_l("Die Frist darf nicht in der Vergangenheit liegen."), field="due_on")
     transition(application, list(REVIEW_STATUSES), Status.INCOMPLETE)
     # A prepared decision refers to the version under review; it must not survive the change.
     db.session.execute(
@@ -235,36 +241,37 @@ def add_comment(user: User, application: Application, body: str, *, internal: bo
     """A comment: ministry users may write internal (ministry-only) or external ones; applicants
     only external ones on their own application."""
     if not body.strip():
-        raise DomainError("Bitte geben Sie einen Kommentar ein.", field="body")
+        raise DomainError(_l("Bitte geben Sie einen Kommentar ein."), field="body")
     if user.is_ministry:
         ensure_no_conflict(user, application)
     else:
         internal = False
         if user.organisation_id != application.organisation_id:
-            raise NotPermitted("Keine Berechtigung.")
+            raise NotPermitted(_l("Keine Berechtigung."))
     add_event(application, EventKind.COMMENT, user, internal=internal, message=body.strip())
 
 
 # --- checklist ------------------------------------------------------------------------------------
 
-CHECKLIST_RULES: tuple[tuple[str, str], ...] = (
-    ("", "Angaben vollständig (Titel, Zweck, Zeitraum, Koordinierungsstelle)"),
-    ("R1", "Beratungsgespräch vor Einreichung"),
-    ("R2", "Antragsfrist bzw. begründete verspätete Einreichung"),
-    ("R3", "Antragsberechtigte sächsische Kommune"),
-    ("R4", "Erforderliche Unterlagen vollständig"),
-    ("R5", "Finanzierungsplan ausgeglichen"),
-    ("R6", "Fördersatz ≤ 90 %, Eigenanteil ≥ 10 %"),
-    ("R7", "Investive Ausgaben ausgeschlossen"),
-    ("R8", "Personalausgaben innerhalb der TV-L-Obergrenzen"),
-    ("R9", "Ausnahmegrund bei Zuwendung bis 10.000 €"),
+#: The rule checklist of the review page (labels lazy: shown in the reviewer's language).
+CHECKLIST_RULES: tuple[tuple[str, object], ...] = (
+    ("", _l("Angaben vollständig (Titel, Zweck, Zeitraum, Koordinierungsstelle)")),
+    ("R1", _l("Beratungsgespräch vor Einreichung")),
+    ("R2", _l("Antragsfrist bzw. begründete verspätete Einreichung")),
+    ("R3", _l("Antragsberechtigte sächsische Kommune")),
+    ("R4", _l("Erforderliche Unterlagen vollständig")),
+    ("R5", _l("Finanzierungsplan ausgeglichen")),
+    ("R6", _l("Fördersatz ≤ 90 %, Eigenanteil ≥ 10 %")),
+    ("R7", _l("Investive Ausgaben ausgeschlossen")),
+    ("R8", _l("Personalausgaben innerhalb der TV-L-Obergrenzen")),
+    ("R9", _l("Ausnahmegrund bei Zuwendung bis 10.000 €")),
 )
 
 
 @dataclass
 class ChecklistItem:
     rule: str
-    label: str
+    label: object
     problems: list[RuleProblem] = field(default_factory=list)
 
     @property
@@ -503,21 +510,23 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
     """
     if data.financing_type is FinancingType.DEFICIT and not data.override_note.strip():
         raise DecisionInvalid(
-            "Fehlbedarfsfinanzierung wird Kommunen grundsätzlich nicht gewährt; "
-            "bitte begründen Sie die Ausnahme (R11).",
+            _l(
+                "Fehlbedarfsfinanzierung wird Kommunen grundsätzlich nicht gewährt; "
+                "bitte begründen Sie die Ausnahme (R11)."
+            ),
             field="override_note",
         )
     if not 0 < data.rate_bp <= MAX_FUNDING_RATE_BP:
         raise DecisionInvalid(
-            "Der Fördersatz muss über 0 % und höchstens 90 % liegen (R6, R11).", field="rate"
+            _l("Zulässig ist ein Fördersatz über 0 %, höchstens 90 % (R6, R11)."), field="rate"
         )
     if data.max_amount_cents <= 0:
-        raise DecisionInvalid("Bitte geben Sie den Höchstbetrag an (R10).", field="max_amount")
+        raise DecisionInvalid(_l("Bitte geben Sie den Höchstbetrag an (R10)."), field="max_amount")
     if data.grant_cents <= 0:
-        raise DecisionInvalid("Bitte geben Sie die Zuwendung an.", field="grant")
+        raise DecisionInvalid(_l("Bitte geben Sie die Zuwendung an."), field="grant")
     if data.grant_cents > data.max_amount_cents:
         raise DecisionInvalid(
-            "Die Zuwendung darf den Höchstbetrag nicht übersteigen.", field="grant"
+            _l("Die Zuwendung darf den Höchstbetrag nicht übersteigen."), field="grant"
         )
     check_r6_decision_caps(application, data)
     check_r9_decision(application, data.grant_cents)
@@ -526,32 +535,39 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
         and data.grant_cents * 10000 > data.eligible_base_cents * data.rate_bp
     ):
         raise DecisionInvalid(
-            "Die Zuwendung übersteigt Fördersatz × zuwendungsfähige Ausgaben.", field="grant"
+            _l("Die Zuwendung übersteigt Fördersatz × zuwendungsfähige Ausgaben."), field="grant"
         )
     if not data.purpose.strip():
-        raise DecisionInvalid("Bitte geben Sie den Zuwendungszweck an (R10).", field="purpose")
+        raise DecisionInvalid(_l("Bitte geben Sie den Zuwendungszweck an (R10)."), field="purpose")
     if data.period_end < data.period_start:
         raise DecisionInvalid(
-            "Das Ende des Bewilligungszeitraums liegt vor dem Beginn.", field="period_end"
+            _l("Das Ende des Bewilligungszeitraums liegt vor dem Beginn."), field="period_end"
         )
     latest_vn = add_months(data.period_end, VN_MONTHS_AFTER_PERIOD)
     if not data.period_end < data.vn_deadline <= latest_vn:
         raise DecisionInvalid(
-            f"Die Frist für den Verwendungsnachweis muss nach dem Bewilligungszeitraum und "
-            f"spätestens am {latest_vn:%d.%m.%Y} liegen (R21).",
+            _l(
+                "Die Frist für den Verwendungsnachweis muss nach dem "
+                "Bewilligungszeitraum und spätestens am %(latest_vn)s liegen (R21).",
+                latest_vn=format(latest_vn, "%d.%m.%Y"),
+            ),
             field="vn_deadline",
         )
     check_r30_pass_through(data.pass_through_allowed, data.pass_through_recipient)
     if any(year < approval_year for year in data.years):
         raise DecisionInvalid(
-            "Auszahlungsjahre dürfen nicht vor dem Bewilligungsjahr liegen.", field="years"
+            _l("Auszahlungsjahre dürfen nicht vor dem Bewilligungsjahr liegen."), field="years"
         )
     if any(amount <= 0 for amount in data.years.values()):
-        raise DecisionInvalid("Beträge je Jahr müssen positiv sein.", field="years")
+        raise DecisionInvalid(_l("Beträge je Jahr müssen positiv sein."), field="years")
     if sum(data.years.values()) != data.grant_cents:
         raise DecisionInvalid(
-            f"Die Beträge je Haushaltsjahr ({format_eur(sum(data.years.values()))}) müssen die "
-            f"Zuwendung ({format_eur(data.grant_cents)}) ergeben.",
+            _l(
+                "Die Beträge je Haushaltsjahr (%(values)s) müssen die Zuwendung "
+                "(%(grant_cents)s) ergeben.",
+                values=format_eur(sum(data.years.values())),
+                grant_cents=format_eur(data.grant_cents),
+            ),
             field="years",
         )
     _check_r12(data.grant_cents, data.period_start, data.period_end, data.years)
@@ -608,7 +624,7 @@ def prepare_decision(
     ensure_no_conflict(reviewer, application)
     if application.status is not Status.IN_REVIEW:
         raise InvalidTransition(
-            "Eine Entscheidung kann nur für Anträge in Prüfung vorbereitet werden."
+            _l("Eine Entscheidung kann nur für Anträge in Prüfung vorbereitet werden.")
         )
     approval_year = approval_year or today().year
     validate_decision(application, data, approval_year)
@@ -677,7 +693,7 @@ def _decide(decision: Decision, to: DecisionStatus, approver: User, reasons: str
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise InvalidTransition("Über diesen Antrag wurde bereits entschieden.")
+        raise InvalidTransition(_l("Über diesen Antrag wurde bereits entschieden."))
     db.session.refresh(decision)
 
 
@@ -685,8 +701,10 @@ def _ensure_four_eyes(approver: User, decision: Decision) -> None:
     ensure_role(approver, Role.APPROVER)
     if approver.id == decision.prepared_by_id:
         raise NotPermitted(
-            "Vier-Augen-Prinzip: Wer die Entscheidung vorbereitet hat, darf sie "
-            "nicht selbst treffen."
+            _l(
+                "Vier-Augen-Prinzip: Wer die Entscheidung vorbereitet hat, darf sie "
+                "nicht selbst treffen."
+            )
         )
     ensure_no_conflict(approver, decision.application)
 
@@ -755,7 +773,7 @@ def approve(approver: User, decision: Decision, *, now: datetime | None = None) 
 def reject(approver: User, decision: Decision, reasons: str) -> None:
     """T6: reject with written reasons (§ 39 VwVfG)."""
     if not reasons.strip():
-        raise DomainError("Eine Ablehnung muss begründet werden.", field="reasons")
+        raise DomainError(_l("Eine Ablehnung muss begründet werden."), field="reasons")
     _ensure_four_eyes(approver, decision)
     application = decision.application
     _decide(decision, DecisionStatus.REJECTED, approver, reasons.strip())
@@ -771,7 +789,7 @@ def reject(approver: User, decision: Decision, reasons: str) -> None:
 def send_back(approver: User, decision: Decision, reasons: str) -> None:
     """The approver returns the proposal to the reviewer (application stays in review)."""
     if not reasons.strip():
-        raise DomainError("Bitte geben Sie an, was zu ändern ist.", field="reasons")
+        raise DomainError(_l("Bitte geben Sie an, was zu ändern ist."), field="reasons")
     _ensure_four_eyes(approver, decision)
     _decide(decision, DecisionStatus.SENT_BACK, approver, reasons.strip())
     add_event(
@@ -783,15 +801,16 @@ def issue_bescheid(decision: Decision, issuer: User, now: datetime) -> Bescheid:
     """Render the Zuwendungsbescheid PDF (VVK 4.2 content) and store it immutably."""
 
     application = decision.application
-    html = render_template(
-        "grants/pdf/bescheid.html",
-        app=application,
-        decision=decision,
-        issued_at=now,
-        issuer=issuer,
-        remedy_text=REMEDY_TEXT,
-        plan=payout_plan(decision.grant_cents, decision),
-    )
+    with force_locale("de"):  # a legal document: German whatever the UI language
+        html = render_template(
+            "grants/pdf/bescheid.html",
+            app=application,
+            decision=decision,
+            issued_at=now,
+            issuer=issuer,
+            remedy_text=REMEDY_TEXT,
+            plan=payout_plan(decision.grant_cents, decision),
+        )
     pdf = snapshot.render_pdf(html)
     bescheid = Bescheid(
         application_id=application.id,
@@ -831,9 +850,9 @@ def record_notification(reviewer: User, application: Application, notified_on: d
     """Correct the date the Bescheid was received (Bekanntgabe), e.g. for electronic delivery."""
     ensure_role(reviewer, Role.REVIEWER, Role.APPROVER)
     if application.status is not Status.APPROVED:
-        raise InvalidTransition("Nur für bewilligte, noch nicht bestandskräftige Anträge.")
+        raise InvalidTransition(_l("Nur für bewilligte, noch nicht bestandskräftige Anträge."))
     if notified_on > today():
-        raise DomainError("Das Datum darf nicht in der Zukunft liegen.", field="notified_on")
+        raise DomainError(_l("Das Datum darf nicht in der Zukunft liegen."), field="notified_on")
     application.notified_on = notified_on
     add_event(
         application,
@@ -848,7 +867,7 @@ def record_waiver(reviewer: User, application: Application, waiver_on: date) -> 
     """T8: a recorded Rechtsbehelfsverzicht makes the Bescheid final at once."""
     ensure_role(reviewer, Role.REVIEWER, Role.APPROVER)
     if waiver_on > today():
-        raise DomainError("Das Datum darf nicht in der Zukunft liegen.", field="waiver_on")
+        raise DomainError(_l("Das Datum darf nicht in der Zukunft liegen."), field="waiver_on")
     transition(application, [Status.APPROVED], Status.FINAL)
     application.waiver_on = waiver_on
     application.final_on = waiver_on

@@ -10,7 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
 from app.common.dates import legal_date
+from app.common.errors import Message
+from app.common.labels import label
 from app.common.money import format_eur
 from app.common.programme import (
     LATE_MIN_DAYS_BEFORE_START,
@@ -28,7 +33,7 @@ class RuleProblem:
     """A rule that is not met, with the form field it belongs to (if any)."""
 
     rule: str
-    message: str
+    message: Message  # lazy: shown in the language of the request
     field: str | None = None
     step: str | None = None  # editor step where the user can fix it
 
@@ -56,9 +61,11 @@ def check_r1_consultation(consultations: Sequence[Consultation], on: date) -> li
     return [
         RuleProblem(
             "R1",
-            "Es ist noch kein Beratungsgespräch mit der Geschäftsstelle des "
-            "Landespräventionsrates erfasst. Bitte vereinbaren Sie ein Gespräch; "
-            "die Geschäftsstelle trägt es ein.",
+            _l(
+                "Es ist noch kein Beratungsgespräch mit der Geschäftsstelle des "
+                "Landespräventionsrates erfasst. Bitte vereinbaren Sie ein Gespräch; die "
+                "Geschäftsstelle trägt es ein."
+            ),
         )
     ]
 
@@ -84,8 +91,11 @@ def check_r2_window(
         return [
             RuleProblem(
                 "R2",
-                f"Anträge für {application.funding_year} können erst ab "
-                f"{window[0]:%d.%m.%Y} eingereicht werden.",
+                _l(
+                    "Anträge für %(funding_year)s können erst ab %(window)s eingereicht werden.",
+                    funding_year=application.funding_year,
+                    window=format(window[0], "%d.%m.%Y"),
+                ),
             )
         ]
     start = application.project_start
@@ -93,9 +103,14 @@ def check_r2_window(
         problems.append(
             RuleProblem(
                 "R2",
-                f"Die Antragsfrist ({window[0]:%d.%m.%Y}–{window[1]:%d.%m.%Y}) ist abgelaufen. "
-                f"Ein verspäteter Antrag muss mindestens {LATE_MIN_DAYS_BEFORE_START // 7} Wochen "
-                "vor Projektbeginn eingehen.",
+                _l(
+                    "Die Antragsfrist (%(window)s–%(window_2)s) ist abgelaufen. Ein "
+                    "verspäteter Antrag muss mindestens %(late_min_days_before_start)s "
+                    "Wochen vor Projektbeginn eingehen.",
+                    window=format(window[0], "%d.%m.%Y"),
+                    window_2=format(window[1], "%d.%m.%Y"),
+                    late_min_days_before_start=LATE_MIN_DAYS_BEFORE_START // 7,
+                ),
                 field="project_start",
                 step="general",
             )
@@ -104,7 +119,10 @@ def check_r2_window(
         problems.append(
             RuleProblem(
                 "R2",
-                "Die Antragsfrist ist abgelaufen. Bitte begründen Sie die verspätete Einreichung.",
+                _l(
+                    "Die Antragsfrist ist abgelaufen. Bitte begründen Sie die verspätete "
+                    "Einreichung."
+                ),
                 field="late_justification",
                 step="submit",
             )
@@ -118,19 +136,25 @@ def check_r3_applicant(organisation: Organisation, on: date) -> list[RuleProblem
     body = organisation
     if organisation.kind is OrgKind.EIGENBETRIEB:
         if organisation.parent is None:
-            return [RuleProblem("R3", "Der Eigenbetrieb ist keiner Kommune zugeordnet.")]
+            return [RuleProblem("R3", _l("Der Eigenbetrieb ist keiner Kommune zugeordnet."))]
         body = organisation.parent
     if body.kind not in (OrgKind.GEMEINDE, OrgKind.LANDKREIS):
-        return [RuleProblem("R3", "Antragsberechtigt sind nur Gemeinden und Landkreise.")]
+        return [RuleProblem("R3", _l("Antragsberechtigt sind nur Gemeinden und Landkreise."))]
     if not (body.ags or "").startswith("14"):
-        return [RuleProblem("R3", "Antragsberechtigt sind nur sächsische Kommunen.")]
+        return [RuleProblem("R3", _l("Antragsberechtigt sind nur sächsische Kommunen."))]
     if not body.is_valid_on(on):
         return [
             RuleProblem(
-                "R3", "Die Kommune ist im Gemeindeverzeichnis zu diesem Datum nicht (mehr) gültig."
+                "R3",
+                _l("Die Kommune ist im Gemeindeverzeichnis zu diesem Datum nicht (mehr) gültig."),
             )
         ]
     return []
+
+
+def _doc_label(doc_type: DocumentType) -> LazyString:
+    """The document type's name, looked up when the message is shown (UI language)."""
+    return LazyString(label, doc_type.code, "document_type", doc_type.label_de)
 
 
 def check_r4_documents(
@@ -155,7 +179,11 @@ def check_r4_documents(
                     problems.append(
                         RuleProblem(
                             "R4",
-                            f"{doc_type.label_de} fehlt für „{name}“.",
+                            _l(
+                                "%(label_de)s fehlt für „%(name)s“.",
+                                label_de=_doc_label(doc_type),
+                                name=name,
+                            ),
                             field=f"doc_{doc_type.code}",
                             step="documents",
                         )
@@ -164,7 +192,7 @@ def check_r4_documents(
             problems.append(
                 RuleProblem(
                     "R4",
-                    f"{doc_type.label_de} fehlt.",
+                    _l("%(label_de)s fehlt.", label_de=_doc_label(doc_type)),
                     field=f"doc_{doc_type.code}",
                     step="documents",
                 )
@@ -176,16 +204,22 @@ def check_r5_balance(totals: PlanTotals) -> list[RuleProblem]:
     """R5: Σ expenditure = own share + third-party funds + requested grant, to the cent."""
     if totals.total_expenditure_cents == 0:
         return [
-            RuleProblem("R5", "Der Finanzierungsplan enthält noch keine Ausgaben.", step="finance")
+            RuleProblem(
+                "R5", _l("Der Finanzierungsplan enthält noch keine Ausgaben."), step="finance"
+            )
         ]
     if totals.difference_cents != 0:
         return [
             RuleProblem(
                 "R5",
-                "Der Finanzierungsplan ist nicht ausgeglichen: Ausgaben "
-                f"{format_eur(totals.total_expenditure_cents)}, Finanzierung "
-                f"{format_eur(totals.financing_total_cents)} (Differenz "
-                f"{format_eur(totals.difference_cents)}).",
+                _l(
+                    "Der Finanzierungsplan ist nicht ausgeglichen: Ausgaben "
+                    "%(total_expenditure_cents)s, Finanzierung %(financing_total_cents)s "
+                    "(Differenz %(difference_cents)s).",
+                    total_expenditure_cents=format_eur(totals.total_expenditure_cents),
+                    financing_total_cents=format_eur(totals.financing_total_cents),
+                    difference_cents=format_eur(totals.difference_cents),
+                ),
                 field="requested_grant",
                 step="finance",
             )
@@ -200,7 +234,7 @@ def check_r6_rate_and_own_share(application: Application, totals: PlanTotals) ->
         problems.append(
             RuleProblem(
                 "R6",
-                "Bitte geben Sie die beantragte Zuwendung an.",
+                _l("Bitte geben Sie die beantragte Zuwendung an."),
                 field="requested_grant",
                 step="finance",
             )
@@ -210,8 +244,11 @@ def check_r6_rate_and_own_share(application: Application, totals: PlanTotals) ->
         problems.append(
             RuleProblem(
                 "R6",
-                f"Die Zuwendung darf höchstens {MAX_FUNDING_RATE_BP // 100} % der "
-                "zuwendungsfähigen Ausgaben betragen.",
+                _l(
+                    "Die Zuwendung darf höchstens %(max_funding_rate_bp)s %% der "
+                    "zuwendungsfähigen Ausgaben betragen.",
+                    max_funding_rate_bp=MAX_FUNDING_RATE_BP // 100,
+                ),
                 field="requested_grant",
                 step="finance",
             )
@@ -220,8 +257,11 @@ def check_r6_rate_and_own_share(application: Application, totals: PlanTotals) ->
         problems.append(
             RuleProblem(
                 "R6",
-                f"Der Eigenanteil muss mindestens {MIN_OWN_SHARE_BP // 100} % der "
-                "zuwendungsfähigen Ausgaben betragen.",
+                _l(
+                    "Der Eigenanteil muss mindestens %(min_own_share_bp)s %% der "
+                    "zuwendungsfähigen Ausgaben betragen.",
+                    min_own_share_bp=MIN_OWN_SHARE_BP // 100,
+                ),
                 field="own_share_cash",
                 step="finance",
             )
@@ -231,8 +271,10 @@ def check_r6_rate_and_own_share(application: Application, totals: PlanTotals) ->
             problems.append(
                 RuleProblem(
                     "R6",
-                    "Jede Eigenleistung (Sachmittel oder Personal der Kommune) muss einzeln "
-                    "bezeichnet werden.",
+                    _l(
+                        "Jede Eigenleistung (Sachmittel oder Personal der Kommune) muss einzeln "
+                        "bezeichnet werden."
+                    ),
                     step="finance",
                 )
             )
@@ -247,8 +289,10 @@ def check_r7_investive(application: Application, totals: PlanTotals) -> list[Rul
         return [
             RuleProblem(
                 "R7",
-                "Investive Ausgaben sind nicht zuwendungsfähig; der Plan "
-                "enthält keine zuwendungsfähigen Ausgaben.",
+                _l(
+                    "Investive Ausgaben sind nicht zuwendungsfähig; der Plan enthält keine "
+                    "zuwendungsfähigen Ausgaben."
+                ),
                 step="finance",
             )
         ]
@@ -271,8 +315,11 @@ def check_r8_staff(application: Application, caps_known: bool) -> list[RuleProbl
             problems.append(
                 RuleProblem(
                     "R8",
-                    f"Für „{name}“ fehlen Entgeltgruppe und Stufe (TV-L), Qualifikation, "
-                    "Stellenanteil oder Monate.",
+                    _l(
+                        "Für „%(name)s“ fehlen Entgeltgruppe und Stufe (TV-L), Qualifikation, "
+                        "Stellenanteil oder Monate.",
+                        name=name,
+                    ),
                     step="finance",
                 )
             )
@@ -280,8 +327,10 @@ def check_r8_staff(application: Application, caps_known: bool) -> list[RuleProbl
         problems.append(
             RuleProblem(
                 "R8",
-                "Für dieses Förderjahr sind keine TV-L-Obergrenzen hinterlegt. Bitte wenden "
-                "Sie sich an die Geschäftsstelle.",
+                _l(
+                    "Für dieses Förderjahr sind keine TV-L-Obergrenzen hinterlegt. Bitte "
+                    "wenden Sie sich an die Geschäftsstelle."
+                ),
                 step="finance",
             )
         )
@@ -301,8 +350,10 @@ def check_r9_small_grant(
         return [
             RuleProblem(
                 "R9",
-                "Zuwendungen bis 10.000 € sind nur ausnahmsweise möglich (RL V.6). Bitte "
-                "wählen Sie den zutreffenden Ausnahmegrund.",
+                _l(
+                    "Zuwendungen bis 10.000 € sind nur ausnahmsweise möglich (RL V.6). Bitte "
+                    "wählen Sie den zutreffenden Ausnahmegrund."
+                ),
                 field="small_grant_reason",
                 step="finance",
             )
@@ -315,26 +366,30 @@ def check_general(application: Application) -> list[RuleProblem]:
     problems: list[RuleProblem] = []
     if not application.title.strip():
         problems.append(
-            RuleProblem("", "Bitte geben Sie einen Projekttitel an.", "title", "general")
+            RuleProblem("", _l("Bitte geben Sie einen Projekttitel an."), "title", "general")
         )
     if not application.purpose.strip():
         problems.append(
-            RuleProblem("", "Bitte beschreiben Sie den Zuwendungszweck.", "purpose", "general")
+            RuleProblem("", _l("Bitte beschreiben Sie den Zuwendungszweck."), "purpose", "general")
         )
     start, end = application.project_start, application.project_end
     if start is None or end is None:
         problems.append(
-            RuleProblem("", "Bitte geben Sie den Projektzeitraum an.", "project_start", "general")
+            RuleProblem(
+                "", _l("Bitte geben Sie den Projektzeitraum an."), "project_start", "general"
+            )
         )
     elif end < start:
         problems.append(
             RuleProblem(
-                "", "Das Projektende liegt vor dem Projektbeginn.", "project_end", "general"
+                "", _l("Das Projektende liegt vor dem Projektbeginn."), "project_end", "general"
             )
         )
     if not application.office_unit.strip():
         problems.append(
-            RuleProblem("", "Bitte beschreiben Sie die Koordinierungsstelle.", "office_unit", "kpr")
+            RuleProblem(
+                "", _l("Bitte beschreiben Sie die Koordinierungsstelle."), "office_unit", "kpr"
+            )
         )
     return problems
 

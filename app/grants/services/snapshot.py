@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import render_template
+from flask_babel import force_locale
 
 from app.auth.models import User
 from app.grants import queries
@@ -62,18 +63,19 @@ def build_snapshot(
         application, totals, version=version, submitted_at=submitted_at, submitted_by=submitted_by
     )
     data_json = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
-    html = render_template(
-        "grants/pdf/application.html",
-        app=application,
-        totals=totals,
-        version=version,
-        submitted_at=submitted_at,
-        submitted_by=submitted_by,
-        doc_types={t.code: t for t in queries.document_types()},
-        qualification_labels=QUALIFICATION_LABELS,
-        small_grant_reasons=SMALL_GRANT_REASONS,
-        data_sha256=hashlib.sha256(data_json.encode()).hexdigest(),
-    )
+    with force_locale("de"):  # a legal document: German whatever the UI language
+        html = render_template(
+            "grants/pdf/application.html",
+            app=application,
+            totals=totals,
+            version=version,
+            submitted_at=submitted_at,
+            submitted_by=submitted_by,
+            doc_types={t.code: t for t in queries.document_types()},
+            qualification_labels=QUALIFICATION_LABELS,
+            small_grant_reasons=SMALL_GRANT_REASONS,
+            data_sha256=hashlib.sha256(data_json.encode()).hexdigest(),
+        )
     pdf = render_pdf(html)
     return Snapshot(
         data_json=data_json,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from app.auth.models import Role, User
@@ -73,18 +74,20 @@ def approved_decision(application: Application) -> Decision:
         )
     ).scalar_one_or_none()
     if decision is None:
-        raise InvalidTransition("Für diesen Antrag gibt es keinen Zuwendungsbescheid.")
+        raise InvalidTransition(_l("Für diesen Antrag gibt es keinen Zuwendungsbescheid."))
     return decision
 
 
 def _ensure_recipient(user: User, application: Application) -> None:
     if not (user.has_role(Role.APPLICANT) and user.organisation_id == application.organisation_id):
-        raise NotPermitted("Nur die Zuwendungsempfängerin kann den Verwendungsnachweis einreichen.")
+        raise NotPermitted(
+            _l("Nur die Zuwendungsempfängerin kann den Verwendungsnachweis einreichen.")
+        )
 
 
 def _ensure_reviewer(user: User) -> None:
     if not user.has_role(Role.REVIEWER, Role.APPROVER):
-        raise NotPermitted("Verwendungsnachweise prüft die Bewilligungsbehörde.")
+        raise NotPermitted(_l("Verwendungsnachweise prüft die Bewilligungsbehörde."))
 
 
 # --- purpose fulfilled (T11) ---------------------------------------------------------------------
@@ -105,7 +108,7 @@ def declare_purpose_fulfilled(user: User, application: Application, fulfilled_on
     """The recipient reports the purpose fulfilled: RUNNING → VN_DUE with the R21 deadline."""
     _ensure_recipient(user, application)
     if fulfilled_on > today():
-        raise DomainError("Das Datum darf nicht in der Zukunft liegen.", field="fulfilled_on")
+        raise DomainError(_l("Das Datum darf nicht in der Zukunft liegen."), field="fulfilled_on")
     decision = approved_decision(application)
     transition(application, [Status.RUNNING], Status.VN_DUE)
     application.purpose_fulfilled_on = fulfilled_on
@@ -263,20 +266,23 @@ def submit_proof(
         # R18: after a partial or provisional proof the final one is still owed.
         allowed += [Status.VN_COMPLETE, Status.VN_CHECKED]
     if application.status not in allowed:
-        raise InvalidTransition("Ein Verwendungsnachweis kann jetzt nicht eingereicht werden.")
+        raise InvalidTransition(_l("Ein Verwendungsnachweis kann jetzt nicht eingereicht werden."))
     if not data.report.strip():
-        raise DomainError("Bitte fügen Sie den Sachbericht ein.", field="report")
+        raise DomainError(_l("Bitte fügen Sie den Sachbericht ein."), field="report")
     missing = [ln for ln in application.lines if ln.id not in data.actuals]
     if missing:
         raise DomainError(
-            "Bitte geben Sie für jede Zeile des Finanzierungsplans die tatsächlichen Ausgaben an.",
+            _l(
+                "Bitte geben Sie für jede Zeile des Finanzierungsplans die tatsächlichen "
+                "Ausgaben an."
+            ),
             field="lines",
         )
     if (
         any(v < 0 for v in data.actuals.values())
         or min(data.actual_own_cents, data.actual_third_party_cents, data.ngo_share_cents) < 0
     ):
-        raise DomainError("Beträge dürfen nicht negativ sein.", field="lines")
+        raise DomainError(_l("Beträge dürfen nicht negativ sein."), field="lines")
     decision = approved_decision(application)
     ngo_due = _check_r30_pass_through(decision, application, data, on)
     version = (
@@ -359,7 +365,7 @@ def mark_incomplete(reviewer: User, proof: ProofOfUse, note: str) -> None:
     """T14: request the missing parts; the applicant re-submits (T15)."""
     _ensure_reviewer(reviewer)
     if not note.strip():
-        raise DomainError("Bitte geben Sie an, was fehlt.", field="note")
+        raise DomainError(_l("Bitte geben Sie an, was fehlt."), field="note")
     application = db.session.get(Application, proof.application_id)
     assert application is not None  # noqa: S101 - foreign key
     transition(application, [Status.VN_RECEIVED], Status.VN_INCOMPLETE)
@@ -422,7 +428,7 @@ def confirm_publicity(user: User, application: Application, note: str) -> None:
     _ensure_recipient(user, application)
     proof = latest_proof(application)
     if proof is None:
-        raise InvalidTransition("Es liegt noch kein Verwendungsnachweis vor.")
+        raise InvalidTransition(_l("Es liegt noch kein Verwendungsnachweis vor."))
     proof.publicity_confirmed = True
     proof.publicity_note = (proof.publicity_note + "\n" + note.strip()).strip()
     record_event("publicity_confirmed", "application", application.id, actor_id=user.id)
@@ -613,7 +619,7 @@ def mark_checked(
     new_grant = None
     if final_eligible_cents is not None:
         if final_eligible_cents < 0:
-            raise DomainError("Der Betrag darf nicht negativ sein.", field="final_eligible")
+            raise DomainError(_l("Der Betrag darf nicht negativ sein."), field="final_eligible")
         proof.final_eligible_cents = final_eligible_cents
         decision = approved_decision(application)
         planned = queries.totals_for(application)

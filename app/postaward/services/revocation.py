@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
 
 from app.auth.models import Role, User
@@ -83,9 +84,9 @@ def open_check(
     :raises InvalidTransition: not in a checkable state or a check is already open.
     """
     if actor is not None and not actor.has_role(Role.REVIEWER, Role.APPROVER):
-        raise NotPermitted("Widerrufsprüfungen eröffnet die Bewilligungsbehörde.")
+        raise NotPermitted(_l("Widerrufsprüfungen eröffnet die Bewilligungsbehörde."))
     if open_case(application) is not None:
-        raise InvalidTransition("Für diese Zuwendung läuft bereits eine Widerrufsprüfung.")
+        raise InvalidTransition(_l("Für diese Zuwendung läuft bereits eine Widerrufsprüfung."))
     previous = application.status
     transition(application, list(CHECKABLE), Status.REVOCATION_CHECK)
     case = RevocationCase(
@@ -120,12 +121,12 @@ def open_check(
 def close_without_revocation(reviewer: User, application: Application, note: str) -> None:
     """T27: no revocation; the grant returns to the status the check interrupted."""
     if not reviewer.has_role(Role.REVIEWER, Role.APPROVER):
-        raise NotPermitted("Nur die Bewilligungsbehörde entscheidet über einen Widerruf.")
+        raise NotPermitted(_l("Nur die Bewilligungsbehörde entscheidet über einen Widerruf."))
     if not note.strip():
-        raise DomainError("Bitte begründen Sie, warum nicht widerrufen wird.", field="note")
+        raise DomainError(_l("Bitte begründen Sie, warum nicht widerrufen wird."), field="note")
     case = open_case(application)
     if case is None:
-        raise InvalidTransition("Es läuft keine Widerrufsprüfung.")
+        raise InvalidTransition(_l("Es läuft keine Widerrufsprüfung."))
     transition(application, [Status.REVOCATION_CHECK], case.previous_status)
     case.closed_on, case.outcome = today(), "no_revocation"
     case.note = (case.note + "\n" + note.strip()).strip()
@@ -183,24 +184,29 @@ def revoke(
     :raises DomainError: reasons missing, decision deadline passed (R26), amount invalid.
     """
     if not approver.has_role(Role.APPROVER):
-        raise NotPermitted("Über den Widerruf entscheidet die Bewilligung.")
+        raise NotPermitted(_l("Über den Widerruf entscheidet die Bewilligung."))
     if not reasons.strip():
-        raise DomainError("Ein Widerruf muss begründet werden.", field="reasons")
+        raise DomainError(_l("Ein Widerruf muss begründet werden."), field="reasons")
     on = on or today()
     case = open_case(application)
     if case is None or application.status is not Status.REVOCATION_CHECK:
-        raise InvalidTransition("Ein Widerruf setzt eine Widerrufsprüfung voraus.")
+        raise InvalidTransition(_l("Ein Widerruf setzt eine Widerrufsprüfung voraus."))
     if on > decision_deadline(case):  # R26 (§ 48 (4), § 49 (2) VwVfG)
         raise DomainError(
-            f"Die Widerrufsfrist ist am {decision_deadline(case):%d.%m.%Y} abgelaufen (ein Jahr "
-            "nach Kenntnis der Tatsachen).",
+            _l(
+                "Die Widerrufsfrist ist am %(case)s abgelaufen (ein Jahr nach Kenntnis "
+                "der Tatsachen).",
+                case=format(decision_deadline(case), "%d.%m.%Y"),
+            ),
             field="reasons",
         )
     grant = adjust.current_grant(application)
     if not 0 <= new_grant_cents < grant:
         raise DomainError(
-            "Der neue Zuwendungsbetrag muss unter der bisherigen Zuwendung "
-            f"({format_eur(grant)}) liegen.",
+            _l(
+                "Der neue Zuwendungsbetrag muss unter der bisherigen Zuwendung (%(grant)s) liegen.",
+                grant=format_eur(grant),
+            ),
             field="new_grant",
         )
     paid = paid_out_cents(application)
