@@ -718,3 +718,21 @@ def test_T21_finance_sees_the_dunning_state_on_the_claim_list_and_the_grant(app)
     assert f"20,00{NBSP}€" in dashboard and small_kz in dashboard
     detail = finance.get(f"/antraege/{application_id}").get_data(as_text=True)
     assert "Mahnung vom 15.07.2026" in detail
+
+
+def test_R30_reminder_28_days_before_the_ngo_proof_deadline(people):
+    application = _running(people["applicant"])
+    decision = db.session.execute(
+        sa.select(deadlines.Decision).where(deadlines.Decision.application_id == application.id)
+    ).scalar_one()
+    decision.pass_through_allowed = True
+    decision.pass_through_recipient = "Präventionsverein Zittau e. V."
+    run_deadlines(date(2028, 1, 1))  # period ended 31.12.2027 → NGO proof due 30.06.2028
+    assert application.status is Status.VN_DUE
+    run_deadlines(date(2028, 6, 1))
+    assert _notifications(deadlines.NGO_PROOF_DUE) == []
+    run_deadlines(date(2028, 6, 2))
+    (note,) = _notifications(deadlines.NGO_PROOF_DUE)
+    assert note.due_on == date(2028, 6, 30) and "Präventionsverein" in note.message
+    run_deadlines(date(2028, 6, 3))  # idempotent
+    assert len(_notifications(deadlines.NGO_PROOF_DUE)) == 1

@@ -67,6 +67,8 @@ def test_T22_withdrawal_before_any_payment_ends_the_grant_and_releases_the_budge
     )
     assert claim is None
     assert application.status is Status.WITHDRAWN
+    with pytest.raises(InvalidTransition):  # a double click changes nothing
+        withdrawal.withdraw_grant(people["applicant"], application, reason="", confirmed=True)
     assert {i.status for i in fq.instalments_of(application.id)} == {InstalmentStatus.CANCELLED}
     assert db.session.get(GrantAccount, application.id).granted_cents == 0
     assert _committed(application) == 0

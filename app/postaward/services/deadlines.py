@@ -8,6 +8,8 @@ tasks (``Notification``) and e-mails.
 * R21 — VN due within 28 days → reminder; VN overdue → reminder with a four-week Nachfrist to
   the organisation and a task for the ministry; Nachfrist over and still VN_DUE → revocation
   check (T24).
+* R30 — pass-through allowed: the NGO's proof (six months after the purpose) → reminder to the
+  organisation 28 days before.
 * R18 — completeness check of a received proof due within 7 days or overdue → ministry task.
 * R19 — final instalment not yet paid one month before (and after) its latest payment date →
   ministry and finance alert.
@@ -87,7 +89,7 @@ from app.postaward.models import (
 )
 from app.postaward.services import revocation
 from app.postaward.services.closing import close_if_settled
-from app.postaward.services.proof import vn_due_date
+from app.postaward.services.proof import ngo_proof_due_date, vn_due_date
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +109,7 @@ REVOCATION_EXPIRED = "revocation_expired"  # R26: ministry
 DUNNING_REMINDER = "dunning_reminder"  # F15: organisation (Mahnung)
 DUNNING_SECOND_REMINDER = "dunning_second_reminder"  # F15: organisation (zweite Mahnung)
 DUNNING_HANDOVER = "dunning_handover"  # F15: finance (Abgabe an die Vollstreckung)
+NGO_PROOF_DUE = "ngo_proof_due"  # R30: organisation (the NGO's proof under ANBK 6.6)
 
 #: Ministry kinds that concern finance staff as well (task list filter and mail recipients).
 #: Reviewers, approvers and admins see every ministry task.
@@ -185,6 +188,7 @@ def run_deadlines(on: date) -> DeadlineReport:
     run = _Run(on)
     run.period_ended()  # T11 first: its deadline feeds the R21 reminders of the same run
     run.vn_deadlines()  # R21, T24
+    run.ngo_proofs()  # R30
     run.completeness_checks()  # R18
     run.final_payments()  # R19
     run.no_start()  # R24, T23
@@ -291,6 +295,41 @@ class _Run:
                 )
                 continue
             self._vn_overdue(application, due)
+
+    def ngo_proofs(self) -> None:
+        """R30 (ANBK 6.6): where the Bescheid allows a pass-through, the organisation is reminded
+        28 days before the NGO's six-month deadline to collect the NGO's proof of use."""
+        rows = db.session.execute(
+            db.select(Application, Decision)
+            .join(Decision, Decision.application_id == Application.id)
+            .where(
+                Decision.status == DecisionStatus.APPROVED,
+                Decision.pass_through_allowed.is_(True),
+                Application.status == Status.VN_DUE,
+                Application.purpose_fulfilled_on.is_not(None),
+            )
+            .options(joinedload(Application.organisation))
+            .order_by(Application.id)
+        ).all()
+        for application, decision in rows:
+            assert application.purpose_fulfilled_on is not None  # noqa: S101 - filtered above
+            due = ngo_proof_due_date(decision, application.purpose_fulfilled_on)
+            if not self.on >= due - timedelta(days=VN_REMINDER_DAYS):
+                continue
+            self.notify(
+                f"ngo-proof:{application.id}:{due}",
+                NGO_PROOF_DUE,
+                application,
+                ministry=False,
+                due_on=due,
+                subject=f"Nachweis des Dritten fällig am {date_de(due)}",
+                message=(
+                    f"Nachweis des Dritten fällig am {date_de(due)}: "
+                    f"{decision.pass_through_recipient} weist die Verwendung der weitergeleiteten "
+                    f"Mittel der Zuwendung {_ref(application)} mit Belegliste nach; bitte fügen "
+                    "Sie den Nachweis Ihrem Verwendungsnachweis bei (Nr. 6.6 ANBest-K)."
+                ),
+            )
 
     def _vn_overdue(self, application: Application, due: date) -> None:
         key = f"vn-overdue:{application.id}:{due}"
