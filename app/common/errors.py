@@ -134,9 +134,8 @@ def register_error_handlers(app: Flask) -> None:
             logger.info("authz_fail", extra={"path": _log_path(), **_actor()})
         if code == 413:  # one number (UPLOAD_MAX_BYTES) for the field hint and this page
             message = _(
-                "Die Datei ist zu groß. Erlaubt sind höchstens %(mb)s MB je Datei. Bitte "
-                "verkleinern Sie die Datei (z. B. als PDF mit geringerer Auflösung) und laden Sie "
-                "sie erneut hoch.",
+                "Erlaubt sind höchstens %(mb)s MB je Datei. Bitte verkleinern Sie die Datei "
+                "(z. B. als PDF mit geringerer Auflösung) und laden Sie sie erneut hoch.",
                 mb=upload_limit_mb(),
             )
             # Back to the form: a GET of the same address shows it again (same origin).
