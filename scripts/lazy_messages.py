@@ -69,7 +69,7 @@ def _convert(node: ast.expr, source: str) -> tuple[str, list[tuple[str, str]]] |
             expression = f"repr({expression})"
         elif value.conversion == ord("s"):
             expression = f"str({expression})"
-        if value.format_spec is not None:
+        if isinstance(value.format_spec, ast.JoinedStr):
             spec = "".join(
                 str(c.value) for c in value.format_spec.values if isinstance(c, ast.Constant)
             )
