@@ -186,23 +186,22 @@ def test_stored_reconciliation_hints_are_shown_in_the_ui_language(app: Flask) ->
     from app.finance.models import OrderStatus
     from app.finance.services import reconcile
 
-    part = reconcile.NOTE_PART_PAYMENT % {
-        "kz": "KP-2027-0001-RF1",
-        "paid": "10,00 €",
-        "principal": "20,00 €",
+    amount = reconcile.NOTE_E2E_AMOUNT % {
+        "e2e": "KP-2027-0001-R1",
+        "amount": "10,00 €",
+        "expected": "20,00 €",
     }
-    interest = reconcile.NOTE_CLAIM_INTEREST_OPEN % {"kz": "KP-2027-0001-RF1"}
+    claim = reconcile.NOTE_CLAIM_PAID % {"kz": "KP-2027-0001-RF1"}
     status = reconcile.NOTE_E2E_STATUS % {
         "e2e": "KP-2027-0001-R1",
         "status": reconcile.ORDER_STATUS_DE[OrderStatus.IN_RUN],
     }
     with app.test_request_context():
         with force_locale("en"):
-            assert (
-                stored(part)
-                == "Partial payment on KP-2027-0001-RF1: 10,00 € of 20,00 € – please check."
+            assert stored(amount) == (
+                "End-to-end ID KP-2027-0001-R1 found, but amount 10,00 € instead of 20,00 €."
             )
-            assert stored(interest) == "Recovery claim KP-2027-0001-RF1 – interest still open"
+            assert stored(claim) == "Recovery claim KP-2027-0001-RF1"
             assert stored(status) == (
                 "End-to-end ID KP-2027-0001-R1 belongs to an order with status "
                 "“handed over to the bank”."
@@ -210,7 +209,7 @@ def test_stored_reconciliation_hints_are_shown_in_the_ui_language(app: Flask) ->
             assert stored("Von Hand erläutert.") == "Von Hand erläutert."  # typed by a user
             assert stored(None) == ""
         with force_locale("de"):
-            assert stored(part) == part
+            assert stored(amount) == amount
 
 
 def test_document_types_are_translated_by_code(app: Flask) -> None:
