@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from app.common.dates import legal_date
+from app.common.dates import add_months, legal_date
 from app.common.money import format_eur
 from app.common.programme import (
+    CONSULTATION_VALID_MONTHS,
     LATE_MIN_DAYS_BEFORE_START,
     MAX_FUNDING_RATE_BP,
     MIN_OWN_SHARE_BP,
@@ -46,13 +47,30 @@ class SubmissionContext:
     documents: Sequence[Document]
     caps_known: bool
     on: date
+    consultation_months: int = CONSULTATION_VALID_MONTHS
     problems: list[RuleProblem] = field(default_factory=list)
 
 
-def check_r1_consultation(consultations: Sequence[Consultation], on: date) -> list[RuleProblem]:
-    """R1: a consultation by the LPR Geschäftsstelle is recorded with a date up to ``on``."""
-    if any(c.held_on <= on for c in consultations):
+def check_r1_consultation(
+    consultations: Sequence[Consultation],
+    on: date,
+    months: int = CONSULTATION_VALID_MONTHS,
+) -> list[RuleProblem]:
+    """R1: a consultation by the LPR Geschäftsstelle is recorded with a date up to ``on`` and at
+    most ``months`` calendar months before it (a consultation on the same day of the month
+    ``months`` earlier still counts; per funding year, default ``CONSULTATION_VALID_MONTHS``)."""
+    earliest = add_months(on, -months)
+    if any(earliest <= c.held_on <= on for c in consultations):
         return []
+    if any(c.held_on < earliest for c in consultations):
+        return [
+            RuleProblem(
+                "R1",
+                f"Das letzte Beratungsgespräch liegt mehr als {months} Monate vor der "
+                f"Einreichung (es zählen Gespräche ab dem {earliest:%d.%m.%Y}). Bitte "
+                "vereinbaren Sie ein neues Gespräch; die Geschäftsstelle trägt es ein.",
+            )
+        ]
     return [
         RuleProblem(
             "R1",
@@ -344,7 +362,7 @@ def check_submission(ctx: SubmissionContext) -> list[RuleProblem]:
     app = ctx.application
     return [
         *check_general(app),
-        *check_r1_consultation(ctx.consultations, ctx.on),
+        *check_r1_consultation(ctx.consultations, ctx.on, ctx.consultation_months),
         *check_r2_window(app, ctx.window, ctx.on),
         *check_r3_applicant(ctx.organisation, ctx.on),
         *check_r4_documents(app, ctx.document_types, ctx.documents),
