@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from app.common import programme as fcfg
+from app.common.db import simulated_now
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.extensions import db
 from app.finance import queries, sepa
@@ -20,7 +21,7 @@ from app.finance.services import ledger, payouts
 from app.grants.models import Status
 from app.postaward.services import start
 from tests import factories
-from tests.finance.factories import approved_grant, confirmed_account
+from tests.finance.factories import APPROVAL_TIME, approved_grant, confirmed_account
 
 
 @pytest.fixture
@@ -67,7 +68,8 @@ def test_R14_first_instalment_needs_finality_and_start_notice(people):
         payouts.prepare_order(people["finance"], _first(application), idempotency_key="k" * 32)
     from app.grants.services import review
 
-    review.record_waiver(factories.create_user("reviewer"), application, date(2026, 11, 1))
+    with simulated_now(APPROVAL_TIME):  # the waiver is dated on the Bescheid's day (T8)
+        review.record_waiver(factories.create_user("reviewer"), application, APPROVAL_TIME.date())
     start.notify_start(people["applicant"], application, date(2026, 11, 2))
     assert application.status is Status.RUNNING
     db.session.expire_all()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from app.common.db import simulated_now
 from app.common.errors import DomainError, InvalidTransition
 from app.extensions import db
 from app.finance import queries as fq
@@ -52,16 +53,18 @@ def _input(application, factor=1.0, **overrides):
     return data
 
 
-def _due(application, people, fulfilled=date(2026, 11, 10)):
-    vn.declare_purpose_fulfilled(people["applicant"], application, fulfilled)
+def _due(application, people, fulfilled=date(2027, 2, 10)):
+    # T11: not before the approval period (from 01.01.2027), so reported on a simulated day
+    with simulated_now(datetime(2027, 2, 15, 9, 0, tzinfo=UTC)):
+        vn.declare_purpose_fulfilled(people["applicant"], application, fulfilled)
     return application
 
 
 def test_R21_vn_deadline_is_the_earlier_of_fulfilment_and_period_end_plus_a_year(people):
     application = _due(_running(people), people)
     assert application.status is Status.VN_DUE
-    # fulfilled 10.11.2026 + 1 year = 10.11.2027; period end 31.12.2027 + 1 year = 31.12.2028
-    assert application.vn_due_on == date(2027, 11, 10)
+    # fulfilled 10.02.2027 + 1 year = 10.02.2028; period end 31.12.2027 + 1 year = 31.12.2028
+    assert application.vn_due_on == date(2028, 2, 10)
     decision = vn.approved_decision(application)
     assert vn.vn_due_date(decision, date(2028, 6, 1)) == date(2028, 12, 31)
 
@@ -211,3 +214,28 @@ def test_submit_refused_in_wrong_state_or_without_report(people):
     _due(application, people)
     with pytest.raises(DomainError, match="Sachbericht"):
         vn.submit_proof(people["applicant"], application, _input(application, report=" "))
+
+
+# --- T9/T11 date plausibility (issue 12, F9) -----------------------------------------------------
+
+
+def test_T9_project_start_not_before_the_submission(people):
+    application = approved_grant(people["applicant"])  # submitted 01.10.2026
+    for too_early in (date(2020, 1, 1), date(2026, 9, 30)):
+        with pytest.raises(DomainError, match="Einreichung") as exc:
+            start.notify_start(people["applicant"], application, too_early)
+        assert exc.value.field == "started_on"
+    assert application.status is Status.FINAL
+    start.notify_start(people["applicant"], application, date(2026, 10, 1))
+    assert application.status is Status.RUNNING
+
+
+def test_T11_purpose_fulfilled_not_before_the_approval_period_starts(people):
+    application = _running(people)  # approval period from 01.01.2027
+    with simulated_now(datetime(2027, 3, 1, 9, 0, tzinfo=UTC)):
+        with pytest.raises(DomainError, match="Bewilligungszeitraum") as exc:
+            vn.declare_purpose_fulfilled(people["applicant"], application, date(2026, 12, 31))
+        assert exc.value.field == "fulfilled_on"
+        assert application.status is Status.RUNNING
+        vn.declare_purpose_fulfilled(people["applicant"], application, date(2027, 1, 1))
+    assert application.status is Status.VN_DUE
