@@ -33,7 +33,7 @@ def statements_already_booked(monkeypatch):
     monkeypatch.setattr(reconcile, "today", lambda: date(2099, 12, 31))
 
 
-def camt(lines, *, stmt_id="KP-STMT-1", seq="1", booked="2027-02-03"):
+def camt(lines, *, stmt_id="KP-STMT-1", seq="1", booked="2027-02-03", valued=None):
     """A minimal camt.053.001.08 statement. ``lines``: dicts with cd, amount (cents), e2e,
     remittance, iban, rvsl, rtr."""
     entries = []
@@ -46,7 +46,7 @@ def camt(lines, *, stmt_id="KP-STMT-1", seq="1", booked="2027-02-03"):
         entries.append(f"""
     <Ntry><Amt Ccy="EUR">{euros}</Amt><CdtDbtInd>{ln["cd"]}</CdtDbtInd>
       {"<RvslInd>true</RvslInd>" if ln.get("rvsl") else ""}
-      <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{booked}</Dt></ValDt>
+      <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{valued or booked}</Dt></ValDt>
       <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>{"RRTN" if ln.get("rtr") else "ESCT"}</SubFmlyCd></Fmly></Domn></BkTxCd>
       <NtryDtls><TxDtls>
         <Refs><EndToEndId>{ln.get("e2e") or "NOTPROVIDED"}</EndToEndId></Refs>
@@ -436,3 +436,21 @@ def test_statement_dated_after_today_is_refused_and_nothing_stored(sent, monkeyp
     assert db.session.execute(db.select(BankStatement.id)).first() is None
     monkeypatch.setattr(reconcile, "today", lambda: date(2027, 2, 3))
     assert settlement.import_statement(sent["finance"], data, "heute.xml").lines == 1
+
+
+def test_R33_bank_entry_is_booked_in_the_fiscal_year_of_the_value_date(sent):
+    """Issue 12 F9: a payout valued on 31.12.2026 and booked on 04.01.2027 belongs to 2026."""
+    o1 = sent["orders"][0]
+    data = camt(
+        [{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id, "iban": IBANS[0]}],
+        booked="2027-01-04",
+        valued="2026-12-31",
+    )
+    settlement.import_statement(sent["finance"], data, "auszug.xml")
+    entry = db.session.execute(
+        db.select(ledger.JournalEntry).where(
+            ledger.JournalEntry.idempotency_key == f"bank-order-{o1.id}"
+        )
+    ).scalar_one()
+    assert entry.fiscal_year == 2026
+    assert entry.posting_date == date(2026, 12, 31)
