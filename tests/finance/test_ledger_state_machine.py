@@ -309,7 +309,9 @@ class LedgerMachine(RuleBasedStateMachine):
             and order.instalment.budget_year not in self.closed
         )
         user = self.finance2 if other_user else self.finance
-        done = self._attempt("release", lambda: payouts.release_order(user, order) or True)
+        done = self._attempt(
+            "release", lambda: payouts.release_order(user, order, confirm_early=True) or True
+        )
         assert bool(done) == expected, (order.status, other_user, self.closed, self.log[-1])
 
     @precondition(lambda self: self._can_cancel())

@@ -133,11 +133,11 @@ def test_four_eyes_and_idempotent_prepare(people, running):
     again = payouts.prepare_order(people["finance"], _first(running), idempotency_key="i" * 32)
     assert again.id == order.id
     with pytest.raises(NotPermitted, match="Vier-Augen"):
-        payouts.release_order(people["finance"], order)
-    payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance"], order, confirm_early=True)
+    payouts.release_order(people["finance2"], order, confirm_early=True)
     assert order.status is OrderStatus.RELEASED
     with pytest.raises(InvalidTransition):
-        payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance2"], order, confirm_early=True)
     kz = db.session.get(GrantAccount, running.id).kassenzeichen
     assert ledger.balance(ledger.payable_account(kz)) == -1_600_000
     assert ledger.balance(ledger.committed_account(kz)) == 2_400_000
@@ -146,7 +146,7 @@ def test_four_eyes_and_idempotent_prepare(people, running):
 
 def test_cancel_released_order_reverses_ledger_and_frees_the_instalment(people, running):
     order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="c" * 32)
-    payouts.release_order(people["finance2"], order)
+    payouts.release_order(people["finance2"], order, confirm_early=True)
     payouts.cancel_order(people["finance"], order, "falsche Rate")
     kz = db.session.get(GrantAccount, running.id).kassenzeichen
     assert ledger.balance(ledger.payable_account(kz)) == 0
@@ -157,7 +157,7 @@ def test_cancel_released_order_reverses_ledger_and_frees_the_instalment(people, 
 
 def test_R32_payment_run_counts_sums_and_unique_msg_id(people, running):
     order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="p" * 32)
-    payouts.release_order(people["finance2"], order)
+    payouts.release_order(people["finance2"], order, confirm_early=True)
     run = payouts.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
     summary = sepa.parse_pain001_summary(run.xml)
     assert summary.nb_of_txs == run.nb_of_txs == 1
@@ -214,7 +214,7 @@ def test_changed_iban_blocks_release_of_an_older_order(people, running):
     )
     payouts.confirm_bank_account(people["finance"], new)
     with pytest.raises(DomainError, match="Bankverbindung hat sich geändert"):
-        payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance2"], order, confirm_early=True)
 
 
 def test_closed_budget_year_refuses_ledger_postings(people, running):
@@ -223,7 +223,7 @@ def test_closed_budget_year_refuses_ledger_postings(people, running):
     order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="z" * 32)
     budget.close_year(_first(running).budget_year)
     with pytest.raises(ledger.LedgerError, match="abgeschlossen"):
-        payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance2"], order, confirm_early=True)
     with pytest.raises(DomainError):
         budget.close_year(_first(running).budget_year)  # already closed
 
@@ -253,3 +253,28 @@ def test_R12_commitment_per_year_equals_the_instalments_after_approval_and_reduc
     db.session.expire_all()
     assert committed_plan(application.id) == _planned_per_year(application.id)
     assert sum(committed_plan(application.id).values()) == grant * 6 // 10
+
+
+def test_R12_release_before_the_budget_year_needs_confirmation_and_is_audited(people, running):
+    """Issue 12 F9: an instalment budgeted for 2027 released in December 2026 is a warning that
+    must be confirmed explicitly; the confirmation is audited."""
+    from app.common.audit import AuditEvent
+
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="k" * 32)
+    assert _first(running).budget_year == 2027
+    with pytest.raises(payouts.EarlyPayoutUnconfirmed, match="2027") as exc:
+        payouts.release_order(people["finance2"], order, on=date(2026, 12, 4))
+    assert exc.value.field == "confirm_early"
+    assert order.status is OrderStatus.PREPARED
+    payouts.release_order(people["finance2"], order, on=date(2026, 12, 4), confirm_early=True)
+    assert order.status is OrderStatus.RELEASED
+    audit = db.session.execute(
+        db.select(AuditEvent).where(AuditEvent.action == "payout_before_budget_year_confirmed")
+    ).scalar_one()
+    assert audit.actor_id == people["finance2"].id
+
+
+def test_R12_release_in_the_budget_year_needs_no_confirmation(people, running):
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="k" * 32)
+    payouts.release_order(people["finance2"], order, on=date(2027, 1, 4))
+    assert order.status is OrderStatus.RELEASED

@@ -85,7 +85,7 @@ def sent(app_ctx):
 
         first = queries.instalments_of(application.id)[0]
         order = payouts.prepare_order(k1, first, idempotency_key=f"key-{ags}-xxxxxxxxxxxx")
-        payouts.release_order(k2, order)
+        payouts.release_order(k2, order, confirm_early=True)
         orders.append(order)
     settlement.create_payment_run(k1, execution_date=date(2099, 1, 4))
     for order in orders:

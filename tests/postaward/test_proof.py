@@ -189,7 +189,7 @@ def test_full_life_approved_paid_proven_checked_closed(people):
 
     def pay(instalment, key):
         order = payouts.prepare_order(people["finance"], instalment, idempotency_key=key * 32)
-        payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance2"], order, confirm_early=True)
         settlement.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
 
     pay(first, "a")
