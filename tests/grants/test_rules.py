@@ -425,3 +425,15 @@ def test_R1_consultation_validity_is_configurable_per_funding_year(app_ctx):
     assert "R1" in _rules(application, on=date(2026, 10, 2))
     application.first_submitted_at = datetime(2026, 10, 2, 10, 0, tzinfo=UTC)
     assert not {i.rule: i for i in review.checklist(application)}["R1"].ok
+
+
+def test_T2_planned_project_start_not_before_the_submission(applicant):
+    """Issue 12 F9: a project start in 2020 (or the day before submitting) is refused."""
+    application = factories.complete_application(applicant)
+    on = date(2026, 10, 1)
+    for too_early in (date(2020, 1, 1), date(2026, 9, 30)):
+        application.project_start = too_early
+        problems = check_submission(queries.submission_context(application, on))
+        assert any(p.rule == "T2" and p.field == "project_start" for p in problems)
+    application.project_start = on
+    assert "T2" not in _rules(application, on=on)

@@ -357,11 +357,32 @@ def check_general(application: Application) -> list[RuleProblem]:
     return problems
 
 
+def check_t2_project_start(application: Application, on: date) -> list[RuleProblem]:
+    """T2 plausibility (issue 12): the planned project start is not before the (first)
+    submission — the applicant confirms the project has not started (RL VI.3), and a start in
+    the past would make the first instalment due at once after approval."""
+    first = application.first_submitted_at
+    judged_on = legal_date(first) if first else on
+    start = application.project_start
+    if start is not None and start < judged_on:
+        return [
+            RuleProblem(
+                "T2",
+                f"Der Projektbeginn ({start:%d.%m.%Y}) darf nicht vor der Einreichung "
+                f"({judged_on:%d.%m.%Y}) liegen.",
+                "project_start",
+                "general",
+            )
+        ]
+    return []
+
+
 def check_submission(ctx: SubmissionContext) -> list[RuleProblem]:
     """All submission rules in order; empty when the application may be submitted."""
     app = ctx.application
     return [
         *check_general(app),
+        *check_t2_project_start(app, ctx.on),
         *check_r1_consultation(ctx.consultations, ctx.on, ctx.consultation_months),
         *check_r2_window(app, ctx.window, ctx.on),
         *check_r3_applicant(ctx.organisation, ctx.on),
