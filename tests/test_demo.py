@@ -87,7 +87,7 @@ def test_demo_states_are_reachable_on_any_day(app_ctx, day):
         ).scalar_one()
         assert order.status is OrderStatus.PREPARED
         frieda = _user("kasse2@lpr.demo-sachsen.de")
-        payouts.release_order(frieda, order)
+        payouts.release_order(frieda, order, confirm_early=True)
         run = settlement.create_payment_run(frieda, execution_date=day + timedelta(days=1))
         assert run.nb_of_txs == 1
 

@@ -21,6 +21,10 @@ MAX_FUNDING_RATE_BP = 9000
 MIN_OWN_SHARE_BP = 1000
 #: R9 — grants should exceed 10,000 EUR; at most this amount needs an RL V.6 reason (VVK 1.1).
 SMALL_GRANT_LIMIT_CENTS = 1_000_000
+#: R1 — a consultation counts if held at most this many months before the submission (*design*,
+#: issue 12: RL VI.1 only says "vor Antragstellung"; a consultation years ago says nothing about the
+#: current project). Configurable per funding year (``FundingYear.consultation_valid_months``).
+CONSULTATION_VALID_MONTHS = 24
 #: R2 — a late application must reach us at least 42 days before project start (RL VI.2).
 LATE_MIN_DAYS_BEFORE_START = 42
 #: R2 — default application window: 31.08.–15.10. of the year before the funding year (RL VI.2).

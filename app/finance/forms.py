@@ -8,7 +8,14 @@ from typing import Any, cast
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.common.fields import GermanDateField, MoneyField, options
@@ -24,6 +31,7 @@ class OrderForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     reason = TextAreaField(_l("Grund"), validators=[Optional(), Length(max=2000)])
+    confirm_early = BooleanField(_l("Vorzeitige Auszahlung vor dem Haushaltsjahr bestätigen"))
 
 
 class PaymentRunForm(FlaskForm):

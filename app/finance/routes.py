@@ -55,6 +55,7 @@ def dashboard() -> ResponseReturnValue:
         action_form=ActionForm(),
         run_form=PaymentRunForm(),
         warning=payouts.small_instalment_warning,
+        early=payouts.payout_before_budget_year,
         claim_form=ClaimPaymentForm(),
         user=_user(),
     )
@@ -87,11 +88,11 @@ def prepare(instalment_id: int) -> ResponseReturnValue:
 @role_required(Role.FINANCE)
 @transactional
 def release_order(order_id: int) -> ResponseReturnValue:
-    order = db.get_or_404(PayoutOrder, order_id)
-    if not ActionForm().validate_on_submit():
+    order, form = db.get_or_404(PayoutOrder, order_id), ActionForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        payouts.release_order(_user(), order)
+        payouts.release_order(_user(), order, confirm_early=bool(form.confirm_early.data))
     except DomainError as exc:
         return refuse(exc, _dashboard())
     return _done(_("Der Auftrag wurde freigegeben."))

@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.common.errors import DomainError
-from app.common.programme import default_window
+from app.common.programme import CONSULTATION_VALID_MONTHS, default_window
 from app.common.tx import refuse, refuse_at, transactional
 from app.common.views import done
 from app.grants import queries
@@ -46,6 +46,7 @@ def _page(
         window_form=window_form,
         doc_form=DocumentRequiredForm(),
         default_window=default_window,
+        consultation_default=CONSULTATION_VALID_MONTHS,
         base_rates=data.base_rates,
         rate_form=rate_form or BaseRateForm(),
     ), status

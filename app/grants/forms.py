@@ -445,6 +445,10 @@ class WindowForm(FlaskForm):
     closes = GermanDateField(
         _l("Antragsfrist bis"), validators=[InputRequired(_l("Bitte geben Sie das Fristende an."))]
     )
+    consultation_months = IntegerField(
+        _l("Beratungsgespräch gilt (Monate vor Einreichung)"),
+        validators=[Optional(), NumberRange(min=1, max=120)],
+    )
 
     def service_input(self) -> dict[str, Any]:
         """Keyword arguments of ``reference.set_window``."""
@@ -452,6 +456,7 @@ class WindowForm(FlaskForm):
             "year": cast(int, self.year.data),
             "opens": cast(date, self.opens.data),
             "closes": cast(date, self.closes.data),
+            "consultation_months": self.consultation_months.data,
         }
 
 

@@ -166,14 +166,23 @@ class KprRecord(TimestampMixin, Model):
 
 
 class FundingYear(Model):
-    """Per funding year: the application window (R2; default 31.08.–15.10. of the year before)."""
+    """Per funding year: the application window (R2; default 31.08.–15.10. of the year before)
+    and how many months before submission a consultation still counts (R1; NULL = programme
+    default ``CONSULTATION_VALID_MONTHS``)."""
 
     __tablename__ = "funding_year"
-    __table_args__ = (CheckConstraint("window_opens <= window_closes", name="window_order"),)
+    __table_args__ = (
+        CheckConstraint("window_opens <= window_closes", name="window_order"),
+        CheckConstraint(
+            "consultation_valid_months IS NULL OR consultation_valid_months > 0",
+            name="consultation_months_positive",
+        ),
+    )
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     window_opens: Mapped[date]
     window_closes: Mapped[date]
+    consultation_valid_months: Mapped[int | None]
 
 
 class PayScale(TimestampMixin, Model):

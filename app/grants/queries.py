@@ -14,7 +14,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from app.auth.models import Role, User, UserRole
 from app.common.db import today
 from app.common.errors import NotFound
-from app.common.programme import default_window
+from app.common.programme import CONSULTATION_VALID_MONTHS, default_window
 from app.extensions import db
 from app.finance.interest import SURCHARGE_BP, format_rate_bp
 from app.finance.models import BaseRate
@@ -105,6 +105,14 @@ def window_for(funding_year: int) -> tuple[date, date]:
     if row is None:
         return default_window(funding_year)
     return (row.window_opens, row.window_closes)
+
+
+def consultation_months_for(funding_year: int) -> int:
+    """R1: months before submission a consultation counts for ``funding_year``."""
+    row = db.session.get(FundingYear, funding_year)
+    if row is None or row.consultation_valid_months is None:
+        return CONSULTATION_VALID_MONTHS
+    return row.consultation_valid_months
 
 
 def monthly_caps(funding_year: int) -> dict[int, int]:
@@ -206,6 +214,7 @@ def submission_context(application: Application, on: date | None = None) -> Subm
         organisation=application.organisation,
         consultations=consultations_of(application.organisation_id),
         window=window_for(application.funding_year),
+        consultation_months=consultation_months_for(application.funding_year),
         totals=totals_for(application, caps),
         document_types=document_types(),
         documents=application.documents,

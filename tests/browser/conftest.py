@@ -585,7 +585,7 @@ def _grant_with_sent_first_instalment(
     start.notify_start(applicant, application, date.today() - timedelta(days=14))
     first = finance_queries.instalments_of(application.id)[0]
     order = payouts.prepare_order(finance_1, first, idempotency_key=f"browser-{ags}-{'x' * 20}")
-    payouts.release_order(finance_2, order)
+    payouts.release_order(finance_2, order, confirm_early=True)
     return order
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from app.auth.models import User
 from app.budget import services as budget
 from app.common.dates import add_months
+from app.common.db import simulated_now
 from app.extensions import db
 from app.finance.services import payouts
 from app.grants.models import Application
@@ -48,7 +49,8 @@ def approved_grant(
     decision = review.prepare_decision(reviewer, application, data, approval_year=2027)
     review.approve(approver, decision, now=APPROVAL_TIME)
     if final:
-        review.record_waiver(reviewer, application, date(2026, 11, 1))
+        with simulated_now(APPROVAL_TIME):  # the waiver is dated on the Bescheid's day (T8)
+            review.record_waiver(reviewer, application, APPROVAL_TIME.date())
     return application
 
 

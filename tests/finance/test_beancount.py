@@ -53,15 +53,15 @@ def flow(app_ctx, fast_pdf) -> dict[str, int]:
     db.session.expire_all()
     first = queries.instalments_of(big.id)[0]
     wrong = payouts.prepare_order(finance, first, idempotency_key="o1" * 16)
-    payouts.release_order(finance2, wrong)
+    payouts.release_order(finance2, wrong, confirm_early=True)
     payouts.cancel_order(finance, wrong, "Falscher Betrag")  # reversal of a released order
     db.session.expire_all()
     again = payouts.prepare_order(finance, first, idempotency_key="o2" * 16)
-    payouts.release_order(finance2, again)
+    payouts.release_order(finance2, again, confirm_early=True)
     refund = payouts.prepare_order(
         finance, queries.instalments_of(small.id)[0], idempotency_key="o3" * 16
     )
-    payouts.release_order(finance2, refund)
+    payouts.release_order(finance2, refund, confirm_early=True)
     payouts.create_payment_run(finance, execution_date=today() + timedelta(days=2))
     db.session.flush()
     assert ledger.unbalanced_entries() == []

@@ -55,7 +55,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.budget import services as budget
-from app.common.db import today
+from app.common.db import simulated_now, today
 from app.common.errors import DomainError
 from app.extensions import db
 from app.finance import exports
@@ -309,7 +309,9 @@ class LedgerMachine(RuleBasedStateMachine):
             and order.instalment.budget_year not in self.closed
         )
         user = self.finance2 if other_user else self.finance
-        done = self._attempt("release", lambda: payouts.release_order(user, order) or True)
+        done = self._attempt(
+            "release", lambda: payouts.release_order(user, order, confirm_early=True) or True
+        )
         assert bool(done) == expected, (order.status, other_user, self.closed, self.log[-1])
 
     @precondition(lambda self: self._can_cancel())
@@ -495,7 +497,8 @@ def approved_grant(setup: Setup, grant_cents: int) -> Application:
     data = review.proposal(application, 2027)
     decision = review.prepare_decision(setup.reviewer, application, data, approval_year=2027)
     review.approve(setup.approver, decision, now=APPROVAL_TIME)
-    review.record_waiver(setup.reviewer, application, date(2026, 11, 1))
+    with simulated_now(APPROVAL_TIME):  # the waiver is dated on the Bescheid's day (T8)
+        review.record_waiver(setup.reviewer, application, APPROVAL_TIME.date())
     return application
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from app.common import programme as fcfg
+from app.common.db import simulated_now
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.extensions import db
 from app.finance import queries, sepa
@@ -21,7 +22,7 @@ from app.finance.services import ledger, payouts
 from app.grants.models import Status
 from app.postaward.services import start
 from tests import factories
-from tests.finance.factories import approved_grant, confirmed_account
+from tests.finance.factories import APPROVAL_TIME, approved_grant, confirmed_account
 
 
 @pytest.fixture
@@ -68,7 +69,8 @@ def test_R14_first_instalment_needs_finality_and_start_notice(people):
         payouts.prepare_order(people["finance"], _first(application), idempotency_key="k" * 32)
     from app.grants.services import review
 
-    review.record_waiver(factories.create_user("reviewer"), application, date(2026, 11, 1))
+    with simulated_now(APPROVAL_TIME):  # the waiver is dated on the Bescheid's day (T8)
+        review.record_waiver(factories.create_user("reviewer"), application, APPROVAL_TIME.date())
     start.notify_start(people["applicant"], application, date(2026, 11, 2))
     assert application.status is Status.RUNNING
     db.session.expire_all()
@@ -132,11 +134,11 @@ def test_four_eyes_and_idempotent_prepare(people, running):
     again = payouts.prepare_order(people["finance"], _first(running), idempotency_key="i" * 32)
     assert again.id == order.id
     with pytest.raises(NotPermitted, match="Vier-Augen"):
-        payouts.release_order(people["finance"], order)
-    payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance"], order, confirm_early=True)
+    payouts.release_order(people["finance2"], order, confirm_early=True)
     assert order.status is OrderStatus.RELEASED
     with pytest.raises(InvalidTransition):
-        payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance2"], order, confirm_early=True)
     kz = db.session.get(GrantAccount, running.id).kassenzeichen
     assert ledger.balance(ledger.payable_account(kz)) == -1_600_000
     assert ledger.balance(ledger.committed_account(kz)) == 2_400_000
@@ -145,7 +147,7 @@ def test_four_eyes_and_idempotent_prepare(people, running):
 
 def test_cancel_released_order_reverses_ledger_and_frees_the_instalment(people, running):
     order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="c" * 32)
-    payouts.release_order(people["finance2"], order)
+    payouts.release_order(people["finance2"], order, confirm_early=True)
     payouts.cancel_order(people["finance"], order, "falsche Rate")
     kz = db.session.get(GrantAccount, running.id).kassenzeichen
     assert ledger.balance(ledger.payable_account(kz)) == 0
@@ -156,7 +158,7 @@ def test_cancel_released_order_reverses_ledger_and_frees_the_instalment(people, 
 
 def test_R32_payment_run_counts_sums_and_unique_msg_id(people, running):
     order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="p" * 32)
-    payouts.release_order(people["finance2"], order)
+    payouts.release_order(people["finance2"], order, confirm_early=True)
     run = payouts.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
     summary = sepa.parse_pain001_summary(run.xml)
     assert summary.nb_of_txs == run.nb_of_txs == 1
@@ -213,7 +215,7 @@ def test_changed_iban_blocks_release_of_an_older_order(people, running):
     )
     payouts.confirm_bank_account(people["finance"], new)
     with pytest.raises(DomainError, match="Bankverbindung hat sich geändert"):
-        payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance2"], order, confirm_early=True)
 
 
 def test_closed_budget_year_refuses_ledger_postings(people, running):
@@ -222,7 +224,7 @@ def test_closed_budget_year_refuses_ledger_postings(people, running):
     order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="z" * 32)
     budget.close_year(_first(running).budget_year)
     with pytest.raises(ledger.LedgerError, match="abgeschlossen"):
-        payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance2"], order, confirm_early=True)
     with pytest.raises(DomainError):
         budget.close_year(_first(running).budget_year)  # already closed
 
@@ -357,3 +359,28 @@ def test_R16_boundary_reimbursement_below_20000_euro(grant, reimbursement):
 def test_R17_boundary_instalment_of_10000_euro(amount, warns):
     warning = payouts.small_instalment_warning(Instalment(amount_cents=amount))
     assert (warning is not None) is warns
+
+
+def test_R12_release_before_the_budget_year_needs_confirmation_and_is_audited(people, running):
+    """Issue 12 F9: an instalment budgeted for 2027 released in December 2026 is a warning that
+    must be confirmed explicitly; the confirmation is audited."""
+    from app.common.audit import AuditEvent
+
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="k" * 32)
+    assert _first(running).budget_year == 2027
+    with pytest.raises(payouts.EarlyPayoutUnconfirmed, match="2027") as exc:
+        payouts.release_order(people["finance2"], order, on=date(2026, 12, 4))
+    assert exc.value.field == "confirm_early"
+    assert order.status is OrderStatus.PREPARED
+    payouts.release_order(people["finance2"], order, on=date(2026, 12, 4), confirm_early=True)
+    assert order.status is OrderStatus.RELEASED
+    audit = db.session.execute(
+        db.select(AuditEvent).where(AuditEvent.action == "payout_before_budget_year_confirmed")
+    ).scalar_one()
+    assert audit.actor_id == people["finance2"].id
+
+
+def test_R12_release_in_the_budget_year_needs_no_confirmation(people, running):
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="k" * 32)
+    payouts.release_order(people["finance2"], order, on=date(2027, 1, 4))
+    assert order.status is OrderStatus.RELEASED

@@ -33,7 +33,7 @@ def statements_already_booked(monkeypatch):
     monkeypatch.setattr(reconcile, "today", lambda: date(2099, 12, 31))
 
 
-def camt(lines, *, stmt_id="KP-STMT-1", seq="1", booked="2027-02-03"):
+def camt(lines, *, stmt_id="KP-STMT-1", seq="1", booked="2027-02-03", valued=None):
     """A minimal camt.053.001.08 statement. ``lines``: dicts with cd, amount (cents), e2e,
     remittance, iban, rvsl, rtr."""
     entries = []
@@ -46,7 +46,7 @@ def camt(lines, *, stmt_id="KP-STMT-1", seq="1", booked="2027-02-03"):
         entries.append(f"""
     <Ntry><Amt Ccy="EUR">{euros}</Amt><CdtDbtInd>{ln["cd"]}</CdtDbtInd>
       {"<RvslInd>true</RvslInd>" if ln.get("rvsl") else ""}
-      <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{booked}</Dt></ValDt>
+      <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{valued or booked}</Dt></ValDt>
       <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>{"RRTN" if ln.get("rtr") else "ESCT"}</SubFmlyCd></Fmly></Domn></BkTxCd>
       <NtryDtls><TxDtls>
         <Refs><EndToEndId>{ln.get("e2e") or "NOTPROVIDED"}</EndToEndId></Refs>
@@ -85,7 +85,7 @@ def sent(app_ctx):
 
         first = queries.instalments_of(application.id)[0]
         order = payouts.prepare_order(k1, first, idempotency_key=f"key-{ags}-xxxxxxxxxxxx")
-        payouts.release_order(k2, order)
+        payouts.release_order(k2, order, confirm_early=True)
         orders.append(order)
     settlement.create_payment_run(k1, execution_date=date(2099, 1, 4))
     for order in orders:
@@ -505,3 +505,21 @@ def test_R27_refund_in_two_parts_by_kassenzeichen_is_booked_and_closes_the_grant
     assert claim.status.value == "paid" and claim.paid_cents == 1_659_624
     assert application.status is Status.CLOSED
     assert ledger.unbalanced_entries() == []
+
+
+def test_R33_bank_entry_is_booked_in_the_fiscal_year_of_the_value_date(sent):
+    """Issue 12 F9: a payout valued on 31.12.2026 and booked on 04.01.2027 belongs to 2026."""
+    o1 = sent["orders"][0]
+    data = camt(
+        [{"cd": "DBIT", "amount": o1.amount_cents, "e2e": o1.end_to_end_id, "iban": IBANS[0]}],
+        booked="2027-01-04",
+        valued="2026-12-31",
+    )
+    settlement.import_statement(sent["finance"], data, "auszug.xml")
+    entry = db.session.execute(
+        db.select(ledger.JournalEntry).where(
+            ledger.JournalEntry.idempotency_key == f"bank-order-{o1.id}"
+        )
+    ).scalar_one()
+    assert entry.fiscal_year == 2026
+    assert entry.posting_date == date(2026, 12, 31)

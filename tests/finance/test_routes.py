@@ -62,7 +62,12 @@ def test_finance_flow_over_http(app, finance_clients):
     assert f"/kasse/auftraege/{order_id}/freigeben" not in k1.get("/kasse").get_data(as_text=True)
     refused = k1.post(f"/kasse/auftraege/{order_id}/freigeben")
     assert refused.status_code == 303
-    assert k2.post(f"/kasse/auftraege/{order_id}/freigeben").status_code == 302
+    # The 2027 instalment released in 2026: warning and a required confirmation (issue 12, F9).
+    page = k2.get("/kasse").get_data(as_text=True)
+    assert "im Haushaltsjahr 2027 veranschlagt" in page and 'name="confirm_early"' in page
+    assert k2.post(f"/kasse/auftraege/{order_id}/freigeben").status_code == 303
+    released = k2.post(f"/kasse/auftraege/{order_id}/freigeben", data={"confirm_early": "y"})
+    assert released.status_code == 302
     run = k2.post("/kasse/zahlungslauf", data={"execution_date": "04.01.2099"})
     assert run.status_code == 302
     with app.app_context():

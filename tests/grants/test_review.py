@@ -3,11 +3,12 @@ version diff, comments, checklist, decision rules R10/R11, four eyes, finality."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from app.common.dates import add_months
+from app.common.db import simulated_now
 from app.common.errors import DomainError, InvalidTransition, NotPermitted
 from app.extensions import db
 from app.grants import queries
@@ -363,7 +364,8 @@ def test_waiver_makes_final_at_once(people, submitted):
     _open_budget(2027, ve_for=2028)
     decision = _approval_ready(people, submitted)
     review.approve(people["approver"], decision, now=APPROVAL_TIME)
-    review.record_waiver(people["reviewer"], submitted, date(2026, 11, 20))
+    with simulated_now(APPROVAL_TIME + timedelta(days=20)):
+        review.record_waiver(people["reviewer"], submitted, date(2027, 2, 20))
     assert submitted.status is Status.FINAL
 
 
@@ -565,3 +567,45 @@ def test_R30_reviewer_allows_pass_through_in_the_decision_with_the_ngo_named(peo
     )
     assert decision.pass_through_allowed
     assert decision.pass_through_recipient == "Präventionsverein Zittau e. V."
+
+
+# --- T8 and decision date plausibility (issue 12, F9) --------------------------------------------
+
+
+def test_T8_waiver_and_notification_not_before_the_bescheid_date(people, submitted):
+    _open_budget(2027, ve_for=2028)
+    decision = _approval_ready(people, submitted)
+    review.approve(people["approver"], decision, now=APPROVAL_TIME)  # Bescheid of 01.02.2027
+    with simulated_now(APPROVAL_TIME + timedelta(days=10)):
+        with pytest.raises(DomainError, match="Bescheid") as exc:
+            review.record_notification(people["reviewer"], submitted, date(2027, 1, 31))
+        assert exc.value.field == "notified_on"
+        with pytest.raises(DomainError, match="Bescheid") as exc:
+            review.record_waiver(people["reviewer"], submitted, date(2027, 1, 31))
+        assert exc.value.field == "waiver_on"
+        assert submitted.status is Status.APPROVED
+        review.record_waiver(people["reviewer"], submitted, date(2027, 2, 1))  # the same day
+    assert submitted.status is Status.FINAL and submitted.final_on == date(2027, 2, 1)
+
+
+def test_T7_approval_period_may_not_start_before_the_application(people, submitted):
+    review.start_review(people["reviewer"], submitted)  # submitted 01.10.2026
+    with pytest.raises(review.DecisionInvalid, match="Antrag") as exc:
+        review.prepare_decision(
+            people["reviewer"], submitted, _input(submitted, period_start=date(2026, 9, 30))
+        )
+    assert exc.value.field == "period_start"
+    review.prepare_decision(
+        people["reviewer"], submitted, _input(submitted, period_start=date(2026, 10, 1))
+    )
+
+
+def test_T7_payout_years_after_the_last_possible_payment_are_refused(people, submitted):
+    review.start_review(people["reviewer"], submitted)  # period ends 31.12.2027, VN 31.12.2028
+    grant = submitted.requested_grant_cents
+    with pytest.raises(review.DecisionInvalid, match="2031") as exc:
+        review.prepare_decision(
+            people["reviewer"], submitted, _input(submitted, years={2031: grant})
+        )
+    assert exc.value.field == "years"
+    review.prepare_decision(people["reviewer"], submitted, _input(submitted, years={2029: grant}))

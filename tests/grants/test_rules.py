@@ -426,3 +426,57 @@ def test_R9_boundary_small_grant_of_10000_euro(grant, needs_reason):
 
     problems = check_r9_small_grant(Application(requested_grant_cents=grant))
     assert bool(problems) is needs_reason
+
+
+# --- R1 consultation recency (issue 12, F16) ------------------------------------------------------
+
+
+def test_R1_consultation_counts_only_within_24_months_before_submission(app_ctx):
+    from app.common.programme import CONSULTATION_VALID_MONTHS
+
+    assert CONSULTATION_VALID_MONTHS == 24
+    user = factories.create_user("applicant", ags="14628270")
+    factories.consultation(user.organisation, held_on=date(2019, 5, 6))
+    application = factories.complete_application(user)
+    on = date(2026, 10, 1)
+    assert "R1" in _rules(application, on=on)  # a 2019 consultation does not count
+    factories.consultation(user.organisation, held_on=date(2024, 9, 30))  # one day too old
+    assert "R1" in _rules(application, on=on)
+    factories.consultation(user.organisation, held_on=date(2024, 10, 1))  # exactly 24 months
+    assert "R1" not in _rules(application, on=on)
+    with pytest.raises(RuleViolation) as exc:
+        svc.submit_application(application, user, now=datetime(2026, 10, 2, 10, 0, tzinfo=UTC))
+    assert any(p.rule == "R1" for p in exc.value.problems)
+
+
+def test_R1_consultation_validity_is_configurable_per_funding_year(app_ctx):
+    from app.grants.services import reference, review
+
+    admin = factories.create_user("admin")
+    user = factories.create_user("applicant", ags="14628270")
+    factories.consultation(user.organisation, held_on=date(2025, 10, 1))
+    application = factories.complete_application(user)
+    assert "R1" not in _rules(application, on=date(2026, 10, 1))
+    reference.set_window(
+        admin,
+        year=2027,
+        opens=date(2026, 8, 31),
+        closes=date(2026, 10, 15),
+        consultation_months=12,
+    )
+    assert "R1" not in _rules(application, on=date(2026, 10, 1))  # exactly 12 months
+    assert "R1" in _rules(application, on=date(2026, 10, 2))
+    application.first_submitted_at = datetime(2026, 10, 2, 10, 0, tzinfo=UTC)
+    assert not {i.rule: i for i in review.checklist(application)}["R1"].ok
+
+
+def test_T2_planned_project_start_not_before_the_submission(applicant):
+    """Issue 12 F9: a project start in 2020 (or the day before submitting) is refused."""
+    application = factories.complete_application(applicant)
+    on = date(2026, 10, 1)
+    for too_early in (date(2020, 1, 1), date(2026, 9, 30)):
+        application.project_start = too_early
+        problems = check_submission(queries.submission_context(application, on))
+        assert any(p.rule == "T2" and p.field == "project_start" for p in problems)
+    application.project_start = on
+    assert "T2" not in _rules(application, on=on)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from app.common.db import simulated_now
 from app.common.errors import DomainError, InvalidTransition
 from app.extensions import db
 from app.finance import queries as fq
@@ -52,16 +53,18 @@ def _input(application, factor=1.0, **overrides):
     return data
 
 
-def _due(application, people, fulfilled=date(2026, 11, 10)):
-    vn.declare_purpose_fulfilled(people["applicant"], application, fulfilled)
+def _due(application, people, fulfilled=date(2027, 2, 10)):
+    # T11: not before the approval period (from 01.01.2027), so reported on a simulated day
+    with simulated_now(datetime(2027, 2, 15, 9, 0, tzinfo=UTC)):
+        vn.declare_purpose_fulfilled(people["applicant"], application, fulfilled)
     return application
 
 
 def test_R21_vn_deadline_is_the_earlier_of_fulfilment_and_period_end_plus_a_year(people):
     application = _due(_running(people), people)
     assert application.status is Status.VN_DUE
-    # fulfilled 10.11.2026 + 1 year = 10.11.2027; period end 31.12.2027 + 1 year = 31.12.2028
-    assert application.vn_due_on == date(2027, 11, 10)
+    # fulfilled 10.02.2027 + 1 year = 10.02.2028; period end 31.12.2027 + 1 year = 31.12.2028
+    assert application.vn_due_on == date(2028, 2, 10)
     decision = vn.approved_decision(application)
     assert vn.vn_due_date(decision, date(2028, 6, 1)) == date(2028, 12, 31)
 
@@ -189,7 +192,7 @@ def _allow_pass_through(application):
 
 
 def test_R30_ngo_proof_must_be_attached_and_its_6_month_deadline_is_recorded(people):
-    application = _due(_running(people), people)  # purpose fulfilled 10.11.2026
+    application = _due(_running(people), people)  # purpose fulfilled 10.02.2027
     _allow_pass_through(application)
     with pytest.raises(DomainError, match="Verwendungsnachweis des Dritten") as err:
         vn.submit_proof(
@@ -205,8 +208,8 @@ def test_R30_ngo_proof_must_be_attached_and_its_6_month_deadline_is_recorded(peo
         application,
         _input(application, ngo_share_cents=100_000, ngo_proof_received_on=date(2026, 11, 30)),
     )
-    assert late.ngo_proof_due_on == date(2027, 5, 10) and not vn.ngo_proof_late(late)
-    late.ngo_proof_received_on = date(2027, 5, 11)
+    assert late.ngo_proof_due_on == date(2027, 8, 10) and not vn.ngo_proof_late(late)
+    late.ngo_proof_received_on = date(2027, 8, 11)
     assert vn.ngo_proof_late(late)
 
 
@@ -234,7 +237,7 @@ def test_full_life_approved_paid_proven_checked_closed(people):
 
     def pay(instalment, key):
         order = payouts.prepare_order(people["finance"], instalment, idempotency_key=key * 32)
-        payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance2"], order, confirm_early=True)
         settlement.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
 
     pay(first, "a")
@@ -263,7 +266,7 @@ def test_submit_refused_in_wrong_state_or_without_report(people):
 
 def _pay(people, instalment, key):
     order = payouts.prepare_order(people["finance"], instalment, idempotency_key=key * 32)
-    payouts.release_order(people["finance2"], order)
+    payouts.release_order(people["finance2"], order, confirm_early=True)
     settlement.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
 
 
@@ -517,3 +520,28 @@ def test_R25_boundary_audit_share_is_at_least_half_rounded_up(population, size):
     assert vn.audit_sample_size(population) == size
     # at least 50 %, and one fewer would be below 50 %
     assert size * 2 >= population and (size - 1) * 2 < population or population == 0
+
+
+# --- T9/T11 date plausibility (issue 12, F9) -----------------------------------------------------
+
+
+def test_T9_project_start_not_before_the_submission(people):
+    application = approved_grant(people["applicant"])  # submitted 01.10.2026
+    for too_early in (date(2020, 1, 1), date(2026, 9, 30)):
+        with pytest.raises(DomainError, match="Einreichung") as exc:
+            start.notify_start(people["applicant"], application, too_early)
+        assert exc.value.field == "started_on"
+    assert application.status is Status.FINAL
+    start.notify_start(people["applicant"], application, date(2026, 10, 1))
+    assert application.status is Status.RUNNING
+
+
+def test_T11_purpose_fulfilled_not_before_the_approval_period_starts(people):
+    application = _running(people)  # approval period from 01.01.2027
+    with simulated_now(datetime(2027, 3, 1, 9, 0, tzinfo=UTC)):
+        with pytest.raises(DomainError, match="Bewilligungszeitraum") as exc:
+            vn.declare_purpose_fulfilled(people["applicant"], application, date(2026, 12, 31))
+        assert exc.value.field == "fulfilled_on"
+        assert application.status is Status.RUNNING
+        vn.declare_purpose_fulfilled(people["applicant"], application, date(2027, 1, 1))
+    assert application.status is Status.VN_DUE

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import Flask
 
+from app.common.db import simulated_now
 from app.extensions import db
 from app.postaward.services import proof as vn
 from app.postaward.services import start
@@ -21,7 +22,9 @@ def test_in_kind_line_is_marked_once_in_the_proof_form(app: Flask) -> None:
         application = approved_grant(applicant)
         confirmed_account(applicant, finance)
         start.notify_start(applicant, application, date(2026, 11, 2))
-        vn.declare_purpose_fulfilled(applicant, application, date(2026, 11, 10))
+        # T11: not before the approval period (from 01.01.2027): reported on a simulated day
+        with simulated_now(datetime(2027, 2, 15, 9, 0, tzinfo=UTC)):
+            vn.declare_purpose_fulfilled(applicant, application, date(2027, 2, 10))
         line = application.lines[-1]
         line.in_kind, line.description = True, "Leitung (Eigenleistung)"
         other = application.lines[0]

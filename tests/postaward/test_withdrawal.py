@@ -49,7 +49,7 @@ def _order(people, application, *, release=True, run=False):
     first = fq.instalments_of(application.id)[0]
     order = payouts.prepare_order(people["finance"], first, idempotency_key="w" * 32)
     if release:
-        payouts.release_order(people["finance2"], order)
+        payouts.release_order(people["finance2"], order, confirm_early=True)
     if run:
         settlement.create_payment_run(people["finance"], execution_date=date(2099, 1, 4))
     return order

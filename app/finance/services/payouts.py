@@ -508,13 +508,60 @@ def _write_order(
     return order
 
 
-def release_order(finance: User, order: PayoutOrder, *, on: date | None = None) -> None:
-    """Finance user B (not the preparer) releases the order; the payout is posted to the ledger."""
+class EarlyPayoutUnconfirmed(DomainError):
+    """A payout before its budget year was not explicitly confirmed (``confirm_early``)."""
+
+
+def payout_before_budget_year(order: PayoutOrder, on: date | None = None) -> str:
+    """Issue 12 (F9): the warning shown when an instalment budgeted for a later year would be
+    released (and paid) now — empty when the budget year has come."""
+    year = (on or today()).year
+    budget_year = order.instalment.budget_year
+    if budget_year <= year:
+        return ""
+    return _(
+        "Diese Rate ist im Haushaltsjahr %(budget)s veranschlagt, wird aber %(year)s "
+        "ausgezahlt. Bitte bestätigen Sie die vorzeitige Auszahlung ausdrücklich.",
+        budget=budget_year,
+        year=year,
+    )
+
+
+def check_payout_before_budget_year(
+    finance: User, order: PayoutOrder, on: date | None, *, confirmed: bool
+) -> None:
+    """Issue 12 (F9), warn with required confirmation: releasing an instalment budgeted for a
+    later year needs ``confirmed``; a confirmed early release is audited.
+
+    :raises EarlyPayoutUnconfirmed: at ``confirm_early``, with the warning.
+    """
+    warning = payout_before_budget_year(order, on)
+    if not warning:
+        return
+    if not confirmed:
+        raise EarlyPayoutUnconfirmed(warning, field="confirm_early")
+    record_event(
+        "payout_before_budget_year_confirmed",
+        "payout_order",
+        order.id,
+        actor_id=finance.id,
+        budget_year=order.instalment.budget_year,
+        released_in=(on or today()).year,
+        amount_cents=order.amount_cents,
+    )
+
+
+def release_order(
+    finance: User, order: PayoutOrder, *, on: date | None = None, confirm_early: bool = False
+) -> None:
+    """Finance user B (not the preparer) releases the order; the payout is posted to the ledger.
+    An instalment budgeted for a later year needs ``confirm_early`` (audited)."""
     ensure_finance(finance)
     if finance.id == order.prepared_by_id:
         raise NotPermitted(
             _l("Vier-Augen-Prinzip: Wer den Auftrag angelegt hat, darf ihn nicht freigeben.")
         )
+    check_payout_before_budget_year(finance, order, on, confirmed=confirm_early)
     account = current_account(order.application.organisation_id)
     if account is None or account.id != order.bank_account_id:
         raise DomainError(

@@ -404,6 +404,13 @@ def auto_match(
         line.note = note
 
 
+def bank_value_date(line: StatementLine) -> date:
+    """Issue 12 (F9): money moves on the bank's value date, so a bank entry is posted on it and
+    booked in *its* fiscal year (a payout valued 31.12. but booked 04.01. belongs to the old
+    year); without a value date the booking date, without both today."""
+    return line.value_date or line.booking_date or today()
+
+
 def _confirm(
     line: StatementLine, order: PayoutOrder, rule: MatchRule, *, actor_id: int | None
 ) -> None:
@@ -417,11 +424,11 @@ def _confirm(
     if _rowcount(moved) != 1:
         raise InvalidTransition(_l("Der Auftrag ist bereits abgeglichen."))
     kz = db.session.get(GrantAccount, order.application_id).kassenzeichen  # type: ignore[union-attr]
-    booking = line.booking_date or today()
+    valued = bank_value_date(line)
     ledger.post_entry(
         kind=EntryKind.BANK,
-        posting_date=booking,
-        fiscal_year=booking.year,
+        posting_date=valued,
+        fiscal_year=valued.year,
         description=f"Kontoauszug: Auszahlung {order.end_to_end_id}",
         reference=order.end_to_end_id,
         idempotency_key=f"bank-order-{order.id}",
@@ -514,11 +521,11 @@ def _match_return(line: StatementLine, *, actor_id: int | None) -> None:
     year = order.instalment.budget_year
     a = order.amount_cents
     cash = ledger.BANK_ACCOUNT if was_reconciled else ledger.payable_account(kz)
-    booking = line.booking_date or today()
+    valued = bank_value_date(line)
     ledger.post_entry(
         kind=EntryKind.REVERSAL,
-        posting_date=booking,
-        fiscal_year=booking.year,
+        posting_date=valued,
+        fiscal_year=valued.year,
         description=f"Rücküberweisung {order.end_to_end_id}",
         reference=order.end_to_end_id,
         idempotency_key=f"return-order-{order.id}",

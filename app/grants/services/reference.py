@@ -67,12 +67,24 @@ def set_pay_scale(
     return row
 
 
-def set_window(admin: User, *, year: int, opens: date, closes: date) -> FundingYear:
-    """Set the application window of a funding year (R2).
+def set_window(
+    admin: User,
+    *,
+    year: int,
+    opens: date,
+    closes: date,
+    consultation_months: int | None = None,
+) -> FundingYear:
+    """Set the application window of a funding year (R2) and, optionally, how many months before
+    submission a consultation counts (R1; None keeps the programme default).
 
     :raises DomainError: the window ends before it opens or does not precede the funding year.
     """
     _ensure_admin(admin)
+    if consultation_months is not None and not 1 <= consultation_months <= 120:
+        raise DomainError(
+            "Bitte geben Sie 1 bis 120 Monate an.", field="consultation_months", rule="R1"
+        )
     if closes < opens:
         raise DomainError(_l("Das Fristende liegt vor dem Fristbeginn."), field="closes")
     if closes.year > year:
@@ -83,9 +95,16 @@ def set_window(admin: User, *, year: int, opens: date, closes: date) -> FundingY
         db.session.add(row)
     else:
         row.window_opens, row.window_closes = opens, closes
+    row.consultation_valid_months = consultation_months
     db.session.flush()
     record_event(
-        "funding_window_set", "funding_year", year, actor_id=admin.id, opens=opens, closes=closes
+        "funding_window_set",
+        "funding_year",
+        year,
+        actor_id=admin.id,
+        opens=opens,
+        closes=closes,
+        consultation_months=consultation_months,
     )
     return row
 

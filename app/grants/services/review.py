@@ -470,6 +470,41 @@ def check_r6_decision_caps(application: Application, data: DecisionInput) -> Non
         )
 
 
+def check_t7_period_and_years(application: Application, data: DecisionInput) -> None:
+    """T7 plausibility: the approval period cannot start before the application was first
+    submitted (RL: no start before the application), and no money may be planned for a year after
+    the last possible payment (the final instalment at the latest in the year after the VN
+    deadline, R19) — such a plan would bind a far, unopened budget year.
+
+    :raises DecisionInvalid: at ``period_start`` or ``years``.
+    """
+    first = application.first_submitted_at
+    submitted_on = legal_date(first) if first else None
+    if submitted_on is not None and data.period_start < submitted_on:
+        raise DecisionInvalid(
+            _(
+                "Der Bewilligungszeitraum darf nicht vor dem Antrag (eingereicht am "
+                "%(submitted)s) beginnen.",
+                submitted=f"{submitted_on:%d.%m.%Y}",
+            ),
+            field="period_start",
+            rule="T7",
+        )
+    last_year = max(data.vn_deadline.year, data.period_end.year) + 1
+    too_late = sorted(year for year in data.years if year > last_year)
+    if too_late:
+        raise DecisionInvalid(
+            _(
+                "Für %(years)s kann nichts ausgezahlt werden: die letzte Rate ist spätestens "
+                "%(last)s fällig.",
+                years=", ".join(str(year) for year in too_late),
+                last=last_year,
+            ),
+            field="years",
+            rule="T7",
+        )
+
+
 def check_r9_decision(application: Application, grant_cents: int) -> None:
     """R9 on the decided amount: a grant of at most 10,000 EUR needs the RL V.6 reason even when
     the application asked for more (the rule itself is ``rules.check_r9_small_grant``).
@@ -543,6 +578,7 @@ def validate_decision(application: Application, data: DecisionInput, approval_ye
         raise DecisionInvalid(
             _l("Das Ende des Bewilligungszeitraums liegt vor dem Beginn."), field="period_end"
         )
+    check_t7_period_and_years(application, data)
     latest_vn = add_months(data.period_end, VN_MONTHS_AFTER_PERIOD)
     if not data.period_end < data.vn_deadline <= latest_vn:
         raise DecisionInvalid(
@@ -846,6 +882,27 @@ def payout_plan(grant_cents: int, decision: Decision) -> list[tuple[str, int]]:
 # --- notification, waiver, finality -----------------------------------------------------------
 
 
+def check_t8_not_before_bescheid(application: Application, on: date, field: str) -> None:
+    """T8 plausibility: the Bescheid can be received (Bekanntgabe) and the legal remedy waived
+    only on or after the day the Bescheid was issued (its date in Germany).
+
+    :raises DomainError: at ``field``.
+    """
+    bescheid = queries.bescheid_of(application)
+    if bescheid is None:
+        raise InvalidTransition("Für diesen Antrag gibt es keinen Zuwendungsbescheid.")
+    issued_on = legal_date(bescheid.issued_at)
+    if on < issued_on:
+        raise DomainError(
+            _(
+                "Das Datum darf nicht vor dem Bescheid vom %(issued)s liegen.",
+                issued=f"{issued_on:%d.%m.%Y}",
+            ),
+            field=field,
+            rule="T8",
+        )
+
+
 def record_notification(reviewer: User, application: Application, notified_on: date) -> None:
     """Correct the date the Bescheid was received (Bekanntgabe), e.g. for electronic delivery."""
     ensure_role(reviewer, Role.REVIEWER, Role.APPROVER)
@@ -853,6 +910,7 @@ def record_notification(reviewer: User, application: Application, notified_on: d
         raise InvalidTransition(_l("Nur für bewilligte, noch nicht bestandskräftige Anträge."))
     if notified_on > today():
         raise DomainError(_l("Das Datum darf nicht in der Zukunft liegen."), field="notified_on")
+    check_t8_not_before_bescheid(application, notified_on, "notified_on")
     application.notified_on = notified_on
     add_event(
         application,
@@ -868,6 +926,9 @@ def record_waiver(reviewer: User, application: Application, waiver_on: date) -> 
     ensure_role(reviewer, Role.REVIEWER, Role.APPROVER)
     if waiver_on > today():
         raise DomainError(_l("Das Datum darf nicht in der Zukunft liegen."), field="waiver_on")
+    if application.status is not Status.APPROVED:
+        raise InvalidTransition(_l("Nur für bewilligte, noch nicht bestandskräftige Anträge."))
+    check_t8_not_before_bescheid(application, waiver_on, "waiver_on")
     transition(application, [Status.APPROVED], Status.FINAL)
     application.waiver_on = waiver_on
     application.final_on = waiver_on

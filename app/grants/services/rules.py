@@ -13,11 +13,12 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from app.common.dates import legal_date
+from app.common.dates import add_months, legal_date
 from app.common.errors import Message
 from app.common.labels import label
 from app.common.money import format_eur
 from app.common.programme import (
+    CONSULTATION_VALID_MONTHS,
     LATE_MIN_DAYS_BEFORE_START,
     MAX_FUNDING_RATE_BP,
     MIN_OWN_SHARE_BP,
@@ -51,13 +52,30 @@ class SubmissionContext:
     documents: Sequence[Document]
     caps_known: bool
     on: date
+    consultation_months: int = CONSULTATION_VALID_MONTHS
     problems: list[RuleProblem] = field(default_factory=list)
 
 
-def check_r1_consultation(consultations: Sequence[Consultation], on: date) -> list[RuleProblem]:
-    """R1: a consultation by the LPR Geschäftsstelle is recorded with a date up to ``on``."""
-    if any(c.held_on <= on for c in consultations):
+def check_r1_consultation(
+    consultations: Sequence[Consultation],
+    on: date,
+    months: int = CONSULTATION_VALID_MONTHS,
+) -> list[RuleProblem]:
+    """R1: a consultation by the LPR Geschäftsstelle is recorded with a date up to ``on`` and at
+    most ``months`` calendar months before it (a consultation on the same day of the month
+    ``months`` earlier still counts; per funding year, default ``CONSULTATION_VALID_MONTHS``)."""
+    earliest = add_months(on, -months)
+    if any(earliest <= c.held_on <= on for c in consultations):
         return []
+    if any(c.held_on < earliest for c in consultations):
+        return [
+            RuleProblem(
+                "R1",
+                f"Das letzte Beratungsgespräch liegt mehr als {months} Monate vor der "
+                f"Einreichung (es zählen Gespräche ab dem {earliest:%d.%m.%Y}). Bitte "
+                "vereinbaren Sie ein neues Gespräch; die Geschäftsstelle trägt es ein.",
+            )
+        ]
     return [
         RuleProblem(
             "R1",
@@ -394,12 +412,33 @@ def check_general(application: Application) -> list[RuleProblem]:
     return problems
 
 
+def check_t2_project_start(application: Application, on: date) -> list[RuleProblem]:
+    """T2 plausibility (issue 12): the planned project start is not before the (first)
+    submission — the applicant confirms the project has not started (RL VI.3), and a start in
+    the past would make the first instalment due at once after approval."""
+    first = application.first_submitted_at
+    judged_on = legal_date(first) if first else on
+    start = application.project_start
+    if start is not None and start < judged_on:
+        return [
+            RuleProblem(
+                "T2",
+                f"Der Projektbeginn ({start:%d.%m.%Y}) darf nicht vor der Einreichung "
+                f"({judged_on:%d.%m.%Y}) liegen.",
+                "project_start",
+                "general",
+            )
+        ]
+    return []
+
+
 def check_submission(ctx: SubmissionContext) -> list[RuleProblem]:
     """All submission rules in order; empty when the application may be submitted."""
     app = ctx.application
     return [
         *check_general(app),
-        *check_r1_consultation(ctx.consultations, ctx.on),
+        *check_t2_project_start(app, ctx.on),
+        *check_r1_consultation(ctx.consultations, ctx.on, ctx.consultation_months),
         *check_r2_window(app, ctx.window, ctx.on),
         *check_r3_applicant(ctx.organisation, ctx.on),
         *check_r4_documents(app, ctx.document_types, ctx.documents),

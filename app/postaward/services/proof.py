@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
@@ -104,12 +105,31 @@ def vn_due_date(decision: Decision, fulfilled_on: date) -> date:
     )
 
 
+def check_t11_fulfilled_date(decision: Decision, fulfilled_on: date) -> None:
+    """T11 plausibility: the purpose cannot be fulfilled before the approval period starts (it
+    would set the VN deadline and, after the VN, release the 50 %).
+
+    :raises DomainError: at ``fulfilled_on``.
+    """
+    if fulfilled_on < decision.period_start:
+        raise DomainError(
+            _(
+                "Der Zweck kann nicht vor Beginn des Bewilligungszeitraums (%(start)s) erfüllt "
+                "sein.",
+                start=f"{decision.period_start:%d.%m.%Y}",
+            ),
+            field="fulfilled_on",
+            rule="T11",
+        )
+
+
 def declare_purpose_fulfilled(user: User, application: Application, fulfilled_on: date) -> None:
     """The recipient reports the purpose fulfilled: RUNNING → VN_DUE with the R21 deadline."""
     _ensure_recipient(user, application)
     if fulfilled_on > today():
         raise DomainError(_l("Das Datum darf nicht in der Zukunft liegen."), field="fulfilled_on")
     decision = approved_decision(application)
+    check_t11_fulfilled_date(decision, fulfilled_on)
     transition(application, [Status.RUNNING], Status.VN_DUE)
     application.purpose_fulfilled_on = fulfilled_on
     application.vn_due_on = vn_due_date(decision, fulfilled_on)
