@@ -74,6 +74,13 @@ def recent_runs(limit: int = 20) -> Sequence[PaymentRun]:
     )
 
 
+def payment_run_by_ref(ref: str) -> PaymentRun | None:
+    """A payment run by its number or its MsgId (``flask finance payment-run-file``)."""
+    column = PaymentRun.id if ref.isdigit() else PaymentRun.msg_id
+    value: int | str = int(ref) if ref.isdigit() else ref
+    return db.session.execute(db.select(PaymentRun).where(column == value)).scalar_one_or_none()
+
+
 def pending_accounts() -> Sequence[BankAccount]:
     return (
         db.session.execute(
