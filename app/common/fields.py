@@ -12,7 +12,17 @@ from wtforms import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from app.common.formatting import date_de, permille
-from app.common.money import MoneyError, format_plain, parse_eur
+from app.common.money import AmountTooLarge, MoneyError, format_plain, parse_eur
+
+#: Message for an amount of ``MAX_CENTS`` or more (issue 14, finding 4).
+TOO_LARGE = _l("Betrag zu groß – bitte prüfen Sie die Eingabe.")
+
+
+def amount_problem(exc: MoneyError) -> str:
+    """The German message for an amount that could not be read (for hand-parsed fields)."""
+    if isinstance(exc, AmountTooLarge):
+        return str(TOO_LARGE)
+    return str(_l("Bitte geben Sie einen Betrag wie 1.234,56 ein."))
 
 
 class MoneyField(StringField):
@@ -33,6 +43,9 @@ class MoneyField(StringField):
             return
         try:
             cents = parse_eur(str(valuelist[0]))
+        except AmountTooLarge:
+            self.data = None
+            raise ValueError(TOO_LARGE) from None
         except MoneyError:
             self.data = None
             raise ValueError(_l("Bitte geben Sie einen Betrag wie 1.234,56 ein.")) from None
@@ -157,6 +170,9 @@ class YearAmountsField(TextAreaField):
             year = int(match.group(1))
             try:
                 cents = parse_eur(match.group(2))
+            except AmountTooLarge:
+                self.data = None
+                raise ValueError(TOO_LARGE) from None
             except MoneyError:
                 self.data = None
                 raise ValueError(

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from app.common.db import Cents
 
 __all__ = [
+    "AmountTooLarge",
     "Cents",
     "MoneyError",
     "format_eur",
@@ -29,6 +30,14 @@ _POINT = re.compile(r"^-?\d+(\.\d{1,2})?$")
 
 class MoneyError(ValueError):
     """Raised for an amount that cannot be read as euro and cent."""
+
+
+class AmountTooLarge(MoneyError):
+    """Raised for an amount of ``MAX_CENTS`` or more ("Betrag zu groß", issue 14 finding 4)."""
+
+
+#: Digits before the decimal separator that an amount below ``MAX_CENTS`` can have.
+_MAX_EURO_DIGITS = len(str(MAX_CENTS // 100)) - 1
 
 
 def parse_eur(text: str | None) -> Cents:
@@ -50,13 +59,16 @@ def parse_eur(text: str | None) -> Cents:
         normalised = cleaned
     else:
         raise MoneyError(cleaned)
+    # 27+ digits would overflow Decimal's 28-digit context at the quantize: refuse by length.
+    if len(normalised.lstrip("-").split(".")[0].lstrip("0")) > _MAX_EURO_DIGITS:
+        raise AmountTooLarge(cleaned)
     try:
         value = Decimal(normalised)
     except InvalidOperation as exc:  # pragma: no cover - the regexes exclude this
         raise MoneyError(cleaned) from exc
     cents = from_decimal(value)
     if abs(cents) >= MAX_CENTS:
-        raise MoneyError(cleaned)
+        raise AmountTooLarge(cleaned)
     return cents
 
 

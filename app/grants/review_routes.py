@@ -14,7 +14,7 @@ from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.common.db import today
 from app.common.errors import BudgetCapExceeded, DomainError
-from app.common.fields import options
+from app.common.fields import amount_problem, options
 from app.common.money import MoneyError, parse_eur
 from app.common.security import parse_id
 from app.common.tx import transactional
@@ -57,13 +57,15 @@ def _int_arg(name: str, low: int = 0, high: int = 10_000) -> int | None:
     return None
 
 
-def _cents_arg(name: str) -> int | None:
+def _cents_arg(name: str, problems: dict[str, str]) -> int | None:
+    """An amount filter; an unreadable or too large one is ignored and named at its field."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
     try:
         return parse_eur(raw)
-    except MoneyError:
+    except MoneyError as exc:
+        problems[name] = amount_problem(exc)
         return None
 
 
@@ -72,13 +74,14 @@ def _cents_arg(name: str) -> int | None:
 def queue() -> ResponseReturnValue:
     assigned_raw = request.args.get("zugewiesen", "")
     assigned = 0 if assigned_raw == "niemand" else _user().id if assigned_raw == "ich" else None
+    problems: dict[str, str] = {}
     f = queries.QueueFilter(
         status=request.args.get("status") or None,
         funding_year=_int_arg("jahr", 2000, 2100),
         kreis_key=request.args.get("kreis") or None,
         polizeidirektion=request.args.get("pd") or None,
-        min_cents=_cents_arg("min"),
-        max_cents=_cents_arg("max"),
+        min_cents=_cents_arg("min", problems),
+        max_cents=_cents_arg("max", problems),
         assigned_to=assigned,
         sort=request.args.get("sortierung", "submitted"),
         page=_int_arg("seite", 1, 10_000) or 1,
@@ -90,6 +93,7 @@ def queue() -> ResponseReturnValue:
         kreise=queries.kreise(),
         pds=queries.polizeidirektionen(),
         args=request.args,
+        problems=problems,
     )
 
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.common.errors import DomainError
+from app.common.fields import amount_problem
 from app.common.money import MoneyError, parse_eur
 from app.common.tx import refuse, transactional
 from app.extensions import db
@@ -86,8 +87,8 @@ def submit_proof(application_id: int) -> ResponseReturnValue:
             raw[line.id] = text
             try:
                 actuals[line.id] = parse_eur(text) if text else 0
-            except MoneyError:
-                line_errors[line.id] = _("Bitte geben Sie einen Betrag wie 1.234,56 ein.")
+            except MoneyError as exc:
+                line_errors[line.id] = amount_problem(exc)
         if form.validate_on_submit() and not line_errors:
             data = vn.ProofInput(
                 kind=ProofKind(form.kind.data),
@@ -178,7 +179,8 @@ def proof_action(application_id: int, action: str) -> ResponseReturnValue:
             vn.mark_incomplete(_user(), proof, note_form.note.data or "")
         else:
             if not check_form.validate_on_submit():
-                flash(_("Bitte geben Sie einen Betrag wie 1.234,56 ein."), "error")
+                errors = [*check_form.final_eligible.errors, amount_problem(MoneyError())]
+                flash(str(errors[0]), "error")
                 return redirect(target), 303
             vn.mark_checked(
                 _user(), application, final_eligible_cents=check_form.final_eligible.data

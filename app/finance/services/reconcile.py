@@ -26,6 +26,7 @@ from sqlalchemy import func, or_, update
 
 from app.auth.models import User
 from app.common.audit import record_event
+from app.common.cleaning import visible_text
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition
 from app.common.formatting import iban as format_iban
@@ -108,7 +109,7 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
         statement = BankStatement(
             fingerprint=fingerprint,
             file_sha256=digest,
-            filename=filename[:255],
+            filename=visible_text(filename)[:255],
             message_version=getattr(parsed, "message_version", "") or "camt.053",
             account_iban=parsed.account_iban or "",
             statement_ref=parsed.statement_id[:35],
