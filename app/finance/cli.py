@@ -21,6 +21,7 @@ import click
 from app.auth.models import User
 from app.budget.models import MAX_YEAR, MIN_YEAR
 from app.common.errors import DomainError
+from app.common.formatting import date_de
 from app.common.money import format_eur
 from app.extensions import db
 from app.finance import exports, queries, reports
@@ -172,6 +173,12 @@ def import_statement_command(file: Path, email: str) -> None:
     db.session.commit()
     for ref in result.duplicates:
         click.echo(f"Kontoauszug {ref} war bereits eingelesen – nichts geändert.")
+    for zero in result.zero_amount:
+        day = date_de(zero.booking_date) if zero.booking_date else "–"
+        click.echo(
+            f"Kontoauszug {zero.statement_ref}, Buchung {zero.line_no} "
+            f"({zero.entry_ref or '–'}, {day}) lautet auf 0,00 € und wurde nicht übernommen."
+        )
     click.echo(
         f"{len(result.statements)} Auszug/Auszüge, {result.lines} Buchungen: "
         f"{result.matched} zugeordnet, {result.open} offen."
