@@ -186,6 +186,7 @@ def test_odd_input_in_any_form_or_filter_never_gives_500(app, role):
     assert login(client, world["emails"][role], factories.PASSWORD).status_code == 302
     targets = _crawl(app, client, world["ids"])
     assert targets, "no forms found"
+    print(f"\n{role}: {len(targets)} forms/filters, {EXAMPLES_PER_ROLE} examples")  # noqa: T201
 
     @settings(
         max_examples=EXAMPLES_PER_ROLE,
