@@ -272,8 +272,9 @@ def test_payment_run_file_can_be_written_again_from_the_database(people, running
         result = runner.invoke(args=["finance", "payment-run-file", ref, "--out", str(again)])
         assert result.exit_code == 0, result.output
         assert again.read_bytes() == first.read_bytes()
-    unknown = runner.invoke(args=["finance", "payment-run-file", "999", "--out", str(first)])
-    assert unknown.exit_code == 1 and "Unbekannter Zahlungslauf" in unknown.output
+    for ref in ("999", "9" * 30, "²", "KP-GIBT-ES-NICHT"):
+        unknown = runner.invoke(args=["finance", "payment-run-file", ref, "--out", str(first)])
+        assert unknown.exit_code == 1 and "Unbekannter Zahlungslauf" in unknown.output
     # a re-run never includes an order of an earlier run
     rerun = _run_cli(runner, tmp_path / "zweiter.xml", people["finance"].email)
     assert rerun.exit_code == 1 and "keine freigegebenen" in rerun.output
