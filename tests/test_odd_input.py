@@ -11,6 +11,7 @@ exceptions in tests (``RAISE_UNHANDLED``), so any exception fails the example; a
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from html import unescape
@@ -27,6 +28,7 @@ from werkzeug.routing import IntegerConverter
 from app.extensions import db
 from app.finance import queries as finance_queries
 from app.finance.services import payouts
+from app.grants.routes import STEPS
 from app.postaward.services import start
 from tests import factories
 from tests.conftest import login
@@ -37,6 +39,17 @@ pytestmark = pytest.mark.slow
 EXAMPLES_PER_ROLE = 100
 #: Endpoints that end the session (fuzzing them would only test the login page afterwards).
 SKIP_ENDPOINTS = {"auth.logout"}
+
+#: Values every field of every form gets once before the random examples.
+SWEEP = [
+    "\x00",
+    "a\x01b\x7f",
+    "\ud800",
+    "Bericht\u202efdp.exe",
+    "1" * 27,
+    "9" * 40 + ",99",
+    "A" * 20_000,
+]
 
 ODD = st.one_of(
     st.text(max_size=40),
@@ -133,18 +146,25 @@ def _forms(page_url: str, html: str) -> set[tuple[str, str, tuple[str, ...]]]:
 
 
 def _page_urls(app: Flask, ids: list[int]) -> list[str]:
+    """Every GET page: integer path values from ``ids``, the editor's ``step`` from its steps;
+    other string parameters (invitation tokens) are reached through their forms only."""
     adapter = app.url_map.bind("localhost")
     urls = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
-            continue
-        if rule.endpoint in SKIP_ENDPOINTS:
+        if "GET" not in (rule.methods or ()) or rule.endpoint in SKIP_ENDPOINTS | {"static"}:
             continue
         converters = rule._converters  # noqa: SLF001 - no public accessor
-        if any(not isinstance(c, IntegerConverter) for c in converters.values()):
-            continue  # string parameters (tokens, steps) are fuzzed through their forms
-        for value in ids if converters else [0]:
-            urls.append(adapter.build(rule.endpoint, dict.fromkeys(converters, value)))
+        choices: list[list[Any]] = []
+        for name, converter in converters.items():
+            if isinstance(converter, IntegerConverter):
+                choices.append([(name, i) for i in ids])
+            elif name == "step":
+                choices.append([(name, step) for step in STEPS])
+            else:
+                break
+        else:
+            for combination in itertools.product(*choices):
+                urls.append(adapter.build(rule.endpoint, dict(combination)))
     return urls
 
 
@@ -186,7 +206,27 @@ def test_odd_input_in_any_form_or_filter_never_gives_500(app, role):
     assert login(client, world["emails"][role], factories.PASSWORD).status_code == 302
     targets = _crawl(app, client, world["ids"])
     assert targets, "no forms found"
-    print(f"\n{role}: {len(targets)} forms/filters, {EXAMPLES_PER_ROLE} examples")  # noqa: T201
+    sweep = len(SWEEP) * len(targets)
+    print(f"\n{role}: {len(targets)} forms, {sweep} sweep + {EXAMPLES_PER_ROLE} random")  # noqa: T201
+
+    def send(method: str, path: str, pairs: list[tuple[str, str]]) -> None:
+        body = _encode(pairs)
+        if method == "GET":
+            response = client.get(path, query_string=body.decode("ascii"))
+        else:
+            response = client.post(
+                path, data=body, content_type="application/x-www-form-urlencoded"
+            )
+        response.get_data()  # runs streamed downloads to their end
+        response.close()
+        assert response.status_code < 500, (method, path, response.status_code)
+        if response.status_code == 302 and "/auth/login" in (response.location or ""):
+            login(client, world["emails"][role], factories.PASSWORD)
+
+    # a fixed sweep first: every field of every form with the same odd value
+    for value in SWEEP:
+        for method, path, names in targets:
+            send(method, path, [(name, value) for name in names])
 
     @settings(
         max_examples=EXAMPLES_PER_ROLE,
@@ -198,18 +238,7 @@ def test_odd_input_in_any_form_or_filter_never_gives_500(app, role):
     def fuzz(data: st.DataObject) -> None:
         method, path, names = data.draw(st.sampled_from(targets), label="form")
         pairs = [(name, data.draw(ODD, label=name)) for name in names]
-        body = _encode(pairs)
-        if method == "GET":
-            response = client.get(path, query_string=body.decode("ascii"))
-        else:
-            response = client.post(
-                path, data=body, content_type="application/x-www-form-urlencoded"
-            )
-        response.get_data()  # runs streamed downloads to their end
-        response.close()
-        assert response.status_code < 500, (method, path, response.status_code)
-        if response.status_code == 302 and "/auth/login" in response.location:
-            login(client, world["emails"][role], factories.PASSWORD)
+        send(method, path, pairs)
 
     fuzz()
 
