@@ -27,11 +27,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
 
+    from app.common.cleaning import register_input_cleaning
     from app.common.errors import register_error_handlers
     from app.common.security import register_security
 
     register_error_handlers(app)
     register_security(app)
+    register_input_cleaning(app)
     return app
 
 

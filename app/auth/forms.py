@@ -22,12 +22,15 @@ class LoginForm(FlaskForm):
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(_l("Aktuelles Passwort"), validators=[DataRequired()])
+    current_password = PasswordField(
+        _l("Aktuelles Passwort"), validators=[DataRequired(), Length(max=1024)]
+    )
     new_password = PasswordField(_l("Neues Passwort"), validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(
         _l("Neues Passwort wiederholen"),
         validators=[
             DataRequired(),
+            Length(max=1024),
             EqualTo("new_password", message=_l("Die Passwörter stimmen nicht überein.")),
         ],
     )
@@ -40,6 +43,7 @@ class AcceptInvitationForm(FlaskForm):
         _l("Passwort wiederholen"),
         validators=[
             DataRequired(),
+            Length(max=1024),
             EqualTo("new_password", message=_l("Die Passwörter stimmen nicht überein.")),
         ],
     )

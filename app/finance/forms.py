@@ -58,7 +58,10 @@ class BankAccountForm(FlaskForm):
     bic = StringField(_l("BIC (optional)"), validators=[Optional(), Length(max=11)])
     password = PasswordField(
         _l("Ihr Passwort (zur Bestätigung)"),
-        validators=[InputRequired(_l("Bitte bestätigen Sie mit Ihrem Passwort."))],
+        validators=[
+            InputRequired(_l("Bitte bestätigen Sie mit Ihrem Passwort.")),
+            Length(max=1024),
+        ],
     )
 
     def service_input(self) -> dict[str, str]:
