@@ -59,6 +59,11 @@ class Config:
     LOGIN_LOCK_BASE_SECONDS = 60  # first lock; doubles with every further failure
     LOGIN_LOCK_MAX_SECONDS = 24 * 3600
     INVITATION_VALID_HOURS = 72
+    # Login throttling (issue 14, finding 2): attempts at login, second factor and unlock per
+    # client address and in all, per sliding window; more are answered with 429 + Retry-After.
+    LOGIN_RATE_PER_IP = int(os.environ.get("LOGIN_RATE_PER_IP", "20"))
+    LOGIN_RATE_GLOBAL = int(os.environ.get("LOGIN_RATE_GLOBAL", "200"))
+    LOGIN_RATE_WINDOW_SECONDS = int(os.environ.get("LOGIN_RATE_WINDOW_SECONDS", "60"))
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))

@@ -110,3 +110,38 @@ class Invitation(TimestampMixin, Model):
     revoked: Mapped[bool] = mapped_column(default=False)
 
     organisation: Mapped[Organisation | None] = relationship()
+
+
+class LoginCounter(Model):
+    """A sliding-window counter of login attempts (finding 2 of issue 14): one row per key
+    (``ip:<address>`` or ``global``), shared by every worker through the database.
+
+    ``hits`` counts the current fixed window (starting at ``window_start``, epoch seconds),
+    ``previous_hits`` the window before; the estimate weights the previous window by the part of
+    it that still overlaps the sliding window.
+    """
+
+    __tablename__ = "login_counter"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_start: Mapped[int]
+    hits: Mapped[int]
+    previous_hits: Mapped[int] = mapped_column(default=0)
+
+
+class LoginLock(Model):
+    """Failed logins of one account from one source (client address), and the lock they caused.
+
+    Locks are per account *and* source (finding 3 of issue 14): a guesser from one address locks
+    only that address out of the account; the account's owner logs in from anywhere else.
+    """
+
+    __tablename__ = "login_lock"
+    __table_args__ = (UniqueConstraint("user_id", "source", name="uq_login_lock_user_id_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app.auth import services
+from app.auth import services, throttle
 from app.auth.blueprint import bp
 from app.auth.decorators import login_only, public, role_required
 from app.auth.forms import AcceptInvitationForm, InviteForm, LoginForm, PasswordChangeForm
@@ -21,9 +23,30 @@ from app.orgs import queries as org_queries
 from app.orgs.models import Organisation
 
 
-def _start_session(user: services.User) -> None:
-    import time
+def _source() -> str:
+    """The client address as seen after ``ProxyFix`` (``TRUSTED_PROXIES``)."""
+    return request.remote_addr or "unknown"
 
+
+def _throttled() -> ResponseReturnValue | None:
+    """Count this attempt (committed at once, before any password is hashed); over a limit,
+    the 429 answer with ``Retry-After`` (issue 14, finding 2)."""
+    try:
+        throttle.check_attempt(_source(), now=time.time())
+    except throttle.Throttled as exc:
+        db.session.rollback()
+        message = _(
+            "Zu viele Anmeldeversuche. Bitte warten Sie %(seconds)d Sekunden und versuchen Sie "
+            "es dann erneut.",
+            seconds=exc.retry_after,
+        )
+        page = render_template("errors/error.html", code=429, message=message)
+        return page, 429, {"Retry-After": str(exc.retry_after)}
+    db.session.commit()
+    return None
+
+
+def _start_session(user: services.User) -> None:
     session.clear()  # new session on login (no fixation)
     login_user(user)
     now = int(time.time())
@@ -39,6 +62,8 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("main.index"))
     form = LoginForm()
     expired = session.pop("expired", False)
+    if request.method == "POST" and (refused := _throttled()) is not None:
+        return refused
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data or "", form.password.data or "")

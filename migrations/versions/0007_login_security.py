@@ -1,0 +1,49 @@
+"""login security: throttling counters, locks per account and source (issue 14)
+
+Revision ID: 0007
+Revises: 0005
+Create Date: 2026-12-04 15:10:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = "0007"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "login_counter",
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("window_start", sa.Integer(), nullable=False),
+        sa.Column("hits", sa.Integer(), nullable=False),
+        sa.Column("previous_hits", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_login_counter")),
+    )
+    op.create_table(
+        "login_lock",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_login_lock_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_lock")),
+        sa.UniqueConstraint("user_id", "source", name="uq_login_lock_user_id_source"),
+    )
+
+
+def downgrade():
+    op.drop_table("login_lock")
+    op.drop_table("login_counter")

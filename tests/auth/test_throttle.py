@@ -1,0 +1,131 @@
+"""Login throttling per client address and globally (issue 14, finding 2)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from freezegun import freeze_time
+
+from app.auth import throttle
+from app.extensions import db
+from tests import factories
+from tests.conftest import login
+
+ROOT = Path(__file__).resolve().parents[2]
+WRONG = "Falsches-Passwort-123"  # noqa: S105 - test value
+
+
+def _attempt(client, address: str = "127.0.0.1"):
+    return client.post(
+        "/auth/login",
+        data={"email": "niemand@zittau.test-kp.de", "password": WRONG},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+@pytest.fixture
+def small_limits(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(app.config, "LOGIN_RATE_PER_IP", 3)
+    monkeypatch.setitem(app.config, "LOGIN_RATE_GLOBAL", 5)
+    monkeypatch.setitem(app.config, "LOGIN_RATE_WINDOW_SECONDS", 60)
+
+
+def test_login_throttled_per_address_with_429_retry_after_and_german_page(client, small_limits):
+    with freeze_time("2026-12-04 10:00:10"):
+        statuses = [_attempt(client).status_code for _ in range(3)]
+        refused = _attempt(client)
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "50"  # until the window ends
+    page = refused.get_data(as_text=True)
+    assert "Zu viele Anmeldeversuche" in page
+    assert "50 Sekunden" in page
+
+
+def test_login_throttle_page_in_english(client, small_limits):
+    with freeze_time("2026-12-04 10:00:10"):
+        client.post("/sprache/en")  # inside: a session cookie from the future is refused
+        for _ in range(3):
+            _attempt(client)
+        refused = _attempt(client)
+    assert refused.status_code == 429
+    assert "Too many login attempts" in refused.get_data(as_text=True)
+
+
+def test_login_throttle_refuses_even_the_right_password_without_hashing(
+    client, app, small_limits, monkeypatch
+):
+    with app.app_context():
+        factories.create_user(email="t@zittau.test-kp.de")
+        db.session.commit()
+    with freeze_time("2026-12-04 10:00:10"):
+        for _ in range(3):
+            _attempt(client)
+        monkeypatch.setattr(
+            "app.auth.services.verify_password", lambda *a: pytest.fail("hashed anyway")
+        )
+        assert login(client, "t@zittau.test-kp.de", factories.PASSWORD).status_code == 429
+
+
+def test_login_throttle_is_per_address_and_global(client, small_limits):
+    with freeze_time("2026-12-04 10:00:10"):
+        for _ in range(3):
+            assert _attempt(client, "192.0.2.1").status_code == 200
+        assert _attempt(client, "192.0.2.1").status_code == 429
+        # Another address has its own allowance, but the global limit (5) applies to all.
+        assert _attempt(client, "192.0.2.2").status_code == 200
+        assert _attempt(client, "192.0.2.2").status_code == 200
+        assert _attempt(client, "192.0.2.3").status_code == 429
+
+
+def test_login_throttle_slides_over_the_window_boundary(client, small_limits):
+    with freeze_time("2026-12-04 10:00:50") as frozen:
+        for _ in range(3):
+            assert _attempt(client).status_code == 200
+        frozen.move_to("2026-12-04 10:01:10")  # 1/6 into the next window: 3 × 5/6 still count
+        assert _attempt(client).status_code == 429
+        frozen.move_to("2026-12-04 10:01:50")  # 3 × 1/6 + 1 = 1.5: allowed again
+        assert _attempt(client).status_code == 200
+
+
+def test_login_throttle_get_and_healthz_unaffected(client, small_limits):
+    with freeze_time("2026-12-04 10:00:10"):
+        for _ in range(4):
+            _attempt(client)
+        assert _attempt(client).status_code == 429
+        assert client.get("/auth/login").status_code == 200
+        health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.get_json()["status"] == "ok"
+
+
+def test_throttle_counts_with_one_upsert_per_key(app_ctx, app):
+    first = throttle.hit("ip:198.51.100.7", window=60, now=1_000_020.0)
+    second = throttle.hit("ip:198.51.100.7", window=60, now=1_000_021.0)
+    assert (first.estimate, second.estimate) == (1, 2)
+    later = throttle.hit("ip:198.51.100.7", window=60, now=1_000_200.0)  # windows later
+    assert later.estimate == 1
+
+
+def test_login_throttle_holds_across_two_worker_processes(committed_app):
+    """Two separate processes (own app objects, like two gunicorn workers) on one committed
+    database: together they get exactly the per-address allowance."""
+    url = committed_app.config["SQLALCHEMY_DATABASE_URI"]
+    command = [sys.executable, "-m", "tests.auth.throttle_worker", url, "8", "6", "100"]
+    started = time.monotonic()
+    workers = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        for _ in range(2)
+    ]
+    outputs = [w.communicate(timeout=120)[0] for w in workers]
+    assert all(w.returncode == 0 for w in workers)
+    lines = [line.split() for out in outputs for line in out.splitlines()]
+    statuses = sorted(int(status) for status, _retry in lines)
+    assert statuses == [200] * 6 + [429] * 10, outputs
+    assert all(retry != "-" for status, retry in lines if status == "429")
+    assert time.monotonic() - started < 120
