@@ -55,9 +55,11 @@ class Config:
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
 
-    LOGIN_MAX_FAILURES = 5  # failures before the account locks
-    LOGIN_LOCK_BASE_SECONDS = 60  # first lock; doubles with every further failure
+    # Locks per account and client address (issue 14, finding 3).
+    LOGIN_MAX_FAILURES = 5  # failures from one address before it is locked out of the account
+    LOGIN_LOCK_BASE_SECONDS = 60  # first lock; doubles with every further failure from there
     LOGIN_LOCK_MAX_SECONDS = 24 * 3600
+    LOGIN_UNLOCK_VALID_HOURS = 24  # the e-mailed unlock link
     INVITATION_VALID_HOURS = 72
     # Login throttling (issue 14, finding 2): attempts at login, second factor and unlock per
     # client address and in all, per sliding window; more are answered with 429 + Retry-After.

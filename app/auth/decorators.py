@@ -23,6 +23,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "main.sources",
         "auth.login",
         "auth.accept_invitation",
+        "auth.unlock",
     }
 )
 

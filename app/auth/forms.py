@@ -42,3 +42,7 @@ class InviteForm(FlaskForm):
     role = SelectField(_l("Rolle"), choices=[])
     organisation = SelectField(_l("Kommune"), choices=[], validate_choice=False)
     is_org_manager = BooleanField(_l("Darf Kolleginnen und Kollegen der Kommune verwalten"))
+
+
+class UnlockForm(FlaskForm):
+    """Only the CSRF token: the unlock link's token is in the URL."""

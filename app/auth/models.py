@@ -40,8 +40,6 @@ class User(TimestampMixin, Model):
     is_org_manager: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     session_epoch: Mapped[int] = mapped_column(default=0)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(5))
 

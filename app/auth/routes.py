@@ -12,7 +12,13 @@ from flask_login import current_user, login_user, logout_user
 from app.auth import services, throttle
 from app.auth.blueprint import bp
 from app.auth.decorators import login_only, public, role_required
-from app.auth.forms import AcceptInvitationForm, InviteForm, LoginForm, PasswordChangeForm
+from app.auth.forms import (
+    AcceptInvitationForm,
+    InviteForm,
+    LoginForm,
+    PasswordChangeForm,
+    UnlockForm,
+)
 from app.auth.models import MINISTRY_ROLES, Role
 from app.common.errors import DomainError
 from app.common.fields import options
@@ -66,11 +72,14 @@ def login() -> ResponseReturnValue:
         return refused
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data or "", form.password.data or "")
+            user = services.authenticate(
+                form.email.data or "", form.password.data or "", source=_source()
+            )
         except services.LoginFailed as exc:
             form.password.errors.append(exc.message)
             # Status 200 so that @transactional commits the failure counter.
             return render_template("auth/login.html", form=form)
+        services.login_succeeded(user, source=_source())
         _start_session(user)
         return redirect(url_for("main.index"))
     return render_template("auth/login.html", form=form, expired=expired)
@@ -96,7 +105,10 @@ def change_password() -> ResponseReturnValue:
         user = current_user._get_current_object()
         try:
             services.change_password(
-                user, form.current_password.data or "", form.new_password.data or ""
+                user,
+                form.current_password.data or "",
+                form.new_password.data or "",
+                source=_source(),
             )
         except services.PasswordRejected as exc:
             db.session.commit()  # keep the failure count of a wrong current password
@@ -106,6 +118,24 @@ def change_password() -> ResponseReturnValue:
         flash(_("Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet."), "success")
         return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/entsperren/<token>", methods=["GET", "POST"])
+@public
+@transactional
+def unlock(token: str) -> ResponseReturnValue:
+    """The e-mailed unlock link: GET shows a button (mail scanners only GET), POST unlocks."""
+    form = UnlockForm()
+    if request.method == "POST" and (refused := _throttled()) is not None:
+        return refused
+    if form.validate_on_submit():
+        try:
+            services.unlock(token)
+        except DomainError as exc:
+            return render_template("auth/unlock.html", form=form, message=exc.message), 404
+        flash(_("Die Anmeldesperre wurde aufgehoben. Sie können sich wieder anmelden."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/unlock.html", form=form)
 
 
 @bp.route("/einladung/<token>", methods=["GET", "POST"])

@@ -14,7 +14,9 @@ indexed upsert per request instead of an argon2 computation, and ``/healthz`` st
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import case
@@ -43,10 +45,15 @@ class Count:
     seconds_left: int
 
 
+def upsert_insert() -> Callable[[Any], postgresql.Insert | sqlite.Insert]:
+    """The ``insert`` with ``on_conflict_do_update`` of the bound database (PostgreSQL/SQLite)."""
+    dialect = db.session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 def _upsert(key: str, start: int, window: int) -> tuple[int, int]:
     """Count one hit for ``key`` in the window starting at ``start``; (hits, previous_hits)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert()
     same = LoginCounter.window_start == start
     adjacent = LoginCounter.window_start == start - window
     stmt = insert(LoginCounter).values(key=key, window_start=start, hits=1, previous_hits=0)

@@ -42,8 +42,18 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_lock")),
         sa.UniqueConstraint("user_id", "source", name="uq_login_lock_user_id_source"),
     )
+    # The lock moved to login_lock (per account and source). Plain ALTER TABLE … DROP COLUMN
+    # (SQLite >= 3.35, PostgreSQL): a batch copy of user_account would trip the foreign keys
+    # that point at it.
+    op.execute("ALTER TABLE user_account DROP COLUMN failed_logins")
+    op.execute("ALTER TABLE user_account DROP COLUMN locked_until")
 
 
 def downgrade():
+    op.add_column("user_account", sa.Column("locked_until", sa.DateTime(timezone=True)))
+    op.add_column(
+        "user_account",
+        sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"),
+    )
     op.drop_table("login_lock")
     op.drop_table("login_counter")
