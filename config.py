@@ -76,6 +76,9 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     HSTS_MAX_AGE = 31536000
+    #: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are
+    #: trusted (werkzeug ProxyFix); 0 = none (the headers are ignored).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     # Debtor of SEPA payment runs: the state cash office's account (R32; from the environment).
     DEBTOR_NAME = os.environ.get("DEBTOR_NAME", "Freistaat Sachsen Landeskasse")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ProductionConfig, config_from_env
 
@@ -18,6 +19,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    trust_proxies(app)
 
     from app.common.logging import configure_logging
 
@@ -33,6 +35,17 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_error_handlers(app)
     register_security(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, take the client address, scheme and host from
+    their ``X-Forwarded-*`` headers (so that throttling, locks and logs see the real client).
+    With 0 (the default) the headers are ignored: a client could forge them."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
 
 def select_locale() -> str:

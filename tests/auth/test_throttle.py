@@ -15,6 +15,7 @@ from app.auth import throttle
 from app.extensions import db
 from tests import factories
 from tests.conftest import login
+from tests.twin import bound_to_test_transaction, build_twin, dispose
 
 ROOT = Path(__file__).resolve().parents[2]
 WRONG = "Falsches-Passwort-123"  # noqa: S105 - test value
@@ -129,3 +130,37 @@ def test_login_throttle_holds_across_two_worker_processes(committed_app):
     assert statuses == [200] * 6 + [429] * 10, outputs
     assert all(retry != "-" for status, retry in lines if status == "429")
     assert time.monotonic() - started < 120
+
+
+# --- behind a reverse proxy (TRUSTED_PROXIES) ----------------------------------------------------
+
+
+def _forwarded(client, forwarded_for: str):
+    return client.post(
+        "/auth/login",
+        data={"email": "niemand@zittau.test-kp.de", "password": WRONG},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+
+
+@pytest.mark.parametrize(("proxies", "throttled_per_client"), [(0, False), (1, True)])
+def test_trusted_proxies_decides_whose_address_is_throttled(app, proxies, throttled_per_client):
+    twin = build_twin(
+        app,
+        TRUSTED_PROXIES=proxies,
+        LOGIN_RATE_PER_IP=2,
+        LOGIN_RATE_GLOBAL=100,
+        LOGIN_RATE_WINDOW_SECONDS=86400,
+    )
+    try:
+        with bound_to_test_transaction(twin, app), freeze_time("2026-12-04 10:00:00"):
+            client = twin.test_client()
+            assert _forwarded(client, "192.0.2.10").status_code == 200
+            assert _forwarded(client, "192.0.2.10").status_code == 200
+            # Another client behind the same proxy: its own allowance only when the proxy's
+            # header is trusted; without trust, a forged header does not dodge the limit.
+            status = _forwarded(client, "192.0.2.11").status_code
+    finally:
+        dispose(twin)
+    assert status == (200 if throttled_per_client else 429)
