@@ -15,6 +15,10 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("KOMMPRAEV_INSTANCE_DIR", BASE_DIR / "instance"))
 
 
+#: The demo users' TOTP secret (development/test only; see README "Demo logins").
+DEMO_TOTP_SECRET_DEV = "KOMMPRAEVDEMOKOMMPRAEVDEMO234567"  # noqa: S105 - documented demo value
+
+
 def _engine_options(url: str | None) -> dict[str, object]:
     """Engine options per backend: pre-ping for PostgreSQL, a busy timeout for SQLite."""
     if url and url.startswith("sqlite"):
@@ -87,6 +91,9 @@ class Config:
     DEBTOR_IBAN = os.environ.get("DEBTOR_IBAN", "DE02120300000000202051")
     DEBTOR_BIC = os.environ.get("DEBTOR_BIC", "")
     LOG_JSON = True
+    #: Fixed TOTP secret of the demo users (``flask demo``); development and tests only, never
+    #: in production (documented in the README).
+    DEMO_TOTP_SECRET: str | None = None
     #: ``flask demo --reset`` may drop the database (development and tests only).
     DEMO_RESET_ALLOWED = False
 
@@ -104,6 +111,7 @@ class DevelopmentConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     LOG_JSON = False
     DEMO_RESET_ALLOWED = True
+    DEMO_TOTP_SECRET = DEMO_TOTP_SECRET_DEV
 
 
 class TestingConfig(Config):
@@ -111,6 +119,7 @@ class TestingConfig(Config):
 
     TESTING = True
     DEMO_RESET_ALLOWED = True
+    DEMO_TOTP_SECRET = DEMO_TOTP_SECRET_DEV
     SECRET_KEY = "test-secret-key"  # noqa: S105 - test-only constant
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SQLALCHEMY_ENGINE_OPTIONS = _engine_options(SQLALCHEMY_DATABASE_URI)

@@ -29,11 +29,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
 
+    from app.auth.gate import register_mfa_gate
     from app.common.errors import register_error_handlers
     from app.common.security import register_security
 
     register_error_handlers(app)
     register_security(app)
+    register_mfa_gate(app)
     return app
 
 

@@ -1,6 +1,14 @@
 """Re-exports every model so that Alembic and ``flask shell`` see the whole schema."""
 
-from app.auth.models import Invitation, LoginCounter, LoginLock, Role, User, UserRole
+from app.auth.models import (
+    Invitation,
+    LoginCounter,
+    LoginLock,
+    RecoveryCode,
+    Role,
+    User,
+    UserRole,
+)
 from app.budget.models import BudgetYear, Commitment, CommitmentAuthorisation
 from app.common.audit import AuditEvent
 from app.common.mail import OutboxMessage
@@ -67,6 +75,7 @@ __all__ = [
     "OutboxMessage",
     "PayScale",
     "PlanLine",
+    "RecoveryCode",
     "Role",
     "Submission",
     "User",

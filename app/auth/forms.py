@@ -46,3 +46,23 @@ class InviteForm(FlaskForm):
 
 class UnlockForm(FlaskForm):
     """Only the CSRF token: the unlock link's token is in the URL."""
+
+
+class SecondFactorForm(FlaskForm):
+    """The 6-digit code of the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code aus der Authenticator-App oder Wiederherstellungscode"),
+        validators=[DataRequired(_l("Bitte geben Sie den Code ein.")), Length(max=32)],
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        _l("Code aus der Authenticator-App"),
+        validators=[DataRequired(_l("Bitte geben Sie den Code ein.")), Length(max=32)],
+    )
+
+
+class ResetSecondFactorForm(FlaskForm):
+    """Only the CSRF token: the user is in the URL."""

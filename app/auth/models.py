@@ -40,6 +40,11 @@ class User(TimestampMixin, Model):
     is_org_manager: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     session_epoch: Mapped[int] = mapped_column(default=0)
+    #: Second factor (issue 14): base32 TOTP secret, set when enrolment starts; in use once
+    #: ``totp_confirmed_at`` is set. ``totp_last_step`` is the last accepted time step (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
     last_login_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(5))
 
@@ -76,6 +81,16 @@ class User(TimestampMixin, Model):
     @property
     def is_ministry(self) -> bool:
         return bool(self.roles & MINISTRY_ROLES)
+
+    # Second factor ----------------------------------------------------------------------------
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.totp_confirmed_at is not None and bool(self.totp_secret)
+
+    @property
+    def mfa_required(self) -> bool:
+        """Reviewers, approvers, finance and admins must use a second factor."""
+        return self.is_ministry
 
 
 class UserRole(Model):
@@ -143,3 +158,16 @@ class LoginLock(Model):
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class RecoveryCode(Model):
+    """One of a user's ten one-time recovery codes for the second factor (argon2 hash only)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None]

@@ -8,37 +8,37 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
 
-from app.auth import services, throttle
+from app.auth import mfa, queries, services, throttle
 from app.auth.blueprint import bp
-from app.auth.decorators import login_only, public, role_required
+from app.auth.decorators import client_source, login_only, public, role_required
 from app.auth.forms import (
     AcceptInvitationForm,
+    EnrolForm,
     InviteForm,
     LoginForm,
     PasswordChangeForm,
+    ResetSecondFactorForm,
+    SecondFactorForm,
     UnlockForm,
 )
 from app.auth.models import MINISTRY_ROLES, Role
 from app.common.errors import DomainError
 from app.common.fields import options
 from app.common.security import MAX_ID
-from app.common.tx import transactional
+from app.common.tx import refuse_at, transactional
+from app.common.views import done, render_form
 from app.extensions import db
 from app.orgs import queries as org_queries
 from app.orgs.models import Organisation
-
-
-def _source() -> str:
-    """The client address as seen after ``ProxyFix`` (``TRUSTED_PROXIES``)."""
-    return request.remote_addr or "unknown"
 
 
 def _throttled() -> ResponseReturnValue | None:
     """Count this attempt (committed at once, before any password is hashed); over a limit,
     the 429 answer with ``Retry-After`` (issue 14, finding 2)."""
     try:
-        throttle.check_attempt(_source(), now=time.time())
+        throttle.check_attempt(client_source(), now=time.time())
     except throttle.Throttled as exc:
         db.session.rollback()
         message = _(
@@ -73,16 +73,119 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             user = services.authenticate(
-                form.email.data or "", form.password.data or "", source=_source()
+                form.email.data or "", form.password.data or "", source=client_source()
             )
         except services.LoginFailed as exc:
             form.password.errors.append(exc.message)
             # Status 200 so that @transactional commits the failure counter.
             return render_template("auth/login.html", form=form)
-        services.login_succeeded(user, source=_source())
+        if user.mfa_enabled:  # password right: now the second factor, before any session
+            session.clear()
+            session["mfa_pending"] = user.get_id()
+            session["mfa_pending_at"] = int(time.time())
+            return redirect(url_for("auth.second_factor"))
+        services.login_succeeded(user, source=client_source())
         _start_session(user)
         return redirect(url_for("main.index"))
     return render_template("auth/login.html", form=form, expired=expired)
+
+
+#: Seconds between the password and the second factor at login.
+MFA_PENDING_SECONDS = 300
+
+
+def _pending_user() -> services.User | None:
+    """The user who gave the right password and owes the second factor (for 5 minutes)."""
+    started = session.get("mfa_pending_at")
+    if not isinstance(started, int) or time.time() - started > MFA_PENDING_SECONDS:
+        return None
+    return services.load_user_from_session_id(str(session.get("mfa_pending", "")))
+
+
+@bp.route("/zweiter-faktor", methods=["GET", "POST"])
+@public
+@transactional
+def second_factor() -> ResponseReturnValue:
+    """Login, step 2: the TOTP code (or a recovery code) after the right password."""
+    user = _pending_user()
+    if user is None:
+        session.pop("mfa_pending", None)
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if request.method == "POST" and (refused := _throttled()) is not None:
+        return refused
+    if form.validate_on_submit():
+        try:
+            mfa.verify(user, form.code.data or "", source=client_source())
+        except mfa.SecondFactorRejected as exc:
+            db.session.commit()  # the failure counts towards the lock of this source
+            form.code.errors.append(exc.message)
+            return render_template("auth/second_factor.html", form=form), 422
+        services.login_succeeded(user, source=client_source())
+        _start_session(user)
+        return redirect(url_for("main.index"))
+    return render_template("auth/second_factor.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/zweiter-faktor/einrichten", methods=["GET", "POST"])
+@login_only
+@transactional
+def mfa_setup() -> ResponseReturnValue:
+    """Enrolment: secret and QR code, confirmed with a first code; then the recovery codes."""
+    user = current_user._get_current_object()
+    if user.mfa_enabled:
+        return redirect(url_for("auth.account"))
+    form = EnrolForm()
+    secret = mfa.begin_enrolment(user)
+    if form.validate_on_submit():
+        try:
+            codes = mfa.confirm_enrolment(user, form.code.data or "")
+        except DomainError as exc:
+            refuse_at(form.code, exc)
+        else:
+            return render_template("auth/recovery_codes.html", codes=codes)
+    uri = mfa.provisioning_uri(user)
+    return render_form(
+        "auth/mfa_setup.html",
+        form,
+        form=form,
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        qr=Markup(mfa.qr_svg(uri)),  # noqa: S704 - SVG generated by segno from our own URI
+        required=user.mfa_required,
+    )
+
+
+@bp.route("/konto")
+@login_only
+def account() -> ResponseReturnValue:
+    """Mein Konto: second factor state, password, signed-in devices."""
+    user = current_user._get_current_object()
+    return render_template(
+        "auth/account.html", user=user, recovery_left=mfa.remaining_recovery_codes(user)
+    )
+
+
+@bp.route("/benutzer")
+@role_required(Role.ADMIN)
+def users() -> ResponseReturnValue:
+    """Admin: the accounts with their second-factor state (reset for a lost phone)."""
+    return render_template(
+        "auth/users.html", users=queries.all_users(), form=ResetSecondFactorForm()
+    )
+
+
+@bp.route("/benutzer/<int:user_id>/zweiter-faktor/zuruecksetzen", methods=["POST"])
+@role_required(Role.ADMIN)
+@transactional
+def reset_second_factor(user_id: int) -> ResponseReturnValue:
+    user = db.get_or_404(services.User, user_id)
+    if not ResetSecondFactorForm().validate_on_submit():
+        abort(400)
+    mfa.reset(current_user._get_current_object(), user)
+    return done(
+        _("Der zweite Faktor von %(name)s wurde zurückgesetzt.", name=user.name),
+        url_for("auth.users"),
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -108,7 +211,7 @@ def change_password() -> ResponseReturnValue:
                 user,
                 form.current_password.data or "",
                 form.new_password.data or "",
-                source=_source(),
+                source=client_source(),
             )
         except services.PasswordRejected as exc:
             db.session.commit()  # keep the failure count of a wrong current password

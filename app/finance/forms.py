@@ -26,11 +26,25 @@ class ActionForm(FlaskForm):
     reason = TextAreaField(_l("Grund"), validators=[Optional(), Length(max=2000)])
 
 
+def _second_factor_field() -> StringField:
+    return StringField(
+        _l("Code aus der Authenticator-App"), validators=[Optional(), Length(max=32)]
+    )
+
+
+class SecondFactorActionForm(FlaskForm):
+    """Releasing money needs a fresh second-factor code (issue 14): order release, bank-account
+    confirmation."""
+
+    totp = _second_factor_field()
+
+
 class PaymentRunForm(FlaskForm):
     execution_date = GermanDateField(
         _l("Ausführungsdatum"),
         validators=[InputRequired(_l("Bitte geben Sie das Ausführungsdatum an."))],
     )
+    totp = _second_factor_field()
 
     def chosen_date(self) -> date:
         return cast(date, self.execution_date.data)
@@ -52,11 +66,16 @@ class BankAccountForm(FlaskForm):
         _l("Ihr Passwort (zur Bestätigung)"),
         validators=[InputRequired(_l("Bitte bestätigen Sie mit Ihrem Passwort."))],
     )
+    totp = StringField(
+        _l("Code aus der Authenticator-App (wenn eingerichtet)"),
+        validators=[Optional(), Length(max=32)],
+    )
 
     def service_input(self) -> dict[str, str]:
         """Keyword arguments of ``payouts.submit_bank_account``."""
         return {
             "password": self.password.data or "",
+            "second_factor": self.totp.data or "",
             "holder": self.holder.data or "",
             "iban": self.iban.data or "",
             "bic": self.bic.data or "",

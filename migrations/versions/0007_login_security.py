@@ -1,4 +1,5 @@
-"""login security: throttling counters, locks per account and source (issue 14)
+"""login security: throttling counters, locks per account and source, second factor (TOTP,
+recovery codes) (issue 14)
 
 Revision ID: 0007
 Revises: 0005
@@ -47,9 +48,34 @@ def upgrade():
     # that point at it.
     op.execute("ALTER TABLE user_account DROP COLUMN failed_logins")
     op.execute("ALTER TABLE user_account DROP COLUMN locked_until")
+    op.add_column("user_account", sa.Column("totp_secret", sa.String(length=64), nullable=True))
+    op.add_column(
+        "user_account", sa.Column("totp_confirmed_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.add_column("user_account", sa.Column("totp_last_step", sa.Integer(), nullable=True))
+    op.create_table(
+        "recovery_code",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=255), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_recovery_code_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_code")),
+    )
+    op.create_index(op.f("ix_recovery_code_user_id"), "recovery_code", ["user_id"], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f("ix_recovery_code_user_id"), table_name="recovery_code")
+    op.drop_table("recovery_code")
+    op.execute("ALTER TABLE user_account DROP COLUMN totp_last_step")
+    op.execute("ALTER TABLE user_account DROP COLUMN totp_confirmed_at")
+    op.execute("ALTER TABLE user_account DROP COLUMN totp_secret")
     op.add_column("user_account", sa.Column("locked_until", sa.DateTime(timezone=True)))
     op.add_column(
         "user_account",
