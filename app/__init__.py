@@ -79,9 +79,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "basic"
 
-    from app.auth.services import load_user_from_session_id
+    from app.auth.gate import load_user
 
-    login_manager.user_loader(load_user_from_session_id)
+    login_manager.user_loader(load_user)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -8,6 +8,7 @@ from app.auth.models import (
     Role,
     User,
     UserRole,
+    UserSession,
 )
 from app.budget.models import BudgetYear, Commitment, CommitmentAuthorisation
 from app.common.audit import AuditEvent
@@ -80,4 +81,5 @@ __all__ = [
     "Submission",
     "User",
     "UserRole",
+    "UserSession",
 ]

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.common.db import TimestampMixin, enum_type
+from app.common.db import TimestampMixin, enum_type, utcnow
 from app.extensions import Model
 from app.orgs.models import Organisation
 
@@ -171,3 +171,21 @@ class RecoveryCode(Model):
     )
     code_hash: Mapped[str] = mapped_column(String(255))
     used_at: Mapped[datetime | None]
+
+
+class UserSession(Model):
+    """One signed-in device ("angemeldete Geräte", issue 14): the session cookie carries a random
+    key whose hash is stored here; the user load checks it with the same query (one indexed
+    lookup per request), so signing a device out ends that session at once."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")

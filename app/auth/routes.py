@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import time
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
@@ -54,6 +65,9 @@ def _throttled() -> ResponseReturnValue | None:
 
 def _start_session(user: services.User) -> None:
     session.clear()  # new session on login (no fixation)
+    session["sid"] = services.open_session(
+        user, user_agent=request.headers.get("User-Agent", ""), ip=client_source()
+    )
     login_user(user)
     now = int(time.time())
     session["login_at"] = now
@@ -161,8 +175,52 @@ def account() -> ResponseReturnValue:
     """Mein Konto: second factor state, password, signed-in devices."""
     user = current_user._get_current_object()
     return render_template(
-        "auth/account.html", user=user, recovery_left=mfa.remaining_recovery_codes(user)
+        "auth/account.html",
+        user=user,
+        recovery_left=mfa.remaining_recovery_codes(user),
+        devices=queries.devices_of(user),
+        current_device=_current_device_id(),
+        form=ResetSecondFactorForm(),
     )
+
+
+def _current_device_id() -> int | None:
+    device = g.get("user_session")
+    return device.id if device is not None else None
+
+
+@bp.route("/konto/geraete/abmelden", methods=["POST"])
+@login_only
+@transactional
+def end_other_devices() -> ResponseReturnValue:
+    """Sign out every other device of the user ("Angemeldete Geräte")."""
+    if not ResetSecondFactorForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    count = services.end_device_sessions(user, keep_id=_current_device_id())
+    return done(
+        ngettext(
+            "%(num)d anderes Gerät wurde abgemeldet.",
+            "%(num)d andere Geräte wurden abgemeldet.",
+            count,
+        ),
+        url_for("auth.account"),
+    )
+
+
+@bp.route("/konto/geraete/<int:device_id>/abmelden", methods=["POST"])
+@login_only
+@transactional
+def end_device(device_id: int) -> ResponseReturnValue:
+    """Sign out one other device of the user."""
+    if not ResetSecondFactorForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    if device_id == _current_device_id() or not services.end_device_sessions(
+        user, only_id=device_id
+    ):
+        abort(404)
+    return done(_("Das Gerät wurde abgemeldet."), url_for("auth.account"))
 
 
 @bp.route("/benutzer")

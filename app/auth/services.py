@@ -15,7 +15,15 @@ from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, update
 
-from app.auth.models import MINISTRY_ROLES, Invitation, LoginLock, Role, User, UserRole
+from app.auth.models import (
+    MINISTRY_ROLES,
+    Invitation,
+    LoginLock,
+    Role,
+    User,
+    UserRole,
+    UserSession,
+)
 from app.auth.passwords import (
     context_words,
     hash_password,
@@ -63,6 +71,79 @@ def load_user_from_session_id(session_id: str) -> User | None:
     if user is None or not user.active or user.session_epoch != epoch:
         return None
     return user
+
+
+#: ``last_seen_at`` of a device is written at most this often (not on every request).
+SESSION_TOUCH_SECONDS = 60
+
+
+def open_session(user: User, *, user_agent: str, ip: str, now: datetime | None = None) -> str:
+    """Record a new signed-in device; returns the random key for the session cookie (only its
+    hash is stored)."""
+    now = now or utcnow()
+    key = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            key_hash=_token_hash(key),
+            created_at=now,
+            last_seen_at=now,
+            user_agent=(user_agent or "")[:300],
+            ip=(ip or "")[:64],
+        )
+    )
+    return key
+
+
+def load_user_for_session(session_id: str, key: str) -> tuple[User, UserSession] | None:
+    """Flask-Login loader with the device check: ``"<id>:<epoch>"`` plus the cookie's session
+    key, in one indexed query. A stale epoch (logout, password change) or a device that was
+    signed out loads nobody."""
+    try:
+        raw_id, raw_epoch = session_id.split(":", 1)
+        user_id, epoch = int(raw_id), int(raw_epoch)
+    except ValueError:
+        return None
+    if not 0 < user_id <= MAX_ID or not key:
+        return None
+    row = db.session.execute(
+        db.select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(User.id == user_id, UserSession.key_hash == _token_hash(key))
+    ).first()
+    if row is None:
+        return None
+    user, device = row
+    if not user.active or user.session_epoch != epoch:
+        return None
+    return user, device
+
+
+def touch_session(device: UserSession, *, now: datetime | None = None) -> bool:
+    """Note that the device was seen (at most once a minute). Returns True when it wrote."""
+    now = now or utcnow()
+    last = as_utc(device.last_seen_at)
+    if last is not None and (now - last).total_seconds() < SESSION_TOUCH_SECONDS:
+        return False
+    db.session.execute(
+        update(UserSession).where(UserSession.id == device.id).values(last_seen_at=now)
+    )
+    return True
+
+
+def end_device_sessions(
+    user: User, *, keep_id: int | None = None, only_id: int | None = None
+) -> int:
+    """Sign devices of ``user`` out: all but ``keep_id``, or just ``only_id``. Returns the count."""
+    stmt = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_id is not None:
+        stmt = stmt.where(UserSession.id != keep_id)
+    if only_id is not None:
+        stmt = stmt.where(UserSession.id == only_id)
+    count = int(getattr(db.session.execute(stmt), "rowcount", 0) or 0)
+    logger.info("session_devices_ended", extra={"user_id": user.id, "count": count})
+    record_event("sessions_ended", "user", user.id, actor_id=user.id, count=count)
+    return count
 
 
 def _lock_seconds(failures: int) -> int:
@@ -254,10 +335,12 @@ def login_succeeded(user: User, *, source: str, now: datetime | None = None) -> 
 
 
 def end_all_sessions(user: User) -> None:
-    """Invalidate every session of ``user`` (the epoch is part of each session id)."""
+    """Invalidate every session of ``user`` (the epoch is part of each session id) and forget
+    its devices."""
     db.session.execute(
         update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
     )
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     db.session.refresh(user)
 
 

@@ -1,5 +1,5 @@
 """login security: throttling counters, locks per account and source, second factor (TOTP,
-recovery codes) (issue 14)
+recovery codes), signed-in devices (issue 14)
 
 Revision ID: 0007
 Revises: 0005
@@ -68,9 +68,30 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_code")),
     )
     op.create_index(op.f("ix_recovery_code_user_id"), "recovery_code", ["user_id"], unique=False)
+    op.create_table(
+        "user_session",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("user_agent", sa.String(length=300), nullable=False),
+        sa.Column("ip", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["user_account.id"],
+            name=op.f("fk_user_session_user_id_user_account"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_session")),
+        sa.UniqueConstraint("key_hash", name=op.f("uq_user_session_key_hash")),
+    )
+    op.create_index(op.f("ix_user_session_user_id"), "user_session", ["user_id"], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f("ix_user_session_user_id"), table_name="user_session")
+    op.drop_table("user_session")
     op.drop_index(op.f("ix_recovery_code_user_id"), table_name="recovery_code")
     op.drop_table("recovery_code")
     op.execute("ALTER TABLE user_account DROP COLUMN totp_last_step")
