@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from app.auth.models import User, UserSession
 from app.extensions import db
@@ -13,12 +14,13 @@ def all_users() -> Sequence[User]:
     return db.session.execute(db.select(User).order_by(User.email)).scalars().all()
 
 
-def devices_of(user: User) -> Sequence[UserSession]:
-    """The user's signed-in devices, most recently seen first."""
+def devices_of(user: User, *, seen_since: datetime) -> Sequence[UserSession]:
+    """The user's signed-in devices seen since ``seen_since`` (older ones have passed the idle
+    limit), most recently seen first."""
     return (
         db.session.execute(
             db.select(UserSession)
-            .where(UserSession.user_id == user.id)
+            .where(UserSession.user_id == user.id, UserSession.last_seen_at >= seen_since)
             .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
         )
         .scalars()

@@ -35,6 +35,7 @@ from app.auth.forms import (
     UnlockForm,
 )
 from app.auth.models import MINISTRY_ROLES, Role
+from app.common.db import utcnow
 from app.common.errors import DomainError
 from app.common.fields import options
 from app.common.security import MAX_ID
@@ -178,7 +179,9 @@ def account() -> ResponseReturnValue:
         "auth/account.html",
         user=user,
         recovery_left=mfa.remaining_recovery_codes(user),
-        devices=queries.devices_of(user),
+        devices=queries.devices_of(
+            user, seen_since=utcnow() - current_app.config["SESSION_IDLE_TIMEOUT"]
+        ),
         current_device=_current_device_id(),
         form=ResetSecondFactorForm(),
     )

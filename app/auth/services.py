@@ -82,6 +82,12 @@ def open_session(user: User, *, user_agent: str, ip: str, now: datetime | None =
     hash is stored)."""
     now = now or utcnow()
     key = secrets.token_urlsafe(32)
+    idle = current_app.config["SESSION_IDLE_TIMEOUT"]
+    db.session.execute(  # forget devices whose sessions have passed the idle limit
+        delete(UserSession).where(
+            UserSession.user_id == user.id, UserSession.last_seen_at < now - idle
+        )
+    )
     db.session.add(
         UserSession(
             user_id=user.id,
