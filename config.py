@@ -70,6 +70,8 @@ class Config:
     LOGIN_RATE_PER_IP = int(os.environ.get("LOGIN_RATE_PER_IP", "20"))
     LOGIN_RATE_GLOBAL = int(os.environ.get("LOGIN_RATE_GLOBAL", "200"))
     LOGIN_RATE_WINDOW_SECONDS = int(os.environ.get("LOGIN_RATE_WINDOW_SECONDS", "60"))
+    #: Optional shared storage of the counters (``redis://host:6379/0``); unset = the database.
+    RATELIMIT_STORAGE_URL = os.environ.get("RATELIMIT_STORAGE_URL")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))

@@ -4,8 +4,11 @@ Each attempt at a login-like form (password, second factor, unlock) counts once 
 address (``ip:<address>``) and once for the whole service (``global``). The counters are rows of
 ``login_counter``, raised by one conditional upsert (``INSERT … ON CONFLICT DO UPDATE …
 RETURNING``, on SQLite and PostgreSQL alike), so they hold across gunicorn workers without an
-extra server. The estimate is a sliding window: the current fixed window's hits plus the previous
-window's hits weighted by how much of it still lies in the sliding window.
+extra server. When ``RATELIMIT_STORAGE_URL`` names a Redis server (``redis://…``), the counters
+live there instead (``INCR`` + ``EXPIRE`` in one ``MULTI``); if Redis does not answer, the
+database counter takes over for that attempt. The estimate is a sliding window: the current
+fixed window's hits plus the previous window's hits weighted by how much of it still lies in
+the sliding window.
 
 Over a limit, the attempt is refused *before* any password is hashed, so a flood costs one
 indexed upsert per request instead of an argon2 computation, and ``/healthz`` stays fast.
@@ -13,11 +16,13 @@ indexed upsert per request instead of an argon2 computation, and ``/healthz`` st
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from flask import current_app
 from sqlalchemy import case
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,7 +31,11 @@ from app.auth.models import LoginCounter
 from app.common.errors import DomainError
 from app.extensions import db
 
+logger = logging.getLogger(__name__)
+
 GLOBAL_KEY = "global"
+#: Redis clients per URL (one connection pool per process).
+_REDIS: dict[str, redis.Redis] = {}
 
 
 class Throttled(DomainError):
@@ -71,10 +80,36 @@ def _upsert(key: str, start: int, window: int) -> tuple[int, int]:
     return int(hits), int(previous)
 
 
+def redis_client(url: str) -> redis.Redis:
+    if url not in _REDIS:
+        _REDIS[url] = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return _REDIS[url]
+
+
+def _redis_hits(url: str, key: str, start: int, window: int) -> tuple[int, int]:
+    """Count one hit in Redis; (hits, previous_hits) like ``_upsert``."""
+    current, previous = f"kommpraev:login:{key}:{start}", f"kommpraev:login:{key}:{start - window}"
+    pipe = redis_client(url).pipeline(transaction=True)
+    pipe.incr(current)
+    pipe.expire(current, 2 * window)
+    pipe.get(previous)
+    hits, _expire, before = pipe.execute()
+    return int(hits), int(before or 0)
+
+
 def hit(key: str, *, window: int, now: float) -> Count:
-    """Count one attempt for ``key`` (a flush, no commit) and return the sliding estimate."""
+    """Count one attempt for ``key`` (Redis, or a flush without commit in the database) and
+    return the sliding estimate."""
     start = int(now) // window * window
-    hits, previous = _upsert(key, start, window)
+    url = current_app.config.get("RATELIMIT_STORAGE_URL") or ""
+    try:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise LookupError  # no Redis configured: the database counts
+        hits, previous = _redis_hits(url, key, start, window)
+    except (LookupError, redis.RedisError) as exc:
+        if isinstance(exc, redis.RedisError):
+            logger.warning("ratelimit_redis_unavailable", extra={"error": type(exc).__name__})
+        hits, previous = _upsert(key, start, window)
     elapsed = now - start
     estimate = hits + previous * max(0.0, (window - elapsed) / window)
     return Count(estimate=estimate, seconds_left=max(1, math.ceil(start + window - now)))

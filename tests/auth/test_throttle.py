@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from freezegun import freeze_time
 
@@ -164,3 +165,44 @@ def test_trusted_proxies_decides_whose_address_is_throttled(app, proxies, thrott
     finally:
         dispose(twin)
     assert status == (200 if throttled_per_client else 429)
+
+
+# --- optional Redis storage (RATELIMIT_STORAGE_URL) ------------------------------------------
+
+
+def test_throttle_counts_in_redis_when_configured_shared_by_two_workers(app, monkeypatch):
+    fakeredis = pytest.importorskip("fakeredis")
+    server = fakeredis.FakeServer()
+    url = "redis://throttle-test:6379/0"
+    workers = [
+        build_twin(app, RATELIMIT_STORAGE_URL=url, LOGIN_RATE_PER_IP=3, LOGIN_RATE_GLOBAL=100)
+        for _ in range(2)
+    ]
+    monkeypatch.setitem(throttle._REDIS, url, fakeredis.FakeRedis(server=server))  # noqa: SLF001
+    try:
+        statuses = []
+        with freeze_time("2026-12-04 10:00:10"):
+            for attempt in range(6):
+                twin = workers[attempt % 2]
+                with bound_to_test_transaction(twin, app):
+                    statuses.append(_attempt(twin.test_client()).status_code)
+            keys = fakeredis.FakeRedis(server=server).keys()  # before they expire
+        with app.app_context():
+            assert db.session.execute(sa.text("SELECT count(*) FROM login_counter")).scalar() == 0
+    finally:
+        for twin in workers:
+            dispose(twin)
+    assert statuses == [200, 200, 200, 429, 429, 429]
+    assert b"kommpraev:login:ip:127.0.0.1:1796378400" in keys
+
+
+def test_throttle_falls_back_to_the_database_when_redis_is_down(app_ctx, app, monkeypatch):
+    fakeredis = pytest.importorskip("fakeredis")
+    server = fakeredis.FakeServer()
+    server.connected = False
+    url = "redis://down:6379/0"
+    monkeypatch.setitem(app.config, "RATELIMIT_STORAGE_URL", url)
+    monkeypatch.setitem(throttle._REDIS, url, fakeredis.FakeRedis(server=server))  # noqa: SLF001
+    first = throttle.hit("ip:203.0.113.9", window=60, now=1_000_020.0)
+    second = throttle.hit("ip:203.0.113.9", window=60, now=1_000_021.0)
+    assert (first.estimate, second.estimate) == (1, 2)  # counted in login_counter instead
