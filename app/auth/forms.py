@@ -66,3 +66,10 @@ class EnrolForm(FlaskForm):
 
 class ResetSecondFactorForm(FlaskForm):
     """Only the CSRF token: the user is in the URL."""
+
+
+class RenewRecoveryCodesForm(FlaskForm):
+    totp = StringField(
+        _l("Code aus der Authenticator-App"),
+        validators=[DataRequired(_l("Bitte geben Sie den Code ein.")), Length(max=32)],
+    )

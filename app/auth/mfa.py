@@ -169,6 +169,18 @@ def step_up(user: User, code: str, *, source: str, now: datetime | None = None) 
         raise SecondFactorRejected(exc.message, field="totp") from exc
 
 
+def renew_recovery_codes(
+    user: User, code: str, *, source: str, now: datetime | None = None
+) -> list[str]:
+    """Ten new recovery codes (the old ones stop working) after a fresh code of the app.
+
+    :raises SecondFactorRejected: no second factor, or a wrong/reused code (field ``totp``).
+    """
+    step_up(user, code, source=source, now=now)
+    record_event("mfa_recovery_codes_renewed", "user", user.id, actor_id=user.id)
+    return _new_recovery_codes(user)
+
+
 def reset(admin: User, user: User) -> None:
     """An admin removes ``user``'s second factor (lost phone): secret and recovery codes are
     deleted, every session of the user ends; ministry users must enrol again at next login.

@@ -30,6 +30,7 @@ from app.auth.forms import (
     InviteForm,
     LoginForm,
     PasswordChangeForm,
+    RenewRecoveryCodesForm,
     ResetSecondFactorForm,
     SecondFactorForm,
     UnlockForm,
@@ -39,7 +40,7 @@ from app.common.db import utcnow
 from app.common.errors import DomainError
 from app.common.fields import options
 from app.common.security import MAX_ID
-from app.common.tx import refuse_at, transactional
+from app.common.tx import refuse, refuse_at, transactional
 from app.common.views import done, render_form
 from app.extensions import db
 from app.orgs import queries as org_queries
@@ -184,7 +185,24 @@ def account() -> ResponseReturnValue:
         ),
         current_device=_current_device_id(),
         form=ResetSecondFactorForm(),
+        renew_form=RenewRecoveryCodesForm(),
     )
+
+
+@bp.route("/konto/wiederherstellungscodes", methods=["POST"])
+@login_only
+@transactional
+def renew_recovery_codes() -> ResponseReturnValue:
+    """Ten new recovery codes, shown once, after a fresh code of the app."""
+    user, form = current_user._get_current_object(), RenewRecoveryCodesForm()
+    if not form.validate_on_submit():
+        return refuse(_("Bitte geben Sie den Code ein."), url_for("auth.account"))
+    try:
+        codes = mfa.renew_recovery_codes(user, form.totp.data or "", source=client_source())
+    except mfa.SecondFactorRejected as exc:
+        db.session.commit()  # the failed code counts towards the lock
+        return refuse(exc, url_for("auth.account"))
+    return render_template("auth/recovery_codes.html", codes=codes, renewed=True)
 
 
 def _current_device_id() -> int | None:

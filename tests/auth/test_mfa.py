@@ -255,3 +255,27 @@ def test_cli_money_commands_need_the_acting_users_code(app, runner, tmp_path, co
     with app.app_context():
         lock = services.lock_of(_user("kasse@lpr.test-kp.de"), "cli")
         assert lock is not None and lock.failures == 1
+
+
+def test_renew_recovery_codes_needs_a_fresh_code_and_replaces_the_old_ones(app, reviewer_client):
+    refused = reviewer_client.post(
+        "/auth/konto/wiederherstellungscodes", data={"totp": "000000"}, follow_redirects=True
+    )
+    assert "Der Code ist falsch" in refused.get_data(as_text=True)
+    code = _next_code(reviewer_client, reviewer_client.user_email)
+    page = reviewer_client.post("/auth/konto/wiederherstellungscodes", data={"totp": code})
+    assert page.status_code == 200
+    codes = re.findall(r"<code>([A-Z2-9]{5}-[A-Z2-9]{5})</code>", page.get_data(as_text=True))
+    assert len(codes) == 10
+    again = reviewer_client.post(
+        "/auth/konto/wiederherstellungscodes",
+        data={"totp": _next_code(reviewer_client, reviewer_client.user_email)},
+    )
+    newer = re.findall(r"<code>([A-Z2-9]{5}-[A-Z2-9]{5})</code>", again.get_data(as_text=True))
+    assert not set(codes) & set(newer)
+    with app.app_context():
+        user = _user(reviewer_client.user_email)
+        assert mfa.remaining_recovery_codes(user) == 10
+        with pytest.raises(mfa.SecondFactorRejected):
+            mfa.verify(user, codes[0], source="test")
+    assert "mfa_recovery_codes_renewed" in _actions(app, reviewer_client.user_email)
