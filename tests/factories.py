@@ -60,10 +60,14 @@ def create_user(
 
 
 def totp_code(user: User, now: float | None = None) -> str:
-    """A code the app accepts next for ``user``: the current step, or a later one within the
-    accepted drift when the current step was used already (no replay)."""
-    current = int(time.time() if now is None else now) // 30
-    step = max(current - 1, (user.totp_last_step or -1) + 1)
+    """A code the app accepts next for ``user``: the earliest step within the accepted drift
+    (±1 step) above the last used one (no replay). The previous step is used only while at
+    least 5 s of the current step remain, so that the server, checking a moment later, still
+    accepts it."""
+    moment = time.time() if now is None else now
+    current = int(moment) // 30
+    lowest = current - 1 if moment % 30 < 25 else current
+    step = max(lowest, (user.totp_last_step or -1) + 1)
     if step > current + 1:  # three logins of one user within 30 s: wait for the next step
         time.sleep(30 - time.time() % 30 + 0.1)
         return totp_code(user)
