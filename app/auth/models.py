@@ -157,6 +157,8 @@ class LoginLock(Model):
     source: Mapped[str] = mapped_column(String(64))
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    #: First failure from this source (part of the unlock token: a new row is a new lock).
+    created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
 

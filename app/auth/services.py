@@ -209,7 +209,9 @@ def count_failure(user: User, now: datetime, *, source: str, reason: str) -> boo
     """
     key = _source_key(source)
     insert = upsert_insert()
-    stmt = insert(LoginLock).values(user_id=user.id, source=key, failures=1, updated_at=now)
+    stmt = insert(LoginLock).values(
+        user_id=user.id, source=key, failures=1, created_at=now, updated_at=now
+    )
     upsert = stmt.on_conflict_do_update(
         index_elements=[LoginLock.user_id, LoginLock.source],
         set_={"failures": LoginLock.failures + 1, "updated_at": now},
@@ -239,11 +241,12 @@ def _unlock_serializer() -> URLSafeTimedSerializer:
 
 
 def unlock_token(lock: LoginLock) -> str:
-    """A signed token for the unlock link: the lock row and the lock's time, so that it works
-    once (unlocking deletes the row) and only for this lock."""
-    locked_until = as_utc(lock.locked_until)
-    stamp = locked_until.isoformat() if locked_until else ""
-    return _unlock_serializer().dumps({"u": lock.user_id, "l": lock.id, "t": stamp})
+    """A signed token for the unlock link: the lock row and its creation time, so that it works
+    once (unlocking deletes the row), only for this lock, and still after the lock doubled."""
+    created = as_utc(lock.created_at)
+    return _unlock_serializer().dumps(
+        {"u": lock.user_id, "l": lock.id, "t": created.isoformat() if created else ""}
+    )
 
 
 def _mail_unlock_link(user: User, lock: LoginLock) -> None:
@@ -280,8 +283,8 @@ def unlock(token: str, *, now: datetime | None = None) -> User:
     lock = db.session.get(LoginLock, data.get("l")) if isinstance(data.get("l"), int) else None
     if lock is None or lock.user_id != data.get("u"):
         raise invalid
-    locked_until = as_utc(lock.locked_until)
-    if (locked_until.isoformat() if locked_until else "") != data.get("t"):
+    created = as_utc(lock.created_at)
+    if (created.isoformat() if created else "") != data.get("t"):
         raise invalid
     user = db.session.get(User, lock.user_id)
     assert user is not None  # noqa: S101 - foreign key

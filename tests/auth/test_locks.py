@@ -138,3 +138,20 @@ def test_audit_trail_records_failures_locks_unlocks_and_logins(app, client, user
         "login_unlocked",
         "login_succeeded",
     ]
+
+
+def test_unlock_link_still_works_after_the_guesser_doubled_the_lock(app, client, user_email):
+    with freeze_time(T0) as frozen:
+        _lock_out_guesser(app, client)
+        with app.app_context():
+            mail = db.session.execute(
+                db.select(OutboxMessage).filter_by(recipient=EMAIL)
+            ).scalar_one()
+            token = LINK_RE.search(mail.body).group(1)
+        frozen.tick(timedelta(seconds=app.config["LOGIN_LOCK_BASE_SECONDS"] + 1))
+        assert _login(client, WRONG, GUESSER).status_code == 200  # lock doubles, no new mail
+        with app.app_context():
+            assert services.lock_of(_user(), GUESSER).failures == 6
+        assert app.test_client().post(f"/auth/entsperren/{token}").status_code == 302
+        with app.app_context():
+            assert services.lock_of(_user(), GUESSER) is None
