@@ -1,6 +1,7 @@
 """Finance commands.
 
-``flask --app wsgi finance payment-run --execution-date 2027-02-01 --out run.xml --as EMAIL``
+``flask --app wsgi finance payment-run --execution-date 2027-02-01 --out run.xml --as EMAIL
+--totp CODE``
 ``flask --app wsgi finance payment-run-file RUN_ID|MSGID --out run.xml``
 ``flask --app wsgi finance export-beancount --year 2027 --out ledger.beancount``
 ``flask --app wsgi finance export-ledger --year 2027 --format csv|csv-plain|xlsx|json --out FILE``
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from app.auth import mfa
 from app.auth.models import User
 from app.budget.models import MAX_YEAR, MIN_YEAR
 from app.common.errors import DomainError
@@ -28,13 +30,31 @@ from app.finance import exports, queries, reports
 from app.finance.blueprint import bp
 from app.postaward.services import settlement
 
+_AS_OPTION = click.option(
+    "--as", "email", required=True, help="E-Mail der ausführenden Kassenkraft."
+)
+_TOTP_OPTION = click.option(
+    "--totp",
+    required=True,
+    prompt="Code aus der Authenticator-App",
+    help="Aktueller Code des zweiten Faktors der ausführenden Person.",
+)
 
-def _finance_user(email: str) -> User:
+
+def _acting_user(email: str, totp: str) -> User:
+    """The user named by ``--as``, re-authenticated with the second factor (issue 14): commands
+    that move money need the acting person's current code, like the web forms. A wrong code
+    counts as a failed login (source ``cli``) and is committed."""
     user = db.session.execute(
         db.select(User).where(User.email == email.strip().lower())
     ).scalar_one_or_none()
     if user is None:
         raise click.ClickException(f"Unbekannter Benutzer {email}.")
+    try:
+        mfa.step_up(user, totp, source="cli")
+    except mfa.SecondFactorRejected as exc:
+        db.session.commit()
+        raise click.ClickException(exc.message) from exc
     return user
 
 
@@ -79,15 +99,16 @@ def _publish_file(partial: Path, out: Path, content: bytes) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Zieldatei für die pain.001-XML (erscheint erst nach dem Speichern des Laufs).",
 )
-@click.option("--as", "email", required=True, help="E-Mail der ausführenden Kassenkraft.")
-def payment_run_command(execution_date: str, out: Path, email: str) -> None:
+@_AS_OPTION
+@_TOTP_OPTION
+def payment_run_command(execution_date: str, out: Path, email: str, totp: str) -> None:
     """Collect released payout orders into a pain.001.001.09 file (one transaction).
 
     Issue 14, finding 1: the file appears only after the run is committed (temp file in the
     same directory, fsync, rename). Killed before the commit: no run, no file, the orders stay
     released. Killed after it: the run is stored and ``payment-run-file`` writes it again.
     """
-    user = _finance_user(email)
+    user = _acting_user(email, totp)
     try:
         day = date.fromisoformat(execution_date)
     except ValueError as exc:
@@ -163,10 +184,11 @@ def export_beancount_command(year: int | None, out: Path) -> None:
 
 @bp.cli.command("import-statement")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as", "email", required=True, help="E-Mail der ausführenden Kassenkraft.")
-def import_statement_command(file: Path, email: str) -> None:
+@_AS_OPTION
+@_TOTP_OPTION
+def import_statement_command(file: Path, email: str, totp: str) -> None:
     """Import a camt.053 statement and reconcile it (importing it twice changes nothing)."""
-    user = _finance_user(email)
+    user = _acting_user(email, totp)
     try:
         result = settlement.import_statement(user, file.read_bytes(), file.name)
     except DomainError as exc:

@@ -394,8 +394,11 @@ def _released(people, running, key="c" * 32):
 
 
 def _run_cli(runner, out, email):
+    from app.auth.models import User
+
+    user = db.session.execute(db.select(User).where(User.email == email)).scalar_one()
     args = ["finance", "payment-run", "--execution-date", "2099-01-04", "--out", str(out)]
-    return runner.invoke(args=[*args, "--as", email])
+    return runner.invoke(args=[*args, "--as", email, "--totp", factories.totp_code(user)])
 
 
 def test_payment_run_file_appears_only_after_the_commit(people, running, runner, tmp_path):

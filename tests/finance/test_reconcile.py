@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from app.auth.models import User
 from app.extensions import db
 from app.finance.models import (
     BankStatement,
@@ -547,8 +548,13 @@ def test_zero_amount_booking_is_reported_not_silently_dropped(app, runner, tmp_p
         assert len(db.session.execute(db.select(StatementLine.id)).all()) == 1
     second = tmp_path / "zweiter.xml"
     second.write_bytes(data.replace(b"KP-STMT-1", b"KP-STMT-2"))
+    with app.app_context():
+        user = db.session.execute(
+            db.select(User).where(User.email == "zero@lpr.test-kp.de")
+        ).scalar_one()
+        code = factories.totp_code(user)
     result = runner.invoke(
-        args=["finance", "import-statement", str(second), "--as", "zero@lpr.test-kp.de"]
+        args=["finance", "import-statement", str(second), "--as", user.email, "--totp", code]
     )
     assert result.exit_code == 0, result.output
     assert "Kontoauszug KP-STMT-2, Buchung 2 (–, 03.02.2027) lautet auf 0,00 €" in result.output
