@@ -750,6 +750,10 @@ def proof_case(live_server: LiveServer, budget: Budget) -> ProofCase:
         first = _sent_order(order)
         application = db.session.get(Application, first.application_id)
         assert application is not None
+        # The approval period runs since the submission (01.10.2026), so that the purpose can be
+        # reported fulfilled a few days ago on any run date (T11: not before the period starts).
+        decision = approved_decision(application)
+        decision.period_start = application.project_start = date(2026, 10, 1)
         case = ProofCase(
             first=first,
             lines=[

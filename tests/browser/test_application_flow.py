@@ -135,8 +135,8 @@ def test_applicant_fills_in_submits_late_and_downloads_pdf(
     staff.get_by_label("EG", exact=True).select_option(label="EG 11")
     staff.get_by_label("Stufe", exact=True).select_option("3")
     qualification = QUALIFICATION_LABELS[Qualification.UNIVERSITY_APPLIED]
-    assert qualification.startswith("Abgeschlossene Fachhochschul")
-    staff.get_by_label("Qualifikation").select_option(label=qualification)
+    assert str(qualification).startswith("Abgeschlossene Fachhochschul")
+    staff.get_by_label("Qualifikation").select_option(label=str(qualification))
     staff.get_by_label("Stellenanteil").fill("0,5")
     staff.get_by_label("Monate").fill("7")
     cap = _expected_cap_cents(year, 11, 500, 7)

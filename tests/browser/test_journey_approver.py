@@ -55,17 +55,7 @@ class Prepared:
     title: str
 
 
-@pytest.fixture(
-    params=[
-        "de",
-        pytest.param(
-            "en",
-            marks=pytest.mark.xfail(
-                strict=True, reason="service-layer messages are German only (issue 11, i18n)"
-            ),
-        ),
-    ]
-)
+@pytest.fixture(params=["de", "en"])
 def lang(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
