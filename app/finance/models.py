@@ -25,7 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import User
 from app.common.db import Cents, TimestampMixin, enum_type, utcnow
 from app.extensions import Model, db
-from app.finance.interest import dunning_step_waived
 from app.grants.models import Application, Decision
 from app.orgs.models import Organisation
 
@@ -427,15 +426,6 @@ class RecoveryClaim(TimestampMixin, Model):
     @property
     def interest_open_cents(self) -> int:
         return self.interest_cents - self.interest_paid_cents
-
-    @property
-    def dunning_status(self) -> str:
-        """F15, shown to finance: ``"none"``, ``"reminder"``, ``"second_reminder"``,
-        ``"handover"``, or ``"small"`` when the KLB limit stops the next step."""
-        if self.status is ClaimStatus.OPEN and self.dunning_level < 3:
-            if dunning_step_waived(self.dunning_level + 1, self.open_cents):
-                return "small"
-        return ("none", "reminder", "second_reminder", "handover")[self.dunning_level]
 
     @property
     def open_cents(self) -> int:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from app.common.mail import OutboxMessage
 from app.extensions import db
 from app.finance.models import Instalment, InstalmentKind, InstalmentStatus
+from app.finance.services import claims
 from app.grants.models import Application, ApplicationEvent, EventKind, Status
 from app.postaward.models import (
     Notification,
@@ -583,8 +584,6 @@ def test_task_page_uses_a_constant_number_of_statements(
 
 def _claim(people, principal_cents: int):
     """An open recovery claim created 01.06.2026, due 01.07.2026 (interest from 05.01.2026)."""
-    from app.finance.services import claims
-
     application = approved_grant(people["applicant"])
     application.status = Status.RECOVERY
     return claims.create_claim(
@@ -608,7 +607,7 @@ def test_T21_dunning_reminder_second_reminder_and_handover_after_their_periods(p
     first = _last_mail_id()
     report = run_deadlines(date(2026, 7, 15))  # 14 days (DUNNING_REMINDER_DAYS)
     assert report.dunned == [f"{claim.kassenzeichen}: Mahnung"]
-    assert (claim.dunning_level, claim.dunned_on, claim.dunning_status) == (
+    assert (claim.dunning_level, claim.dunned_on, claims.dunning_status(claim)) == (
         1,
         date(2026, 7, 15),
         "reminder",
@@ -624,12 +623,12 @@ def test_T21_dunning_reminder_second_reminder_and_handover_after_their_periods(p
     assert run_deadlines(date(2026, 7, 28)).dunned == []
     assert len(_mails_since(first)) == 2
     assert run_deadlines(date(2026, 7, 29)).dunned == [f"{claim.kassenzeichen}: Zweite Mahnung"]
-    assert claim.dunning_level == 2 and claim.dunning_status == "second_reminder"
+    assert claim.dunning_level == 2 and claims.dunning_status(claim) == "second_reminder"
     assert run_deadlines(date(2026, 8, 11)).dunned == []
     first = _last_mail_id()
     report = run_deadlines(date(2026, 8, 12))
     assert report.dunned == [f"{claim.kassenzeichen}: Abgabe an die Vollstreckung"]
-    assert claim.dunning_level == 3 and claim.dunning_status == "handover"
+    assert claim.dunning_level == 3 and claims.dunning_status(claim) == "handover"
     [handover] = _notifications(deadlines.DUNNING_HANDOVER)
     assert handover.for_ministry
     assert "kasse@lpr.test-kp.de" in {m.recipient for m in _mails_since(first)}
@@ -641,8 +640,6 @@ def test_T21_dunning_reminder_second_reminder_and_handover_after_their_periods(p
 
 
 def test_T21_a_paid_claim_is_not_dunned(people):
-    from app.finance.services import claims
-
     claim = _claim(people, 100_000)
     claims.record_payment(people["finance"], claim, paid_on=date(2026, 7, 10), paid_cents=100_000)
     assert run_deadlines(date(2026, 7, 15)).dunned == []
@@ -654,15 +651,13 @@ def test_R28_small_amounts_are_not_dunned(people):
     small = _claim(people, 2_499)
     report = run_deadlines(date(2026, 7, 15))
     assert report.dunned == [] and small.kassenzeichen in report.not_dunned[0]
-    assert small.dunning_level == 0 and small.dunning_status == "small"
+    assert small.dunning_level == 0 and claims.dunning_status(small) == "small"
     assert _notifications(deadlines.DUNNING_REMINDER) == []
     at_limit = _claim(people, 2_500)
     assert run_deadlines(date(2026, 7, 16)).dunned == [f"{at_limit.kassenzeichen}: Mahnung"]
 
 
 def test_R28_no_handover_to_enforcement_below_25_euro(people):
-    from app.finance.services import claims
-
     claim = _claim(people, 10_000)  # 100 €
     run_deadlines(date(2026, 7, 15))
     run_deadlines(date(2026, 7, 29))
@@ -672,7 +667,7 @@ def test_R28_no_handover_to_enforcement_below_25_euro(people):
     assert claim.open_cents == 2_000
     report = run_deadlines(date(2026, 8, 12))
     assert report.dunned == [] and "Vollstreckung" in report.not_dunned[0]
-    assert claim.dunning_level == 2 and claim.dunning_status == "small"
+    assert claim.dunning_level == 2 and claims.dunning_status(claim) == "small"
     assert _notifications(deadlines.DUNNING_HANDOVER) == []
 
 
