@@ -365,6 +365,9 @@ def main() -> int:
             if outcome == "survived" or outcome.startswith(("error", "invalid")):
                 print(f"{name} #{m.number} {m.function}:{m.line} {m.description}: {outcome}")
             sys.stdout.flush()
+            if opts.json:  # after every mutant, so a run cut short keeps what it has
+                partial = {**report, name: {"partial": True, "mutants": results}}
+                opts.json.write_text(json.dumps(partial, indent=1, ensure_ascii=False), "utf-8")
         killed = sum(r["outcome"].startswith("killed") for r in results)
         valid = sum(not r["outcome"].startswith(("invalid", "error")) for r in results)
         score = f"{killed}/{valid}" + (f" = {100 * killed / valid:.1f} %" if valid else "")
