@@ -127,7 +127,6 @@ def register_template_helpers(app: Flask) -> None:
     """Jinja filters for German money and dates."""
     from app.common import formatting, labels
     from app.common.errors import upload_limit_mb
-    from app.finance.interest import dunning_status
 
     app.jinja_env.filters["eur"] = formatting.eur
     app.jinja_env.filters["eur_plain"] = formatting.eur_plain
@@ -136,7 +135,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["permille"] = formatting.permille
     app.jinja_env.filters["percent_bp"] = formatting.percent_bp
     app.jinja_env.filters["iban"] = formatting.iban
-    app.jinja_env.filters["dunning_status"] = dunning_status
     app.jinja_env.filters["urlencode_except"] = formatting.urlencode_except
     app.jinja_env.filters["label"] = labels.label
     app.jinja_env.filters["stored"] = labels.stored

@@ -36,7 +36,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FunctionType
 
@@ -320,6 +320,9 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", help=f"some of {', '.join(TARGETS)}")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--only", default="", help="comma-separated mutant numbers")
+    parser.add_argument(
+        "--functions", default="", help="comma-separated function names (default: all listed)"
+    )
     parser.add_argument("--examples", type=int, default=20, help="hypothesis examples")
     parser.add_argument("--timeout-factor", type=float, default=3.0)
     parser.add_argument("--json", type=Path, help="write the results to this file")
@@ -338,6 +341,9 @@ def main() -> int:
     report: dict[str, object] = {}
     for name in opts.modules or list(TARGETS):
         target = TARGETS[name]
+        if opts.functions:
+            wanted = tuple(f for f in target.functions if f in opts.functions.split(","))
+            target = replace(target, functions=wanted)
         module, mutants = mutants_of(target)
         if opts.list:
             for m in mutants:
@@ -359,6 +365,9 @@ def main() -> int:
             if outcome == "survived" or outcome.startswith(("error", "invalid")):
                 print(f"{name} #{m.number} {m.function}:{m.line} {m.description}: {outcome}")
             sys.stdout.flush()
+            if opts.json:  # after every mutant, so a run cut short keeps what it has
+                partial = {**report, name: {"partial": True, "mutants": results}}
+                opts.json.write_text(json.dumps(partial, indent=1, ensure_ascii=False), "utf-8")
         killed = sum(r["outcome"].startswith("killed") for r in results)
         valid = sum(not r["outcome"].startswith(("invalid", "error")) for r in results)
         score = f"{killed}/{valid}" + (f" = {100 * killed / valid:.1f} %" if valid else "")

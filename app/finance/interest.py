@@ -34,7 +34,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
 
 from app.common.dates import add_months
 from app.common.money import format_eur
@@ -404,13 +403,3 @@ def dunning_step_waived(level: int, arrears_cents: int) -> bool:
     if level >= 3:
         return enforcement_waived(arrears_cents)
     return dunning_waived(arrears_cents)
-
-
-def dunning_status(claim: Any) -> str:
-    """F15, shown to finance: ``"none"``, ``"reminder"``, ``"second_reminder"``, ``"handover"``,
-    or ``"small"`` when the KLB limit stops the next step (``claim``: a ``RecoveryClaim``; a
-    function here, not a model property, so that models stay free of behaviour)."""
-    if claim.status.value == "open" and claim.dunning_level < 3:
-        if dunning_step_waived(claim.dunning_level + 1, claim.open_cents):
-            return "small"
-    return ("none", "reminder", "second_reminder", "handover")[claim.dunning_level]

@@ -39,12 +39,19 @@ from app.finance.models import (
     PayoutOrder,
     RecoveryClaim,
 )
+from app.finance.services import claims as claim_service
 from app.finance.services import payouts
 from app.postaward.services import revocation, settlement
 
 
 def _user() -> User:
     return cast(User, current_user._get_current_object())
+
+
+@bp.app_template_filter("dunning_status")
+def dunning_status(claim: RecoveryClaim) -> str:
+    """F15: the dunning state of a recovery claim for the claim lists (finance, grant page)."""
+    return claim_service.dunning_status(claim)
 
 
 @bp.route("/kasse")

@@ -22,6 +22,7 @@ from app.finance.interest import (
     Rate,
     apply_thresholds,
     compute_interest,
+    dunning_step_waived,
     dunning_waived,
     enforcement_waived,
     format_rate_bp,
@@ -371,3 +372,29 @@ def test_format_rate_bp():
         "12,34",
         "-0,05",
     ]
+
+
+# --- cases the mutation run (docs/mutation.md) found untested ------------------------------------
+
+
+def test_R28_vvk_8_7_accepts_the_smallest_amounts():
+    assert recovery_limit_cents(1) == 0  # 10 % of one cent, rounded down
+    assert recovery_waived(4_000_000, 1) is not None  # one cent is within the limit
+
+
+@pytest.mark.parametrize(
+    ("level", "arrears", "waived"),
+    [(1, 2_499, True), (1, 2_500, False), (2, 2_499, True), (3, 2_499, True), (3, 2_500, False)],
+)
+def test_R28_boundary_dunning_steps_use_the_kleinbetrag_limits(level, arrears, waived):
+    # KLB 2.1 (public body) for both reminders, KLB 3.1 for the handover: both 25 € today
+    assert dunning_step_waived(level, arrears) is waived
+
+
+def test_R28_handover_uses_the_enforcement_limit_and_reminders_the_dunning_limit(monkeypatch):
+    from app.finance import interest
+
+    monkeypatch.setattr(interest, "ENFORCEMENT_MIN_CENTS", 5_000)  # make the two limits differ
+    assert dunning_step_waived(3, 4_999) is True
+    assert dunning_step_waived(2, 4_999) is False
+    assert dunning_step_waived(1, 4_999) is False

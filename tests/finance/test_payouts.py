@@ -454,3 +454,41 @@ def test_payment_run_into_a_missing_directory_is_refused_before_the_commit(
     assert result.exit_code == 1 and "kann nicht angelegt werden" in result.output
     db.session.rollback()
     assert queries.recent_runs() == []
+
+
+# --- plan details that the mutation run (docs/mutation.md) found untested ------------------------
+
+
+def _plan(grant: int, years: list[int], end: date = date(2029, 12, 31)):
+    return [
+        (p.number, p.kind, p.percent, p.amount_cents, p.budget_year)
+        for p in payouts.split_plan(grant, date(2027, 1, 1), end, years)
+    ]
+
+
+def test_R15_split_plan_numbers_percentages_and_budget_years():
+    # 200.000,01 € over three payout years: the interim 25 % falls in the middle year
+    assert _plan(20_000_001, [2029, 2027, 2028]) == [
+        (1, InstalmentKind.FIRST, 40, 8_000_000, 2027),
+        (2, InstalmentKind.INTERIM, 25, 5_000_000, 2028),
+        (3, InstalmentKind.AFTER_VN, 25, 5_000_000, 2029),
+        (4, InstalmentKind.FINAL, 10, 2_000_001, 2029),  # the last one takes the remainder
+    ]
+    # with two payout years the interim is paid in the first year
+    assert [p[4] for p in _plan(20_000_000, [2027, 2028])] == [2027, 2027, 2028, 2028]
+
+
+def test_R14_standard_plan_numbers_percentages_and_budget_years():
+    assert _plan(4_000_001, [2028, 2027], end=date(2027, 12, 31)) == [
+        (1, InstalmentKind.FIRST, 40, 1_600_000, 2027),
+        (2, InstalmentKind.AFTER_VN, 50, 2_000_000, 2028),
+        (3, InstalmentKind.FINAL, 10, 400_001, 2028),
+    ]
+    # no payout years known: everything in the year the period starts
+    assert {p[4] for p in _plan(4_000_000, [], end=date(2027, 12, 31))} == {2027}
+
+
+def test_R16_reimbursement_plan_is_one_instalment_of_100_percent_in_the_last_year():
+    assert _plan(1_999_999, [2028, 2027]) == [
+        (1, InstalmentKind.REIMBURSEMENT, 100, 1_999_999, 2028)
+    ]

@@ -480,3 +480,51 @@ def test_T2_planned_project_start_not_before_the_submission(applicant):
         assert any(p.rule == "T2" and p.field == "project_start" for p in problems)
     application.project_start = on
     assert "T2" not in _rules(application, on=on)
+
+
+# --- cases the mutation run (docs/mutation.md) found untested ------------------------------------
+
+
+def test_R5_an_empty_plan_is_refused_and_one_cent_balances():
+    from app.grants.services.financing import PlanTotals
+    from app.grants.services.rules import check_r5_balance
+
+    [empty] = check_r5_balance(PlanTotals())
+    assert "noch keine Ausgaben" in empty.message
+    assert check_r5_balance(PlanTotals(total_expenditure_cents=1, own_cash_cents=1)) == []
+
+
+@pytest.mark.parametrize(("grant", "missing"), [(-1, True), (0, True), (1, False)])
+def test_R6_boundary_a_grant_must_be_requested(grant, missing):
+    messages = _r6(grant, own=100_000)
+    assert ("Bitte geben Sie die beantragte Zuwendung an." in messages) is missing
+
+
+def test_R6_messages_name_the_configured_percentages():
+    assert any("höchstens 90 %" in m for m in _r6(900_001, own=100_000))
+    assert any("mindestens 10 %" in m for m in _r6(900_000, own=99_999))
+
+
+def test_R6_unitemised_in_kind_lines_give_one_problem():
+    from types import SimpleNamespace
+
+    from app.grants.services.financing import PlanTotals
+    from app.grants.services.rules import check_r6_rate_and_own_share
+
+    lines = [SimpleNamespace(in_kind=True, description=" ") for _ in range(2)]
+    totals = PlanTotals(
+        eligible_cents=1_000_000, requested_grant_cents=900_000, own_cash_cents=100_000
+    )
+    problems = check_r6_rate_and_own_share(SimpleNamespace(lines=lines), totals)  # type: ignore[arg-type]
+    assert [p.message for p in problems] == [
+        "Jede Eigenleistung (Sachmittel oder Personal der Kommune) muss einzeln bezeichnet werden."
+    ]
+
+
+@pytest.mark.parametrize(("grant", "needs_reason"), [(0, False), (1, True)])
+def test_R9_boundary_no_reason_asked_without_an_amount(grant, needs_reason):
+    # a missing amount is R6's message; R9 asks for a reason from the first cent
+    from app.grants.models import Application
+    from app.grants.services.rules import check_r9_small_grant
+
+    assert bool(check_r9_small_grant(Application(requested_grant_cents=grant))) is needs_reason

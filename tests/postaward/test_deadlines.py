@@ -15,8 +15,9 @@ import sqlalchemy as sa
 
 from app.common.mail import OutboxMessage
 from app.extensions import db
-from app.finance.interest import dunning_status
 from app.finance.models import Instalment, InstalmentKind, InstalmentStatus
+from app.finance.services import claims
+from app.finance.services.claims import dunning_status
 from app.grants.models import Application, ApplicationEvent, EventKind, Status
 from app.postaward.models import (
     Notification,
@@ -605,8 +606,6 @@ def test_T19_deadline_job_closes_a_checked_and_settled_grant_as_safety_net(peopl
 
 def _claim(people, principal_cents: int):
     """An open recovery claim created 01.06.2026, due 01.07.2026 (interest from 05.01.2026)."""
-    from app.finance.services import claims
-
     application = approved_grant(people["applicant"])
     application.status = Status.RECOVERY
     return claims.create_claim(
@@ -663,8 +662,6 @@ def test_T21_dunning_reminder_second_reminder_and_handover_after_their_periods(p
 
 
 def test_T21_a_paid_claim_is_not_dunned(people):
-    from app.finance.services import claims
-
     claim = _claim(people, 100_000)
     claims.record_payment(people["finance"], claim, paid_on=date(2026, 7, 10), paid_cents=100_000)
     assert run_deadlines(date(2026, 7, 15)).dunned == []
@@ -683,8 +680,6 @@ def test_R28_small_amounts_are_not_dunned(people):
 
 
 def test_R28_no_handover_to_enforcement_below_25_euro(people):
-    from app.finance.services import claims
-
     claim = _claim(people, 10_000)  # 100 €
     run_deadlines(date(2026, 7, 15))
     run_deadlines(date(2026, 7, 29))

@@ -344,3 +344,13 @@ def advance_dunning(claim: RecoveryClaim, level: int, on: date) -> bool:
         open_cents=claim.open_cents,
     )
     return True
+
+
+def dunning_status(claim: RecoveryClaim) -> str:
+    """F15, shown to finance (template filter ``dunning_status``): ``"none"``, ``"reminder"``,
+    ``"second_reminder"``, ``"handover"``, or ``"small"`` when the KLB limit stops the next
+    step."""
+    if claim.status is ClaimStatus.OPEN and claim.dunning_level < HANDOVER:
+        if dunning_refusal(claim, claim.dunning_level + 1) is not None:
+            return "small"
+    return ("none", "reminder", "second_reminder", "handover")[claim.dunning_level]
