@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any, cast
 
@@ -16,7 +17,7 @@ from app.common.db import today
 from app.common.errors import BudgetCapExceeded, DomainError
 from app.common.fields import first_error, options
 from app.common.security import parse_id
-from app.common.tx import refuse_at, transactional
+from app.common.tx import refuse, refuse_at, transactional
 from app.common.views import done
 from app.extensions import db
 from app.grants import queries
@@ -348,67 +349,92 @@ def _decision(application: Application, decision_id: int) -> Decision:
     return decision
 
 
-@bp.route(
-    "/pruefung/<int:application_id>/entscheidung/<int:decision_id>/<action>", methods=["POST"]
-)
-@role_required(Role.APPROVER)
-@transactional
-def decide(application_id: int, decision_id: int, action: str) -> ResponseReturnValue:
-    if action not in ("bewilligen", "ablehnen", "zurueckgeben"):
-        abort(404)
+DECISION_URL = "/pruefung/<int:application_id>/entscheidung/<int:decision_id>"
+
+
+def _decide(
+    application_id: int,
+    decision_id: int,
+    act: Callable[[User, Decision, str], object],
+    message: str,
+) -> ResponseReturnValue:
+    """One decision action of an approver (four eyes and the budget check are in ``act``); a
+    refusal rolls back and is shown at the decision."""
     application = _load(application_id)
     decision = _decision(application, decision_id)
     form = DecideForm()
+    target = url_for("grants.review_page", application_id=application_id) + "#entscheidung"
     if not form.validate_on_submit():
         abort(400)
     try:
-        if action == "bewilligen":
-            review.approve(_user(), decision)
-            flash(_("Bewilligt. Der Zuwendungsbescheid wurde erstellt."), "success")
-        elif action == "ablehnen":
-            review.reject(_user(), decision, form.reasons.data or "")
-            flash(_("Der Antrag wurde abgelehnt."), "success")
-        else:
-            review.send_back(_user(), decision, form.reasons.data or "")
-            flash(_("Die Entscheidung wurde zur Überarbeitung zurückgegeben."), "success")
+        act(_user(), decision, form.reasons.data or "")
     except BudgetCapExceeded as exc:
-        db.session.rollback()
-        flash(
-            _("Nicht bewilligt – Haushaltsmittel reichen nicht: %(msg)s", msg=exc.message), "error"
+        return refuse(
+            _("Nicht bewilligt – Haushaltsmittel reichen nicht: %(msg)s", msg=exc.message), target
         )
-        return redirect(
-            url_for("grants.review_page", application_id=application_id) + "#entscheidung"
-        ), 303
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(
-            url_for("grants.review_page", application_id=application_id) + "#entscheidung"
-        ), 303
-    return _back(application, "#entscheidung")
+        return refuse(exc, target)
+    return done(message, target)
 
 
-@bp.route("/pruefung/<int:application_id>/<kind>", methods=["POST"])
-@role_required(Role.REVIEWER, Role.APPROVER)
+@bp.route(f"{DECISION_URL}/bewilligen", methods=["POST"])
+@role_required(Role.APPROVER)
 @transactional
-def record_date(application_id: int, kind: str) -> ResponseReturnValue:
-    if kind not in ("bekanntgabe", "verzicht"):
-        abort(404)
+def approve_decision(application_id: int, decision_id: int) -> ResponseReturnValue:
+    """T5: approve within the budget and issue the Bescheid."""
+    message = _("Bewilligt. Der Zuwendungsbescheid wurde erstellt.")
+    return _decide(
+        application_id, decision_id, lambda user, d, _r: review.approve(user, d), message
+    )
+
+
+@bp.route(f"{DECISION_URL}/ablehnen", methods=["POST"])
+@role_required(Role.APPROVER)
+@transactional
+def reject_decision(application_id: int, decision_id: int) -> ResponseReturnValue:
+    """T6: reject with written reasons."""
+    message = _("Der Antrag wurde abgelehnt.")
+    return _decide(application_id, decision_id, review.reject, message)
+
+
+@bp.route(f"{DECISION_URL}/zurueckgeben", methods=["POST"])
+@role_required(Role.APPROVER)
+@transactional
+def send_back_decision(application_id: int, decision_id: int) -> ResponseReturnValue:
+    """Return the prepared decision to the reviewer with reasons."""
+    message = _("Die Entscheidung wurde zur Überarbeitung zurückgegeben.")
+    return _decide(application_id, decision_id, review.send_back, message)
+
+
+def _record_date(
+    application_id: int, record: Callable[[User, Application, date], object]
+) -> ResponseReturnValue:
     application = _load(application_id)
     form = DateForm()
+    target = url_for("grants.review_page", application_id=application_id) + "#bescheid"
     if not form.validate_on_submit():
-        flash(first_error(form), "error")
-        return _back(application, "#bescheid")
+        return refuse(first_error(form), target)
     try:
-        if kind == "bekanntgabe":
-            review.record_notification(_user(), application, cast(date, form.on.data))
-        else:
-            review.record_waiver(_user(), application, cast(date, form.on.data))
+        record(_user(), application, cast(date, form.on.data))
     except DomainError as exc:
-        flash(exc.message, "error")
-        return _back(application, "#bescheid")
-    flash(_("Gespeichert."), "success")
-    return _back(application, "#bescheid")
+        return refuse(exc, target)
+    return done(_("Gespeichert."), target)
+
+
+@bp.route("/pruefung/<int:application_id>/bekanntgabe", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def record_notification(application_id: int) -> ResponseReturnValue:
+    """T8: the day the Bescheid reached the recipient (starts the remedy period)."""
+    return _record_date(application_id, review.record_notification)
+
+
+@bp.route("/pruefung/<int:application_id>/verzicht", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def record_waiver(application_id: int) -> ResponseReturnValue:
+    """T8: waiver of legal remedy (final at once)."""
+    return _record_date(application_id, review.record_waiver)
 
 
 @bp.route("/antraege/<int:application_id>/bescheid.pdf")
