@@ -79,6 +79,7 @@ def queue() -> ResponseReturnValue:
         kreise=kreise,
         pds=pds,
         args=request.args,
+        page_sizes=queries.QUEUE_PAGE_SIZES,
     )
 
 
