@@ -66,7 +66,7 @@ PAGES: list[tuple[str, str, str, float]] = [
     ("/antraege", "applicant", "/antraege", 20),
     ("application detail", "applicant", "/antraege/{app_id}", 20),
     ("/pruefung (25 rows)", "reviewer", "/pruefung", 10),
-    ("/pruefung (100 rows)", "reviewer", "/pruefung?per_page=100", 10),
+    ("/pruefung (100 rows)", "reviewer", "/pruefung?anzahl=100", 10),
     ("/aufgaben (reviewer)", "reviewer", "/aufgaben", 8),
     ("/haushalt", "finance", "/haushalt", 8),
     ("/kasse", "finance", "/kasse", 8),
