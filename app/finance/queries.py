@@ -212,7 +212,7 @@ def released_orders(limit: int = 200) -> Sequence[Row[tuple[int, str, int, str, 
         .where(PayoutOrder.status == OrderStatus.RELEASED)
         .order_by(PayoutOrder.id)
         .limit(limit)
-    ).all()  # type: ignore[return-value]
+    ).all()
 
 
 def dashboard() -> dict[str, object]:
