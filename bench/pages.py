@@ -114,9 +114,8 @@ def _schema_ready(url: str, schema: str) -> bool:
 
 
 def ensure_data(url: str, schema: str, years: int, orgs: int, reuse: bool) -> float:
-    """Build the data set into ``schema`` unless ``reuse`` and it is complete; seconds taken."""
-    if reuse and _schema_ready(url, schema):
-        return 0.0
+    """Build the data set into ``schema`` unless ``reuse`` and it is complete (then only migrate
+    it to the current head); seconds taken."""
     started = time.perf_counter()
     args = argparse.Namespace(
         database_url=url,
@@ -127,7 +126,11 @@ def ensure_data(url: str, schema: str, years: int, orgs: int, reuse: bool) -> fl
         seed=20261125,
         out_dir=ROOT / "bench" / "out",
     )
-    target = bd.prepare_target(args)
+    fresh = not (reuse and _schema_ready(url, schema))
+    if fresh:
+        target = bd.prepare_target(args)
+    else:
+        target = bd.Target(url=_schema_url(url, schema), dialect="postgresql", schema=schema)
     app = bd.make_app(target, args.out_dir)
     with app.app_context():
         from flask_migrate import upgrade
@@ -136,19 +139,38 @@ def ensure_data(url: str, schema: str, years: int, orgs: int, reuse: bool) -> fl
         from app.extensions import db
 
         upgrade()
-        bd.build(args, target, app, bd.Timer())
-        # Known passwords and the fixed TOTP secret (if the schema has one) for the bench users.
-        pw = hash_password(PASSWORD)
-        db.session.execute(sa.text("UPDATE user_account SET password_hash = :h"), {"h": pw})
-        with contextlib.suppress(sa.exc.DBAPIError):
-            with db.session.begin_nested():
-                db.session.execute(
-                    sa.text("UPDATE user_account SET totp_secret = :s"), {"s": TOTP_SECRET}
-                )
-        db.session.execute(sa.text("CREATE TABLE bench_pages_done (id integer)"))
+        if fresh:
+            bd.build(args, target, app, bd.Timer())
+            pw = hash_password(PASSWORD)
+            db.session.execute(sa.text("UPDATE user_account SET password_hash = :h"), {"h": pw})
+            db.session.execute(sa.text("CREATE TABLE bench_pages_done (id integer)"))
+            db.session.commit()
+        _enrol_totp(db.session)
         db.session.commit()
         db.engine.dispose()
-    return time.perf_counter() - started
+    return time.perf_counter() - started if fresh else 0.0
+
+
+def _enrol_totp(session: Any) -> None:
+    """The ministry users get the fixed TOTP secret (when the schema has a second factor)."""
+    with contextlib.suppress(sa.exc.DBAPIError), session.begin_nested():
+        session.execute(
+            sa.text(
+                "UPDATE user_account SET totp_secret = :s, totp_confirmed_at = now(), "
+                "totp_last_step = NULL WHERE organisation_id IS NULL"
+            ),
+            {"s": TOTP_SECRET},
+        )
+
+
+def reset_totp_steps(url: str) -> None:
+    """Allow the next login's code again (a code is accepted once per user and time step)."""
+    engine = sa.create_engine(url)
+    try:
+        with contextlib.suppress(sa.exc.DBAPIError), engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE user_account SET totp_last_step = NULL")
+    finally:
+        engine.dispose()
 
 
 def sample_ids(url: str) -> dict[str, Any]:
@@ -180,6 +202,8 @@ def _prod_env(url: str) -> dict[str, str]:
         SECRET_KEY="bench-pages-secret-" + "x" * 32,
         DATABASE_URL=url,
         UPLOAD_DIR=str(ROOT / "bench" / "out" / "uploads"),
+        LOGIN_RATE_PER_IP="10000",
+        LOGIN_RATE_GLOBAL="10000",
         PYTHONPATH=str(ROOT),
     )
     return env
@@ -450,6 +474,7 @@ def measure(args: argparse.Namespace, url: str, ids: dict[str, Any], rows: list[
     wanted = {s.strip() for s in args.pages.split(",") if s.strip()}
     with serve("wsgi:app", 18081, env) as portal, serve("bench.hello_app:app", 18082, env) as bare:
         cookies = {"anon": ""}
+        reset_totp_steps(url)
         for role in ("applicant", "reviewer", "finance"):
             cookies[role] = http_login(portal.port, ids[role])
         for row, (label, role, path, _goal) in zip(rows, PAGES, strict=True):
@@ -503,7 +528,9 @@ def main(argv: list[str] | None = None) -> None:
         t_small = ensure_data(args.database_url, small, 1, args.orgs, args.reuse)
         print(f"data: 1 year x {args.orgs} Gemeinden in {small} ({t_small:.0f} s)", flush=True)
         small_url = _schema_url(args.database_url, small)
+        reset_totp_steps(small_url)
         c_small = count_statements(small_url, sample_ids(small_url))
+        reset_totp_steps(large_url)
         c_large = count_statements(large_url, ids)
         for row in rows:
             row.small, row.large = c_small.get(row.label), c_large.get(row.label)
