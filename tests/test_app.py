@@ -45,3 +45,12 @@ def test_production_config_refuses_to_start_without_secrets(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(ProductionConfig)
+
+
+def test_healthz_is_one_round_trip(client, count_statements):
+    """Issue 13: the health check reads the migration revision and nothing else."""
+    client.get("/healthz")
+    with count_statements() as seen:
+        assert client.get("/healthz").status_code == 200
+    queries = [s for s in seen if "SAVEPOINT" not in s]  # the test harness's own savepoints
+    assert queries == ["SELECT version_num FROM alembic_version"], seen

@@ -21,6 +21,9 @@ from enum import Enum
 from flask_babel import get_locale, gettext
 
 _REGISTRY: dict[str, dict[str, object]] = {}
+#: Translated labels per (locale, kind, code): the catalogs are per-process constants, so a label
+#: is translated once per process and language, not on every use (issue 13).
+_TRANSLATED: dict[tuple[str, str, str], str] = {}
 _STORED: list[tuple[re.Pattern[str], str]] = []
 _PLACEHOLDER = re.compile(r"%\\\((\w+)\\\)s")
 
@@ -33,6 +36,7 @@ def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "mark, tra
 def register(kind: str, labels: Mapping[str, object]) -> None:
     """Add ``labels`` (code → lazy German label) under ``kind``."""
     _REGISTRY.setdefault(kind, {}).update(labels)
+    _TRANSLATED.clear()
 
 
 def label(code: object, kind: str, default: str | None = None) -> str:
@@ -45,9 +49,14 @@ def label(code: object, kind: str, default: str | None = None) -> str:
     german = locale is None or locale.language == "de"
     if german and default is not None:
         return default
+    cache_key = (str(locale), kind, key)
+    cached = _TRANSLATED.get(cache_key)
+    if cached is not None:
+        return cached
     text = _REGISTRY.get(kind, {}).get(key)
     if text is not None:
-        return str(text)
+        _TRANSLATED[cache_key] = result = str(text)
+        return result
     return default if default is not None else key
 
 

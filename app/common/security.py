@@ -50,7 +50,8 @@ def register_security(app: Flask) -> None:
             session.clear()
             session["expired"] = True
             return
-        session["last_seen"] = now
+        if now - last_seen >= current_app.config["SESSION_TOUCH_INTERVAL"].total_seconds():
+            session["last_seen"] = now  # only then is the cookie re-signed and re-sent
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -102,6 +102,7 @@ def review_queue() -> ResponseReturnValue:
         "finance/reconcile.html",
         lines=reconcile.open_lines(),
         stale=reconcile.stale_orders(days),
+        stale_shown=reconcile.STALE_SHOWN,
         days=days,
         explain_form=ExplainLineForm(),
     )

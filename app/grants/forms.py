@@ -47,7 +47,7 @@ from app.grants.models import (
     Qualification,
     SmallGrantReason,
 )
-from app.grants.queries import QUEUE_SORTS, QUEUE_STATUSES, QueueFilter
+from app.grants.queries import QUEUE_PAGE_SIZES, QUEUE_SORTS, QUEUE_STATUSES, QueueFilter
 from app.grants.services.review import MANUAL_CHECKS, ManualEntry
 
 
@@ -627,6 +627,13 @@ def queue_filter(
     if not page_raw.isdigit() or not 1 <= int(page_raw) <= 10_000:
         errors["seite"] = _("Ungültige Seitenzahl – Seite 1 wird angezeigt.")
         page_raw = "1"
+    size_raw = text("anzahl")
+    per_page = QUEUE_PAGE_SIZES[0]
+    if size_raw:
+        if size_raw.isdigit() and int(size_raw) in QUEUE_PAGE_SIZES:
+            per_page = int(size_raw)
+        else:
+            errors["anzahl"] = _("Bitte wählen Sie 25, 50 oder 100 Anträge je Seite.")
     f = QueueFilter(
         status=status,
         funding_year=year(),
@@ -637,5 +644,6 @@ def queue_filter(
         assigned_to={"ich": user_id, "niemand": 0}.get(assigned or ""),
         sort=sort or "submitted",
         page=int(page_raw),
+        per_page=per_page,
     )
     return f, errors

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.common.labels import register
-from app.grants.models import Qualification, SmallGrantReason
+from app.grants.models import Qualification, SmallGrantReason, Status
 
 #: R9 — the RL V.6 exception categories (labels shown to users).
 SMALL_GRANT_REASONS: dict[SmallGrantReason, object] = {
@@ -51,6 +51,30 @@ DOCUMENT_TYPE_LABELS: dict[str, object] = {
     "cooperation": _l("Kooperationsvereinbarung mit Polizeidirektion und LPR"),
     "other": _l("Sonstiges Dokument"),
 }
+#: How an application's status reads (the status badge of every list and detail page).
+STATUS_LABELS: dict[Status, object] = {
+    Status.DRAFT: _l("Entwurf (Beratung ausstehend)"),
+    Status.CONSULTED: _l("Entwurf"),
+    Status.SUBMITTED: _l("Eingereicht"),
+    Status.INCOMPLETE: _l("Nachforderung"),
+    Status.IN_REVIEW: _l("In Prüfung"),
+    Status.REJECTED: _l("Abgelehnt"),
+    Status.APPROVED: _l("Bewilligt"),
+    Status.FINAL: _l("Bestandskräftig"),
+    Status.RUNNING: _l("Laufend"),
+    Status.VN_DUE: _l("Verwendungsnachweis fällig"),
+    Status.VN_RECEIVED: _l("Verwendungsnachweis eingegangen"),
+    Status.VN_INCOMPLETE: _l("Verwendungsnachweis unvollständig"),
+    Status.VN_COMPLETE: _l("Verwendungsnachweis vollständig"),
+    Status.VN_AUDIT: _l("Vertiefte Prüfung"),
+    Status.VN_CHECKED: _l("Verwendungsnachweis geprüft"),
+    Status.RECOVERY: _l("Rückforderung"),
+    Status.REVOCATION_CHECK: _l("Widerrufsprüfung"),
+    Status.CLOSED: _l("Abgeschlossen"),
+    Status.WITHDRAWN: _l("Zurückgezogen"),
+}
+
 register("document_type", DOCUMENT_TYPE_LABELS)
+register("application_status", {k.value: v for k, v in STATUS_LABELS.items()})
 register("small_grant_reason", {k.value: v for k, v in SMALL_GRANT_REASONS.items()})
 register("qualification", {k.value: v for k, v in QUALIFICATION_LABELS.items()})

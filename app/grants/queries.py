@@ -308,6 +308,12 @@ class QueueFilter:
     per_page: int = 25
 
 
+#: Page sizes the queue offers (issue 13); the first is the default.
+QUEUE_PAGE_SIZES = (25, 50, 100)
+#: Page links shown either side of the current page (plus the first and the last page).
+QUEUE_LINK_SPAN = 3
+
+
 QUEUE_STATUSES = (
     "submitted",
     "in_review",
@@ -344,6 +350,23 @@ class QueuePage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    @property
+    def links(self) -> list[int | None]:
+        """Page numbers to link: the first, the last and ``QUEUE_LINK_SPAN`` either side of the
+        current page; ``None`` marks a gap. Capped, however many pages there are (issue 13)."""
+        shown = {1, self.pages} | set(
+            range(
+                max(1, self.page - QUEUE_LINK_SPAN),
+                min(self.pages, self.page + QUEUE_LINK_SPAN) + 1,
+            )
+        )
+        out: list[int | None] = []
+        for number in sorted(shown):
+            if out and out[-1] is not None and number > out[-1] + 1:
+                out.append(None)
+            out.append(number)
+        return out
 
 
 def review_queue(f: QueueFilter) -> QueuePage:

@@ -80,6 +80,7 @@ def queue() -> ResponseReturnValue:
         kreise=kreise,
         pds=pds,
         args=request.args,
+        page_sizes=queries.QUEUE_PAGE_SIZES,
     )
 
 

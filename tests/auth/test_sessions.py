@@ -208,6 +208,26 @@ def test_session_idle_timeout_after_30_minutes(app, client):
         _assert_sent_to_login(client)
 
 
+def test_session_cookie_is_resent_only_when_the_idle_clock_moves(app, client):
+    """Issue 13: a request within the touch interval leaves the session unchanged, so no
+    Set-Cookie is sent; once the interval has passed the idle clock moves (cookie re-sent)."""
+    with app.app_context():
+        factories.create_user(email="cookie@zittau.test-kp.de")
+        db.session.commit()
+    touch = app.config["SESSION_TOUCH_INTERVAL"]
+    with freeze_time(T0) as frozen:
+        assert login(client, "cookie@zittau.test-kp.de", factories.PASSWORD).status_code == 302
+        client.get(PROBE)  # the first page may still store e.g. the CSRF token
+        frozen.tick(touch - timedelta(seconds=1))
+        response = client.get(PROBE)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+        frozen.tick(timedelta(seconds=1))
+        response = client.get(PROBE)
+        assert response.status_code == 200
+        assert "Set-Cookie" in response.headers
+
+
 def test_session_absolute_timeout_after_10_hours(app, client):
     with app.app_context():
         factories.create_user(email="absolut@zittau.test-kp.de")

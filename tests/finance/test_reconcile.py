@@ -273,6 +273,14 @@ def test_stale_orders_report_lists_unconfirmed_payments(sent):
     assert report["in_run_count"] == 3
 
 
+def test_stale_orders_list_is_limited_to_the_oldest(sent):
+    """Issue 13: the list has a limit (the page shows ``STALE_SHOWN`` and says so)."""
+    every = reconcile.stale_orders(10, on=date(2099, 2, 1))
+    first_two = reconcile.stale_orders(10, on=date(2099, 2, 1), limit=2)
+    assert [o.id for o in first_two] == [o.id for o in every][:2]
+    assert {o.msg_id for o in first_two} == {every[0].msg_id}
+
+
 def test_statement_pages_over_http(app, client):
     from tests.conftest import _client_for
 

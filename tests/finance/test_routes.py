@@ -10,6 +10,7 @@ import pytest
 from app.auth import services
 from app.auth.models import User
 from app.extensions import db
+from app.finance import queries
 from app.finance.models import OrderStatus, PayoutOrder
 from app.postaward.services import start
 from tests import factories
@@ -78,6 +79,11 @@ def test_finance_flow_over_http(app, finance_clients):
         data={"totp": _code(k2), "confirm_early": "y"},
     )
     assert release.status_code == 302
+    # The released list: light rows of the shown columns (issue 13), with the releaser's name.
+    with app.app_context():
+        (row,) = queries.released_orders()
+        assert (row.id, row.total, row.released_by_name) == (order_id, 1, "Test Nutzerin")
+        assert row.org_name in k2.get("/kasse").get_data(as_text=True)
     run = k2.post("/kasse/zahlungslauf", data={"execution_date": "04.01.2099", "totp": _code(k2)})
     assert run.status_code == 302
     with app.app_context():

@@ -170,3 +170,33 @@ def test_review_and_detail_pages_use_a_constant_number_of_statements(
         )
 
     assert len(many) <= len(few) + 2, (shape(many) - shape(few), shape(few) - shape(many))
+
+
+def test_queue_page_links_are_capped_around_the_current_page():
+    """Issue 13: first, last and three either side, gaps marked, however many pages."""
+    from app.grants.queries import QueuePage
+
+    assert QueuePage(items=[], total=8400, page=1, per_page=25).links == [1, 2, 3, 4, None, 336]
+    middle = QueuePage(items=[], total=8400, page=100, per_page=25).links
+    assert middle == [1, None, 97, 98, 99, 100, 101, 102, 103, None, 336]
+    assert QueuePage(items=[], total=8400, page=336, per_page=25).links == [
+        1,
+        None,
+        333,
+        334,
+        335,
+        336,
+    ]
+    assert QueuePage(items=[], total=100, page=2, per_page=25).links == [1, 2, 3, 4]
+    assert QueuePage(items=[], total=0, page=1, per_page=25).links == [1]
+
+
+def test_queue_page_size_choice(reviewer_client, app):
+    _make_submitted(app, 3)
+    page = reviewer_client.get("/pruefung?anzahl=100").get_data(as_text=True)
+    assert '<option value="100" selected>' in page
+    refused = reviewer_client.get("/pruefung?anzahl=7")
+    assert refused.status_code == 200  # the other filters still apply, 25 per page
+    html = refused.get_data(as_text=True)
+    assert "Bitte wählen Sie 25, 50 oder 100 Anträge je Seite." in html
+    assert '<option value="25" selected>' in html

@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, update
 
 from app.auth.models import User
 from app.common.audit import record_event
@@ -745,22 +745,30 @@ def statement_report(statement: BankStatement) -> StatementReport:
     )
 
 
-def stale_orders(days: int, on: date | None = None) -> Sequence[PayoutOrder]:
-    """Orders sent to the bank more than ``days`` ago and still not confirmed by a statement."""
+#: Rows of the "sent but not confirmed" list on the reconciliation page (issue 13: every list has
+#: a limit); the oldest come first.
+STALE_SHOWN = 200
+
+
+def stale_orders(days: int, on: date | None = None, limit: int = STALE_SHOWN + 1) -> Sequence[Any]:
+    """Orders sent to the bank more than ``days`` ago and still not confirmed by a statement: the
+    oldest ``limit`` as light rows (id, end_to_end_id, amount_cents, msg_id), one statement."""
     limit_day = (on or today()) - timedelta(days=days)
-    return (
-        db.session.execute(
-            db.select(PayoutOrder)
-            .join(PaymentRun, PaymentRun.id == PayoutOrder.payment_run_id)
-            .where(
-                PayoutOrder.status == OrderStatus.IN_RUN,
-                or_(PaymentRun.execution_date <= limit_day),
-            )
-            .order_by(PaymentRun.execution_date, PayoutOrder.id)
+    return db.session.execute(
+        db.select(
+            PayoutOrder.id,
+            PayoutOrder.end_to_end_id,
+            PayoutOrder.amount_cents,
+            PaymentRun.msg_id,
         )
-        .scalars()
-        .all()
-    )
+        .join(PaymentRun, PaymentRun.id == PayoutOrder.payment_run_id)
+        .where(
+            PayoutOrder.status == OrderStatus.IN_RUN,
+            PaymentRun.execution_date <= limit_day,
+        )
+        .order_by(PaymentRun.execution_date, PayoutOrder.id)
+        .limit(limit)
+    ).all()
 
 
 def year_report(year: int) -> dict[str, int]:
