@@ -1,6 +1,7 @@
 """Re-exports every model so that Alembic and ``flask shell`` see the whole schema."""
 
-from app.auth.models import Invitation, Role, User, UserRole
+from app.api.models import ApiIdempotency
+from app.auth.models import ApiToken, Invitation, Role, User, UserRole
 from app.budget.models import BudgetYear, Commitment, CommitmentAuthorisation
 from app.common.audit import AuditEvent
 from app.common.mail import OutboxMessage
@@ -33,6 +34,8 @@ from app.orgs.models import Organisation
 from app.postaward.models import AuditSample, Notification, ProofLine, ProofOfUse, RevocationCase
 
 __all__ = [
+    "ApiIdempotency",
+    "ApiToken",
     "AuditSample",
     "BaseRate",
     "Notification",

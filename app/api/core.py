@@ -1,0 +1,257 @@
+"""The API object and blueprint, bearer-token authentication, scopes, rate limit, problem+json.
+
+Requests carry ``Authorization: Bearer kp_…``; the API never reads the login session and is
+CSRF-exempt (a cookie alone authorises nothing here). Authorisation is the UI's: an applicant
+sees their organisation only, ministry and finance data by role; a token's scopes narrow it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, current_app, g, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_smorest import Api, Blueprint
+from werkzeug.exceptions import HTTPException
+
+from app.auth import tokens
+from app.auth.decorators import public
+from app.auth.models import ApiToken, Role, User
+from app.common.db import utcnow
+from app.common.errors import DomainError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PROBLEM_TYPE = "about:blank"
+PROBLEM_JSON = "application/problem+json"
+
+BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "Personal API token kp_…"}
+
+
+class PortalApi(Api):
+    """flask-smorest's Api without its app-wide JSON error handlers (the UI keeps its HTML
+    error pages; the API blueprint answers problem+json itself)."""
+
+    def _register_error_handlers(self) -> None:
+        return None
+
+
+api = PortalApi()
+bp = Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Förderportal KommPräv REST API",
+)
+
+
+class ApiProblem(HTTPException):
+    """An HTTP error with an RFC 9457 body."""
+
+    def __init__(self, status: int, detail: str, **extra: Any) -> None:
+        super().__init__(description=detail)
+        self.code = status
+        self.extra = extra
+
+
+def problem(status: int, detail: str, **extra: Any) -> ApiProblem:
+    return ApiProblem(status, detail, **extra)
+
+
+def _titles() -> dict[int, str]:
+    return {
+        304: _("Nicht geändert"),
+        400: _("Ungültige Anfrage"),
+        401: _("Nicht angemeldet"),
+        403: _("Keine Berechtigung"),
+        404: _("Nicht gefunden"),
+        405: _("Methode nicht erlaubt"),
+        409: _("Konflikt"),
+        412: _("Vorbedingung fehlgeschlagen"),
+        415: _("Nicht unterstützter Medientyp"),
+        422: _("Ungültige Eingabe"),
+        428: _("Vorbedingung erforderlich"),
+        429: _("Zu viele Anfragen"),
+        500: _("Interner Fehler"),
+    }
+
+
+def request_language() -> str:
+    return request.accept_languages.best_match(["de", "en"]) or "de"
+
+
+def problem_response(status: int, detail: str, **extra: Any) -> Response:
+    """An ``application/problem+json`` response in the language of ``Accept-Language``."""
+    with force_locale(request_language()):
+        body: dict[str, Any] = {
+            "type": PROBLEM_TYPE,
+            "title": _titles().get(status, str(status)),
+            "status": status,
+            "detail": str(detail),
+        }
+    body.update(extra)
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON
+    )
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def _detail(status: int) -> str:
+    details = {
+        401: _("Ein gültiger API-Token (Authorization: Bearer kp_…) ist erforderlich."),
+        403: _("Der Token hat dafür keine Berechtigung."),
+        404: _("Die Ressource gibt es nicht oder sie ist nicht sichtbar."),
+        405: _("Diese Methode ist hier nicht erlaubt."),
+        429: _("Zu viele Anfragen. Bitte später erneut versuchen."),
+    }
+    return details.get(status, _("Die Anfrage konnte nicht verarbeitet werden."))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    with force_locale(request_language()):
+        if isinstance(exc, ApiProblem):
+            detail = str(exc.description)
+            extra = exc.extra
+        else:
+            detail = _detail(status)
+            extra = {}
+            messages = getattr(exc, "data", {}).get("messages")
+            if messages:
+                extra["errors"] = messages
+        response = problem_response(status, detail, **extra)
+    for name, value in (getattr(exc, "headers", None) or {}).items():
+        response.headers[name] = value
+    return response
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> Response:
+    with force_locale(request_language()):
+        extra = {"field": exc.field} if exc.field else {}
+        return problem_response(422, str(exc.message), **extra)
+
+
+# --- authentication ---------------------------------------------------------------------------
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+@bp.before_request
+def _authenticate() -> Response | None:
+    """Resolve the bearer token (if any); a bad token is 401 even on public endpoints."""
+    g.api_token = None
+    g.api_user = None
+    if request.headers.get("Authorization"):
+        secret = _bearer()
+        token = tokens.token_for_secret(secret) if secret else None
+        if token is None:
+            with force_locale(request_language()):
+                return problem_response(401, _detail(401))
+        g.api_token = token
+        g.api_user = token.user
+        token.last_used_at = utcnow()  # committed only with a successful write
+    return _rate_limit()
+
+
+def current_token() -> ApiToken | None:
+    return cast(ApiToken | None, g.get("api_token"))
+
+
+def api_user() -> User:
+    user = g.get("api_user")
+    if user is None:
+        raise problem(401, _detail(401))
+    return cast(User, user)
+
+
+def requires(scope: str, *roles: Role) -> Callable[[F], F]:
+    """Require a token with ``scope`` (else 401/403) and, if given, one of ``roles``."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = current_token()
+            if token is None:
+                raise problem(401, _detail(401))
+            if scope not in token.scope_list:
+                raise problem(403, _detail(403), required_scope=scope)
+            if roles and not token.user.has_role(*roles):
+                raise problem(403, _detail(403))
+            return view(*args, **kwargs)
+
+        wrapper._api_scope = scope  # type: ignore[attr-defined]
+        wrapper._roles = (f"token:{scope}",)  # type: ignore[attr-defined]  # route inventory
+        return cast(F, wrapper)
+
+    return decorator
+
+
+# --- rate limit -------------------------------------------------------------------------------
+
+_window_lock = threading.Lock()
+_windows: dict[str, tuple[int, int]] = {}
+
+
+def _rate_limit() -> Response | None:
+    """Fixed one-minute window per token (or per client address without a token), per process:
+    ``API_RATE_LIMIT`` requests; above it ``429`` with ``Retry-After``."""
+    limit = int(current_app.config.get("API_RATE_LIMIT", 300))
+    token = current_token()
+    key = f"t{token.id}" if token is not None else f"ip{request.remote_addr}"
+    now = int(time.time())
+    window = now // 60
+    with _window_lock:
+        start, count = _windows.get(key, (window, 0))
+        if start != window:
+            start, count = window, 0
+        count += 1
+        _windows[key] = (start, count)
+        if len(_windows) > 10000:
+            _windows.clear()
+    if count > limit:
+        with force_locale(request_language()):
+            response = problem_response(429, _detail(429))
+        response.headers["Retry-After"] = str(60 - now % 60)
+        return response
+    return None
+
+
+def reset_rate_limits() -> None:
+    """Forget every window (tests)."""
+    with _window_lock:
+        _windows.clear()
+
+
+def init_api(app: Flask) -> None:
+    """Configure flask-smorest (OpenAPI 3.1 at ``/api/v1/openapi.json``) and register ``bp``."""
+    app.config.setdefault("API_TITLE", "Förderportal KommPräv API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api.init_app(app, spec_kwargs={"servers": [{"url": "/"}]})
+    api.spec.components.security_scheme("bearer", BEARER_SCHEME)
+    api.register_blueprint(bp)
+    openapi_json = app.view_functions["api-docs.openapi_json"]
+
+    @wraps(openapi_json)
+    def _openapi_json() -> Any:
+        return openapi_json()
+
+    app.view_functions["api-docs.openapi_json"] = public(_openapi_json)
