@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from app.auth.models import ApiToken, Role, User
 from app.common.audit import record_event
 from app.common.db import as_utc, utcnow
@@ -52,12 +54,12 @@ def create_token(user: User, name: str, scopes: Sequence[str], days: int) -> New
     """
     name = name.strip()
     if not name:
-        raise DomainError("Bitte einen Namen angeben.", field="name")
+        raise DomainError(_l("Bitte einen Namen angeben."), field="name")
     allowed = scopes_for(user)
     if not scopes or any(s not in allowed for s in scopes):
-        raise DomainError("Bitte gültige Berechtigungen wählen.", field="scopes")
+        raise DomainError(_l("Bitte gültige Berechtigungen wählen."), field="scopes")
     if not 1 <= days <= MAX_LIFETIME_DAYS:
-        raise DomainError("Die Gültigkeit muss 1 bis 365 Tage betragen.", field="days")
+        raise DomainError(_l("Die Gültigkeit muss 1 bis 365 Tage betragen."), field="days")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
@@ -97,7 +99,7 @@ def revoke_token(user: User, token_id: int) -> None:
     """
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise DomainError("Unbekannter Token.")
+        raise DomainError(_l("Unbekannter Token."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record_event("api_token_revoked", "api_token", token.id, actor_id=user.id)
