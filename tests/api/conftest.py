@@ -46,10 +46,10 @@ def make_token(app: Flask) -> Callable[..., dict[str, str]]:
         ags: str | None = None,
         scopes: list[str] | None = None,
         days: int = 30,
-        user: User | None = None,
+        user_id: int | None = None,
     ) -> dict[str, str]:
         with app.app_context():
-            owner = user or create_user(role, ags=ags)
+            owner = db.session.get(User, user_id) if user_id else create_user(role, ags=ags)
             new = tokens.create_token(owner, "test", list(tokens.scopes_for(owner)), days)
             if scopes is not None:
                 new.token.scopes = " ".join(scopes)  # also beyond the role (matrix tests)
