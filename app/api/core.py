@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, Response, current_app, g, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
@@ -54,13 +55,13 @@ bp = Blueprint(
 class ApiProblem(HTTPException):
     """An HTTP error with an RFC 9457 body."""
 
-    def __init__(self, status: int, detail: str, **extra: Any) -> None:
+    def __init__(self, status: int, detail: Any, **extra: Any) -> None:
         super().__init__(description=detail)
         self.code = status
         self.extra = extra
 
 
-def problem(status: int, detail: str, **extra: Any) -> ApiProblem:
+def problem(status: int, detail: Any, **extra: Any) -> ApiProblem:
     return ApiProblem(status, detail, **extra)
 
 
@@ -86,7 +87,7 @@ def request_language() -> str:
     return request.accept_languages.best_match(["de", "en"]) or "de"
 
 
-def problem_response(status: int, detail: str, **extra: Any) -> Response:
+def problem_response(status: int, detail: Any, **extra: Any) -> Response:
     """An ``application/problem+json`` response in the language of ``Accept-Language``."""
     with force_locale(request_language()):
         body: dict[str, Any] = {
@@ -104,15 +105,15 @@ def problem_response(status: int, detail: str, **extra: Any) -> Response:
     return response
 
 
-def _detail(status: int) -> str:
+def _detail(status: int) -> Any:
     details = {
-        401: _("Ein gültiger API-Token (Authorization: Bearer kp_…) ist erforderlich."),
-        403: _("Der Token hat dafür keine Berechtigung."),
-        404: _("Die Ressource gibt es nicht oder sie ist nicht sichtbar."),
-        405: _("Diese Methode ist hier nicht erlaubt."),
-        429: _("Zu viele Anfragen. Bitte später erneut versuchen."),
+        401: _l("Ein gültiger API-Token (Authorization: Bearer kp_…) ist erforderlich."),
+        403: _l("Der Token hat dafür keine Berechtigung."),
+        404: _l("Die Ressource gibt es nicht oder sie ist nicht sichtbar."),
+        405: _l("Diese Methode ist hier nicht erlaubt."),
+        429: _l("Zu viele Anfragen. Bitte später erneut versuchen."),
     }
-    return details.get(status, _("Die Anfrage konnte nicht verarbeitet werden."))
+    return details.get(status, _l("Die Anfrage konnte nicht verarbeitet werden."))
 
 
 @bp.errorhandler(HTTPException)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint as FlaskBlueprint
 from flask import Response, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app.api import queries
@@ -55,7 +55,7 @@ csrf.exempt(bp)
 
 
 def _not_found() -> Exception:
-    return problem(404, _("Die Ressource gibt es nicht oder sie ist nicht sichtbar."))
+    return problem(404, _l("Die Ressource gibt es nicht oder sie ist nicht sichtbar."))
 
 
 def _page_args(args: dict[str, Any]) -> tuple[str | None, int]:
@@ -66,7 +66,7 @@ def _paged(fetch: Any, *args: Any) -> queries.Page:
     try:
         return fetch(*args)
     except queries.BadCursor:
-        raise problem(400, _("Ungültiger Cursor."), field="cursor") from None
+        raise problem(400, _l("Ungültiger Cursor."), field="cursor") from None
 
 
 @bp.after_request
@@ -226,7 +226,7 @@ def put_plan(plan: dict[str, Any], headers: dict[str, Any], application_id: int)
     replay with the same key and body returns the stored response."""
     key = headers.get("idempotency_key")
     if not key:
-        raise problem(428, _("Der Header Idempotency-Key ist erforderlich."))
+        raise problem(428, _l("Der Header Idempotency-Key ist erforderlich."))
     user = api_user()
     digest = _request_hash()
     stored = db.session.execute(
@@ -236,7 +236,9 @@ def put_plan(plan: dict[str, Any], headers: dict[str, Any], application_id: int)
     ).scalar_one_or_none()
     if stored is not None:
         if stored.request_hash != digest:
-            raise problem(409, _("Dieser Idempotency-Key wurde für eine andere Anfrage verwendet."))
+            raise problem(
+                409, _l("Dieser Idempotency-Key wurde für eine andere Anfrage verwendet.")
+            )
         return _stored(stored)
     application = _application(application_id)
     try:
@@ -252,9 +254,9 @@ def put_plan(plan: dict[str, Any], headers: dict[str, Any], application_id: int)
             small_grant_note=plan["small_grant_note"],
         )
     except NotPermitted as exc:
-        raise problem(403, str(exc.message)) from None
+        raise problem(403, exc.message) from None
     except InvalidTransition as exc:
-        raise problem(409, str(exc.message)) from None
+        raise problem(409, exc.message) from None
     db.session.flush()
     db.session.refresh(application)
     body = json.dumps(ApplicationDetailSchema().dump(application), ensure_ascii=False)
@@ -264,7 +266,7 @@ def put_plan(plan: dict[str, Any], headers: dict[str, Any], application_id: int)
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise problem(409, _("Dieser Idempotency-Key wird gerade verwendet.")) from None
+        raise problem(409, _l("Dieser Idempotency-Key wird gerade verwendet.")) from None
     record_event(
         "api_plan_saved",
         "application",
