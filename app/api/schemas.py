@@ -11,6 +11,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from app.common.db import as_utc
 from app.finance.models import EntryKind, InstalmentKind, InstalmentStatus, MatchStatus
 from app.grants.models import (
     DecisionStatus,
@@ -33,6 +34,13 @@ class Money(fields.String):
         if value is None:
             return None
         return str(Decimal(int(value)).scaleb(-2))
+
+
+class UtcDateTime(fields.DateTime):
+    """An RFC 3339 timestamp with offset (SQLite returns naive UTC datetimes)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return super()._serialize(as_utc(value), attr, obj, **kwargs)
 
 
 def money(attribute: str, **kwargs: Any) -> Money:
@@ -133,8 +141,8 @@ class ApplicationSchema(Schema):
     own_share_cash = money("own_share_cash_cents")
     third_party_cents = fields.Integer()
     third_party = money("third_party_cents")
-    submitted_at = fields.DateTime(allow_none=True)
-    updated_at = fields.DateTime()
+    submitted_at = UtcDateTime(allow_none=True)
+    updated_at = UtcDateTime()
 
 
 class ApplicationDetailSchema(ApplicationSchema):
@@ -148,7 +156,7 @@ class ApplicationDetailSchema(ApplicationSchema):
 
 class EventSchema(Schema):
     id = fields.Integer()
-    occurred_at = fields.DateTime()
+    occurred_at = UtcDateTime()
     kind = fields.Enum(EventKind, by_value=True)
     message = fields.String()
 
@@ -184,7 +192,7 @@ class DecisionSchema(Schema):
     period_start = fields.Date()
     period_end = fields.Date()
     vn_deadline = fields.Date()
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
     payout_plan = fields.List(fields.Nested(DecisionYearSchema), attribute="years")
     instalments = fields.List(fields.Nested(InstalmentSchema))
 
@@ -221,7 +229,7 @@ class JournalEntrySchema(Schema):
     description = fields.String()
     reference = fields.String()
     reverses_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     postings = fields.List(fields.Nested(PostingSchema))
 
 
@@ -233,7 +241,7 @@ class PaymentRunSchema(Schema):
     nb_of_txs = fields.Integer()
     ctrl_sum_cents = fields.Integer()
     ctrl_sum = money("ctrl_sum_cents")
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class StatementSchema(Schema):
@@ -247,7 +255,7 @@ class StatementSchema(Schema):
     opening_balance = money("opening_balance_cents", allow_none=True)
     closing_balance_cents = fields.Integer(allow_none=True)
     closing_balance = money("closing_balance_cents", allow_none=True)
-    imported_at = fields.DateTime()
+    imported_at = UtcDateTime()
     reconciliation = fields.Dict(
         keys=fields.String(), values=fields.Integer(), metadata={"description": "Lines by state"}
     )
