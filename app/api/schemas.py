@@ -40,7 +40,8 @@ class UtcDateTime(fields.DateTime):
     """An RFC 3339 timestamp with offset (SQLite returns naive UTC datetimes)."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return super()._serialize(as_utc(value), attr, obj, **kwargs)
+        result = super()._serialize(as_utc(value), attr, obj, **kwargs)
+        return None if result is None else str(result)
 
 
 def money(attribute: str, **kwargs: Any) -> Money:
