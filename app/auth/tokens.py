@@ -32,7 +32,7 @@ def scopes_for(user: User) -> tuple[str, ...]:
     allowed = ["read:applications", "read:reference"]
     if user.has_role(Role.APPLICANT):
         allowed.append("write:applications")
-    if user.has_role(Role.FINANCE, Role.ADMIN, Role.APPROVER):
+    if user.is_ministry:  # budget overview for all ministry roles; ledger etc. for finance only
         allowed.append("read:finance")
     return tuple(s for s in SCOPES if s in allowed)
 
