@@ -1,7 +1,17 @@
 """Re-exports every model so that Alembic and ``flask shell`` see the whole schema."""
 
 from app.api.models import ApiIdempotency
-from app.auth.models import ApiToken, Invitation, Role, User, UserRole
+from app.auth.models import (
+    ApiToken,
+    Invitation,
+    LoginCounter,
+    LoginLock,
+    RecoveryCode,
+    Role,
+    User,
+    UserRole,
+    UserSession,
+)
 from app.budget.models import BudgetYear, Commitment, CommitmentAuthorisation
 from app.common.audit import AuditEvent
 from app.common.mail import OutboxMessage
@@ -64,12 +74,16 @@ __all__ = [
     "FundingYear",
     "Invitation",
     "KprRecord",
+    "LoginCounter",
+    "LoginLock",
     "Organisation",
     "OutboxMessage",
     "PayScale",
     "PlanLine",
+    "RecoveryCode",
     "Role",
     "Submission",
     "User",
     "UserRole",
+    "UserSession",
 ]

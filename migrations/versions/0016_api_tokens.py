@@ -1,7 +1,7 @@
 """Personal API tokens and stored idempotent API responses (issue 16)
 
 Revision ID: 0016
-Revises: 0009
+Revises: 0007
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0009'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
