@@ -8,7 +8,6 @@ sees their organisation only, ministry and finance data by role; a token's scope
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -21,11 +20,12 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
-from app.auth import tokens
+from app.auth import throttle, tokens
 from app.auth.decorators import public
 from app.auth.models import ApiToken, Role, User
 from app.common.db import utcnow
 from app.common.errors import DomainError
+from app.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -205,38 +205,23 @@ def requires(scope: str, *roles: Role) -> Callable[[F], F]:
 
 # --- rate limit -------------------------------------------------------------------------------
 
-_window_lock = threading.Lock()
-_windows: dict[str, tuple[int, int]] = {}
-
 
 def _rate_limit() -> Response | None:
-    """Fixed one-minute window per token (or per client address without a token), per process:
-    ``API_RATE_LIMIT`` requests; above it ``429`` with ``Retry-After``."""
+    """``API_RATE_LIMIT`` requests per minute and token (or client address without a token),
+    counted with the login throttle's sliding-window counters (``app.auth.throttle``: database
+    upsert, or Redis with ``RATELIMIT_STORAGE_URL``), so the limit holds across workers. Above it
+    ``429`` with ``Retry-After``. The count is committed at once (a read request never commits)."""
     limit = int(current_app.config.get("API_RATE_LIMIT", 300))
     token = current_token()
-    key = f"t{token.id}" if token is not None else f"ip{request.remote_addr}"
-    now = int(time.time())
-    window = now // 60
-    with _window_lock:
-        start, count = _windows.get(key, (window, 0))
-        if start != window:
-            start, count = window, 0
-        count += 1
-        _windows[key] = (start, count)
-        if len(_windows) > 10000:
-            _windows.clear()
-    if count > limit:
+    key = f"api:t{token.id}" if token is not None else f"api:ip:{request.remote_addr}"
+    count = throttle.hit(key[:80], window=60, now=time.time())
+    db.session.commit()  # also keeps the token's last_used_at
+    if count.estimate > limit:
         with force_locale(request_language()):
             response = problem_response(429, _detail(429))
-        response.headers["Retry-After"] = str(60 - now % 60)
+        response.headers["Retry-After"] = str(count.seconds_left)
         return response
     return None
-
-
-def reset_rate_limits() -> None:
-    """Forget every window (tests)."""
-    with _window_lock:
-        _windows.clear()
 
 
 def init_api(app: Flask) -> None:

@@ -445,6 +445,13 @@ def api_tokens() -> ResponseReturnValue:
     form.scopes.choices = [(s, SCOPE_LABELS[s]) for s in tokens.scopes_for(user)]
     secret = None
     if form.validate_on_submit():
+        if user.mfa_required:  # ministry and finance: a fresh second-factor code (issue 16)
+            try:
+                mfa.step_up(user, form.totp.data or "", source=client_source())
+            except mfa.SecondFactorRejected as exc:
+                db.session.commit()  # the failed attempt counts towards the lock
+                refuse_at(form.totp, exc)
+                return _render_tokens(form, None, 422)
         try:
             created = tokens.create_token(
                 user, form.name.data or "", form.scopes.data or [], form.days.data or 0
@@ -455,7 +462,11 @@ def api_tokens() -> ResponseReturnValue:
             secret = created.secret
             form = ApiTokenForm(formdata=None)
             form.scopes.choices = [(s, SCOPE_LABELS[s]) for s in tokens.scopes_for(user)]
-    status = 422 if form.errors else (201 if secret else 200)
+    return _render_tokens(form, secret, 422 if form.errors else (201 if secret else 200))
+
+
+def _render_tokens(form: ApiTokenForm, secret: str | None, status: int) -> ResponseReturnValue:
+    user = current_user._get_current_object()
     return render_template(
         "auth/tokens.html",
         form=form,
@@ -464,6 +475,7 @@ def api_tokens() -> ResponseReturnValue:
         revoke_form=RevokeTokenForm(),
         now=utcnow(),
         as_utc=as_utc,
+        mfa_required=user.mfa_required,
     ), status
 
 

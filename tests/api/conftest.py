@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.api.core import reset_rate_limits
 from app.auth import tokens
 from app.auth.models import User
 from app.extensions import db
@@ -17,13 +16,6 @@ from tests.factories import create_user
 
 ZITTAU = "14626610"
 PIRNA = "14628270"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> Iterator[None]:
-    reset_rate_limits()
-    yield
-    reset_rate_limits()
 
 
 @pytest.fixture

@@ -93,3 +93,25 @@ def test_no_token_gives_401(api):
 def test_api_ignores_the_login_session(applicant_client):
     """A session cookie authorises nothing on the API (so no CSRF is needed there)."""
     assert applicant_client.get("/api/v1/applications").status_code == 401
+
+
+def _reviewer(app):
+    from app.auth.models import User
+
+    with app.app_context():
+        return db.session.execute(
+            db.select(User).where(User.email == "r@lpr.test-kp.de")
+        ).scalar_one()
+
+
+def test_ministry_token_needs_a_current_second_factor_code(app, reviewer_client):
+    from tests.factories import totp_code
+
+    without = _create(reviewer_client, totp="")
+    assert without.status_code == 422
+    assert not TOKEN_RE.search(without.get_data(as_text=True))
+    wrong = _create(reviewer_client, totp="000000")
+    assert wrong.status_code == 422
+    response = _create(reviewer_client, totp=totp_code(_reviewer(app)))
+    assert response.status_code == 201
+    assert TOKEN_RE.search(response.get_data(as_text=True))
