@@ -224,6 +224,48 @@ def _rate_limit() -> Response | None:
     return None
 
 
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details (German or English by Accept-Language)",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "field": {"type": "string"},
+        "required_scope": {"type": "string"},
+        "errors": {"type": "object"},
+    },
+}
+
+
+def _document_problems() -> None:
+    """Every operation answers errors (401, 403, 404, 409, 428, 429 …) as problem+json."""
+    api.spec.components.schema("Problem", PROBLEM_SCHEMA)
+    problem_response = {
+        "description": "Error (RFC 9457 problem details)",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for item in api.spec._paths.values():  # noqa: SLF001 - apispec keeps no public accessor
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                responses = operation["responses"]
+                if method == "get":
+                    responses.setdefault(
+                        "304", {"description": "Not modified (the ETag matches If-None-Match)"}
+                    )
+                for code, response in list(responses.items()):
+                    if str(code).startswith(("4", "5")):
+                        description = response.get("description") or problem_response["description"]
+                        responses[code] = {**problem_response, "description": description}
+                responses["default"] = problem_response
+                if operation.get("security"):
+                    responses.setdefault("401", problem_response)
+                    responses.setdefault("403", problem_response)
+                responses.setdefault("429", problem_response)
+
+
 def init_api(app: Flask) -> None:
     """Configure flask-smorest (OpenAPI 3.1 at ``/api/v1/openapi.json``) and register ``bp``."""
     app.config.setdefault("API_TITLE", "Förderportal KommPräv API")
@@ -234,6 +276,7 @@ def init_api(app: Flask) -> None:
     api.init_app(app, spec_kwargs={"servers": [{"url": "/"}]})
     api.spec.components.security_scheme("bearer", BEARER_SCHEME)
     api.register_blueprint(bp)
+    _document_problems()
     openapi_json = app.view_functions["api-docs.openapi_json"]
 
     @wraps(openapi_json)

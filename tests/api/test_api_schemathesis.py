@@ -9,7 +9,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from app.extensions import db
 from app.orgs.models import Organisation
@@ -69,7 +73,13 @@ def test_schemathesis_every_operation_per_role(app, make_token, role):
         def check(case: Any) -> None:
             response = case.call(headers=headers)
             case.validate_response(
-                response, checks=[not_a_server_error, response_schema_conformance]
+                response,
+                checks=[
+                    not_a_server_error,
+                    status_code_conformance,
+                    content_type_conformance,
+                    response_schema_conformance,
+                ],
             )
             if role == "applicant" and response.status_code == 200:
                 try:
