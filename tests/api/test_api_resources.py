@@ -167,3 +167,25 @@ def test_reference_organisation_detail(api, make_token):
     detail = api.get(f"/api/v1/organisations/{first['id']}", headers=headers)
     assert detail.get_json() == first
     problem_of(api.get("/api/v1/organisations/2147483647", headers=headers))
+
+
+def test_lists_keep_a_constant_number_of_statements(app, api, make_token, count_statements):
+    """A page costs the same statements with 1 or 4 applications (no N+1)."""
+    headers = make_token("finance")
+
+    def statements() -> int:
+        with count_statements() as seen:
+            assert api.get("/api/v1/applications?limit=100", headers=headers).status_code == 200
+            assert api.get("/api/v1/statements", headers=headers).status_code == 200
+        return len(seen)
+
+    with app.app_context():
+        user = create_user("applicant", ags=ZITTAU)
+        complete_application(user, documents=False)
+        db.session.commit()
+    few = statements()
+    with app.app_context():
+        for ags in ("14628270", "14521020", "14612000"):
+            complete_application(create_user("applicant", ags=ags), documents=False)
+        db.session.commit()
+    assert statements() == few
