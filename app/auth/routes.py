@@ -192,6 +192,7 @@ def account() -> ResponseReturnValue:
         current_device=_current_device_id(),
         form=ResetSecondFactorForm(),
         renew_form=RenewRecoveryCodesForm(),
+        api_tokens=tokens.tokens_of(user),
     )
 
 

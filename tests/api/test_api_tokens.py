@@ -115,3 +115,9 @@ def test_ministry_token_needs_a_current_second_factor_code(app, reviewer_client)
     response = _create(reviewer_client, totp=totp_code(_reviewer(app)))
     assert response.status_code == 201
     assert TOKEN_RE.search(response.get_data(as_text=True))
+
+
+def test_tokens_are_listed_on_the_account_page(applicant_client):
+    _create(applicant_client, name="Ratsinfo")
+    page = applicant_client.get("/auth/konto").get_data(as_text=True)
+    assert "Ratsinfo" in page and "/auth/tokens" in page
