@@ -122,6 +122,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(finance_bp, cli_group="finance")
     app.register_blueprint(opendata_bp, cli_group="opendata")
 
+    from app.api import routes as _api_routes  # noqa: F401
+    from app.api.core import init_api
+
+    init_api(app)
+
 
 def register_template_helpers(app: Flask) -> None:
     """Jinja filters for German money and dates."""

@@ -1,6 +1,8 @@
 """Re-exports every model so that Alembic and ``flask shell`` see the whole schema."""
 
+from app.api.models import ApiIdempotency
 from app.auth.models import (
+    ApiToken,
     Invitation,
     LoginCounter,
     LoginLock,
@@ -42,6 +44,8 @@ from app.orgs.models import Organisation
 from app.postaward.models import AuditSample, Notification, ProofLine, ProofOfUse, RevocationCase
 
 __all__ = [
+    "ApiIdempotency",
+    "ApiToken",
     "AuditSample",
     "BaseRate",
     "Notification",

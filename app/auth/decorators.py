@@ -25,6 +25,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "opendata.download",
         "auth.login",
         "auth.accept_invitation",
+        "api.docs",
+        "api.programme",
+        "api-docs.openapi_json",
         "auth.unlock",
         "auth.second_factor",
     }

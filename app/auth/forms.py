@@ -7,12 +7,13 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -59,6 +60,26 @@ class InviteForm(FlaskForm):
     )
     organisation = SelectField(_l("Kommune"), choices=[], validate_choice=False)
     is_org_manager = BooleanField(_l("Darf Kolleginnen und Kollegen der Kommune verwalten"))
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(_l("Bezeichnung"), validators=[DataRequired(), Length(max=100)])
+    scopes = SelectMultipleField(
+        _l("Berechtigungen"),
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    days = IntegerField(
+        _l("Gültig für (Tage)"),
+        default=90,
+        validators=[DataRequired(), NumberRange(min=1, max=365)],
+    )
+    totp = StringField(_l("Code aus der Authenticator-App"), validators=[Length(max=10)])
+
+
+class RevokeTokenForm(FlaskForm):
+    """CSRF only."""
 
 
 class UnlockForm(FlaskForm):

@@ -133,6 +133,30 @@ class Invitation(TimestampMixin, Model):
         return [self.role, *extra]
 
 
+class ApiToken(TimestampMixin, Model):
+    """A personal API token. Only the SHA-256 of the secret is stored; ``prefix`` (the first
+    characters of the token) identifies it in lists. Scopes narrow, never widen, the user's
+    roles."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in self.scopes.split() if s]
+
+
 class LoginCounter(Model):
     """A sliding-window counter of login attempts (finding 2 of issue 14): one row per key
     (``ip:<address>`` or ``global``), shared by every worker through the database.

@@ -17,26 +17,29 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
-from app.auth import mfa, queries, services, throttle
+from app.auth import mfa, queries, services, throttle, tokens
 from app.auth.blueprint import bp
 from app.auth.decorators import client_source, login_only, public, role_required
 from app.auth.forms import (
     AcceptInvitationForm,
+    ApiTokenForm,
     EnrolForm,
     InviteForm,
     LoginForm,
     PasswordChangeForm,
     RenewRecoveryCodesForm,
     ResetSecondFactorForm,
+    RevokeTokenForm,
     SecondFactorForm,
     UnlockForm,
 )
 from app.auth.models import MINISTRY_ROLES, Role
-from app.common.db import utcnow
+from app.common.db import as_utc, utcnow
 from app.common.errors import DomainError
 from app.common.fields import options
 from app.common.security import MAX_ID
@@ -189,6 +192,7 @@ def account() -> ResponseReturnValue:
         current_device=_current_device_id(),
         form=ResetSecondFactorForm(),
         renew_form=RenewRecoveryCodesForm(),
+        api_tokens=tokens.tokens_of(user),
     )
 
 
@@ -422,3 +426,68 @@ def _role_label(role: Role) -> str:
         Role.ADMIN: _("Administration"),
     }
     return labels[role]
+
+
+SCOPE_LABELS = {
+    "read:applications": _l("Anträge lesen (read:applications)"),
+    "read:finance": _l("Haushalt und Finanzen lesen (read:finance)"),
+    "read:reference": _l("Stammdaten lesen (read:reference)"),
+    "write:applications": _l("Finanzierungsplan von Entwürfen ändern (write:applications)"),
+}
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_only
+@transactional
+def api_tokens() -> ResponseReturnValue:
+    """The user's personal API tokens; a new token's secret is shown once, on this response."""
+    user = current_user._get_current_object()
+    form = ApiTokenForm()
+    form.scopes.choices = [(s, SCOPE_LABELS[s]) for s in tokens.scopes_for(user)]
+    secret = None
+    if form.validate_on_submit():
+        if user.mfa_required:  # ministry and finance: a fresh second-factor code (issue 16)
+            try:
+                mfa.step_up(user, form.totp.data or "", source=client_source())
+            except mfa.SecondFactorRejected as exc:
+                db.session.commit()  # the failed attempt counts towards the lock
+                refuse_at(form.totp, exc)
+                return _render_tokens(form, None, 422)
+        try:
+            created = tokens.create_token(
+                user, form.name.data or "", form.scopes.data or [], form.days.data or 0
+            )
+        except DomainError as exc:
+            refuse_at(getattr(form, exc.field or "name"), exc)
+        else:
+            secret = created.secret
+            form = ApiTokenForm(formdata=None)
+            form.scopes.choices = [(s, SCOPE_LABELS[s]) for s in tokens.scopes_for(user)]
+    return _render_tokens(form, secret, 422 if form.errors else (201 if secret else 200))
+
+
+def _render_tokens(form: ApiTokenForm, secret: str | None, status: int) -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    return render_template(
+        "auth/tokens.html",
+        form=form,
+        secret=secret,
+        rows=tokens.tokens_of(user),
+        revoke_form=RevokeTokenForm(),
+        now=utcnow(),
+        as_utc=as_utc,
+        mfa_required=user.mfa_required,
+    ), status
+
+
+@bp.route("/tokens/<int:token_id>/widerrufen", methods=["POST"])
+@login_only
+@transactional
+def revoke_api_token(token_id: int) -> ResponseReturnValue:
+    if not RevokeTokenForm().validate_on_submit():
+        abort(400)
+    try:
+        tokens.revoke_token(current_user._get_current_object(), token_id)
+    except DomainError:
+        abort(404)
+    return done(_("Der Token wurde widerrufen."), url_for("auth.api_tokens"))
