@@ -1,0 +1,81 @@
+"""Programme dashboard for the ministry (issue 15). Thin views: one query call each."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from flask import render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from app.auth.decorators import role_required
+from app.auth.models import Role
+from app.monitoring import queries
+from app.monitoring.blueprint import bp
+from app.monitoring.charts import cumulative_chart, money_chart
+
+VIEW_ROLES = (Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
+
+
+def parse_filters(
+    args: Mapping[str, str], kreis_keys: set[str], pds: set[str]
+) -> tuple[queries.Filters, dict[str, str]]:
+    """Filters from the query string and a German message per invalid parameter (which is then
+    not applied, never silently)."""
+    errors: dict[str, str] = {}
+    raw_year = (args.get("jahr") or "").strip()
+    year = None
+    if raw_year:
+        if raw_year.isdigit() and 2000 <= int(raw_year) <= 2100:
+            year = int(raw_year)
+        else:
+            errors["jahr"] = _("Bitte geben Sie ein Förderjahr wie 2027 ein.")
+    kreis = (args.get("kreis") or "").strip() or None
+    if kreis and kreis not in kreis_keys:
+        errors["kreis"] = _(
+            "Bitte wählen Sie einen Landkreis oder eine kreisfreie Stadt aus der Liste."
+        )
+        kreis = None
+    pd = (args.get("pd") or "").strip() or None
+    if pd and pd not in pds:
+        errors["pd"] = _("Bitte wählen Sie eine Polizeidirektion aus der Liste.")
+        pd = None
+    as_of = None
+    raw_day = (args.get("stichtag") or "").strip()
+    if raw_day:
+        try:
+            as_of = date.fromisoformat(raw_day)
+        except ValueError:
+            errors["stichtag"] = _("Bitte geben Sie einen Stichtag als Datum ein.")
+    return queries.Filters(year, kreis, pd, as_of), errors
+
+
+@bp.route("/programm")
+@role_required(*VIEW_ROLES)
+def dashboard() -> ResponseReturnValue:
+    """Programme figures with filters, charts and links to the lists behind them."""
+    kreise, pds = queries.filter_choices()
+    f, errors = parse_filters(request.args, {k for k, _n in kreise}, set(pds))
+    figures = queries.programme_figures(f)
+    return render_template(
+        "monitoring/dashboard.html",
+        fig=figures,
+        q={
+            k: v
+            for k, v in (
+                ("jahr", f.funding_year),
+                ("kreis", f.kreis_key),
+                ("pd", f.polizeidirektion),
+            )
+            if v
+        },
+        f=f,
+        errors=errors,
+        kreise=kreise,
+        pds=pds,
+        args=request.args,
+        chart=cumulative_chart(figures.consulted_by_month),
+        kreis_chart=money_chart(figures.by_kreis),
+        pd_chart=money_chart(figures.by_pd),
+    ), 422 if errors else 200
