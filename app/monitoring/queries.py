@@ -26,7 +26,7 @@ from app.grants.models import (
     PlanLine,
     Status,
 )
-from app.orgs.models import Organisation
+from app.orgs.models import Organisation, OrgKind
 
 #: Statuses counted as "submitted" (anything that left the applicant's hands).
 SUBMITTED_STATUSES = frozenset(Status) - {Status.DRAFT, Status.CONSULTED, Status.WITHDRAWN}
@@ -104,6 +104,15 @@ class OrgStatus:
     kpr_on: date | None = None
     funded: bool = False
 
+    @property
+    def level(self) -> str:
+        """The highest status reached: ``funded`` > ``kpr`` > ``consulted`` > ``none``."""
+        if self.funded:
+            return "funded"
+        if self.kpr_on:
+            return "kpr"
+        return "consulted" if self.consulted_on else "none"
+
 
 @dataclass
 class ProgrammeFigures:
@@ -116,7 +125,8 @@ class ProgrammeFigures:
     money: list[MoneyRow]
     by_kreis: list[RegionRow]
     by_pd: list[RegionRow]
-    status_by_org: dict[int, OrgStatus] = field(default_factory=dict)
+    #: Status per Gemeinde AGS (the map joins on it).
+    status_by_ags: dict[str, OrgStatus] = field(default_factory=dict)
 
 
 def _region_filter(query: Any, f: Filters) -> Any:
@@ -173,6 +183,8 @@ def _org_rows(f: Filters) -> list[Any]:
     query = (
         select(
             Organisation.id,
+            Organisation.ags,
+            Organisation.kind,
             Organisation.kreis_key,
             Organisation.kreis_name,
             Organisation.polizeidirektion,
@@ -337,12 +349,13 @@ def programme_figures(f: Filters) -> ProgrammeFigures:
     for key, name, pd in _regions(f):
         kreise.setdefault(key, RegionRow(key, name))
         pds.setdefault(pd, RegionRow(pd, pd))
-    status: dict[int, OrgStatus] = {}
+    status: dict[str, OrgStatus] = {}
     firsts: list[date] = []
     for row in org_rows:
         consulted = row.consulted_on if not as_of or (row.consulted_on or as_of) <= as_of else None
         kpr_on = row.kpr_on if not as_of or (row.kpr_on or as_of) <= as_of else None
-        status[row.id] = OrgStatus(consulted, kpr_on, row.funded is not None)
+        if row.kind is OrgKind.GEMEINDE and row.ags:
+            status[row.ags] = OrgStatus(consulted, kpr_on, row.funded is not None)
         for region in (kreise.get(row.kreis_key), pds.get(row.polizeidirektion)):
             if region is not None:
                 region.consulted += consulted is not None
@@ -365,7 +378,7 @@ def programme_figures(f: Filters) -> ProgrammeFigures:
         money=money,
         by_kreis=sorted(kreise.values(), key=lambda r: r.name),
         by_pd=sorted(pds.values(), key=lambda r: r.name),
-        status_by_org=status,
+        status_by_ags=status,
     )
 
 

@@ -11,9 +11,11 @@ from flask_babel import gettext as _
 
 from app.auth.decorators import role_required
 from app.auth.models import Role
+from app.common.dates import legal_date
 from app.monitoring import queries
 from app.monitoring.blueprint import bp
 from app.monitoring.charts import cumulative_chart, money_chart
+from app.monitoring.map import build_map
 
 VIEW_ROLES = (Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
 
@@ -78,4 +80,5 @@ def dashboard() -> ResponseReturnValue:
         chart=cumulative_chart(figures.consulted_by_month),
         kreis_chart=money_chart(figures.by_kreis),
         pd_chart=money_chart(figures.by_pd),
+        saxony=build_map(figures, f.as_of or legal_date()),
     ), 422 if errors else 200
