@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from flask import render_template, request
+from flask import make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from app.auth.decorators import role_required
+from app.auth.decorators import public, role_required
 from app.auth.models import Role
 from app.common.dates import legal_date
 from app.monitoring import queries
@@ -18,6 +18,7 @@ from app.monitoring.charts import cumulative_chart, money_chart
 from app.monitoring.map import build_map
 
 VIEW_ROLES = (Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
+PUBLIC_MAX_AGE = 600  # seconds a browser or proxy may reuse the public page
 
 
 def parse_filters(
@@ -82,3 +83,21 @@ def dashboard() -> ResponseReturnValue:
         pd_chart=money_chart(figures.by_pd),
         saxony=build_map(figures, f.as_of or legal_date()),
     ), 422 if errors else 200
+
+
+@bp.route("/programm-in-zahlen")
+@public
+def public_figures() -> ResponseReturnValue:
+    """"Förderprogramm in Zahlen": aggregate figures and the map only, no personal data."""
+    figures = queries.programme_figures(queries.Filters())
+    response = make_response(
+        render_template(
+            "monitoring/public.html",
+            fig=figures,
+            chart=cumulative_chart(figures.consulted_by_month),
+            saxony=build_map(figures, legal_date()),
+        )
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = PUBLIC_MAX_AGE
+    return response

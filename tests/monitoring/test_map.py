@@ -24,7 +24,9 @@ def test_R35_map_uses_the_territory_valid_on_the_day():
 
 
 def test_projection_keeps_saxony_inside_the_view():
-    xs, ys = zip(*(geo.project(lon, lat) for lon, lat in [(11.874, 50.172), (15.042, 51.684)]))
+    xs, ys = zip(
+        *(geo.project(lon, lat) for lon, lat in [(11.874, 50.172), (15.042, 51.684)]), strict=True
+    )
     assert all(0 <= x <= geo.WIDTH for x in xs) and all(0 <= y <= geo.HEIGHT for y in ys)
     assert geo.shapes("kreise_2023-12-31.geojson") is geo.kreise()  # cached per process
 
