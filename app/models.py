@@ -29,10 +29,12 @@ from app.grants.models import (
     PlanLine,
     Submission,
 )
+from app.monitoring.models import MilestoneEvent
 from app.orgs.models import Organisation
 from app.postaward.models import AuditSample, Notification, ProofLine, ProofOfUse, RevocationCase
 
 __all__ = [
+    "MilestoneEvent",
     "AuditSample",
     "BaseRate",
     "Notification",

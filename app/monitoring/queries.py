@@ -329,16 +329,19 @@ def _money_rows(f: Filters) -> tuple[list[MoneyRow], dict[tuple[str, str], list[
     return money, regions
 
 
-def _regions(f: Filters) -> list[Any]:
-    """Every Kreis and PD with its name (one statement)."""
+def regions() -> list[tuple[str, str, str]]:
+    """Every (Kreis key, Kreis name, Polizeidirektion) of the reference data (one statement)."""
     query = select(
         Organisation.kreis_key, Organisation.kreis_name, Organisation.polizeidirektion
     ).distinct()
-    return list(db.session.execute(_region_filter(query, f)))
+    return [(k, n, pd) for k, n, pd in db.session.execute(query)]
 
 
-def programme_figures(f: Filters) -> ProgrammeFigures:
-    """All dashboard figures for the filters: seven SQL statements whatever the data."""
+def programme_figures(
+    f: Filters, region_rows: list[tuple[str, str, str]] | None = None
+) -> ProgrammeFigures:
+    """All dashboard figures for the filters: eight SQL statements whatever the data (seven
+    when the caller passes the :func:`regions` it already read)."""
     as_of = f.as_of
     org_rows = _org_rows(f)
     kpr = _kpr_counts(f)
@@ -346,7 +349,11 @@ def programme_figures(f: Filters) -> ProgrammeFigures:
     money, money_regions = _money_rows(f)
     kreise: dict[str, RegionRow] = {}
     pds: dict[str, RegionRow] = {}
-    for key, name, pd in _regions(f):
+    for key, name, pd in regions() if region_rows is None else region_rows:
+        if (f.kreis_key and key != f.kreis_key) or (
+            f.polizeidirektion and pd != f.polizeidirektion
+        ):
+            continue
         kreise.setdefault(key, RegionRow(key, name))
         pds.setdefault(pd, RegionRow(pd, pd))
     status: dict[str, OrgStatus] = {}
@@ -382,13 +389,10 @@ def programme_figures(f: Filters) -> ProgrammeFigures:
     )
 
 
-def filter_choices() -> tuple[list[tuple[str, str]], list[str]]:
-    """Kreise (key, name) and Polizeidirektionen for the filter form (one statement)."""
-    rows = db.session.execute(
-        select(
-            Organisation.kreis_key, Organisation.kreis_name, Organisation.polizeidirektion
-        ).distinct()
-    ).all()
+def filter_choices(
+    rows: list[tuple[str, str, str]],
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Kreise (key, name) and Polizeidirektionen for the filter form from :func:`regions`."""
     kreise = sorted({(k, n) for k, n, _pd in rows}, key=lambda kn: kn[1])
     pds = sorted({pd for _k, _n, pd in rows})
     return kreise, pds

@@ -16,6 +16,7 @@ from app.monitoring import queries
 from app.monitoring.blueprint import bp
 from app.monitoring.charts import cumulative_chart, money_chart
 from app.monitoring.map import build_map
+from app.monitoring.services import milestone_text, milestones
 
 VIEW_ROLES = (Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
 PUBLIC_MAX_AGE = 600  # seconds a browser or proxy may reuse the public page
@@ -58,9 +59,10 @@ def parse_filters(
 @role_required(*VIEW_ROLES)
 def dashboard() -> ResponseReturnValue:
     """Programme figures with filters, charts and links to the lists behind them."""
-    kreise, pds = queries.filter_choices()
+    rows = queries.regions()
+    kreise, pds = queries.filter_choices(rows)
     f, errors = parse_filters(request.args, {k for k, _n in kreise}, set(pds))
-    figures = queries.programme_figures(f)
+    figures = queries.programme_figures(f, rows)
     return render_template(
         "monitoring/dashboard.html",
         fig=figures,
@@ -82,13 +84,14 @@ def dashboard() -> ResponseReturnValue:
         kreis_chart=money_chart(figures.by_kreis),
         pd_chart=money_chart(figures.by_pd),
         saxony=build_map(figures, f.as_of or legal_date()),
+        milestones=[milestone_text(e) for e in milestones()],
     ), 422 if errors else 200
 
 
 @bp.route("/programm-in-zahlen")
 @public
 def public_figures() -> ResponseReturnValue:
-    """"Förderprogramm in Zahlen": aggregate figures and the map only, no personal data."""
+    """ "Förderprogramm in Zahlen": aggregate figures and the map only, no personal data."""
     figures = queries.programme_figures(queries.Filters())
     response = make_response(
         render_template(
