@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from flask import make_response, render_template, request
+from flask import Response, abort, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.auth.decorators import public, role_required
 from app.auth.models import Role
 from app.common.dates import legal_date
-from app.monitoring import queries
+from app.grants.services import snapshot
+from app.monitoring import exports, queries
 from app.monitoring.blueprint import bp
 from app.monitoring.charts import cumulative_chart, money_chart
 from app.monitoring.map import build_map
@@ -104,3 +106,49 @@ def public_figures() -> ResponseReturnValue:
     response.cache_control.public = True
     response.cache_control.max_age = PUBLIC_MAX_AGE
     return response
+
+
+def _figures_from_request() -> tuple[queries.ProgrammeFigures, dict[str, str]]:
+    rows = queries.regions()
+    kreise, pds = queries.filter_choices(rows)
+    f, errors = parse_filters(request.args, {k for k, _n in kreise}, set(pds))
+    return queries.programme_figures(f, rows), errors
+
+
+@bp.route("/programm/<any(beratungen, foerderjahre, mittel, kreise, polizeidirektionen):name>.csv")
+@role_required(*VIEW_ROLES)
+def export_csv(name: str) -> ResponseReturnValue:
+    """One figure table of the dashboard as German CSV (same filters as the page)."""
+    figures, errors = _figures_from_request()
+    if errors:
+        abort(400)
+    return Response(
+        exports.table_csv(name, figures),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="programm-{name}.csv"'},
+    )
+
+
+@bp.route("/programm/bericht.pdf")
+@role_required(*VIEW_ROLES)
+def report_pdf() -> ResponseReturnValue:
+    """One-page "Programmbericht" for the chosen Stichtag (default today), German."""
+    figures, errors = _figures_from_request()
+    if errors:
+        abort(400)
+    day = figures.filters.as_of or legal_date()
+    with force_locale("de"):
+        html = render_template(
+            "monitoring/report_pdf.html",
+            fig=figures,
+            day=day,
+            saxony=build_map(figures, day),
+            milestones=[milestone_text(e) for e in milestones() if e.reached_on <= day],
+        )
+    return Response(
+        snapshot.render_pdf(html),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="programmbericht-{day.isoformat()}.pdf"'
+        },
+    )
