@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.monitoring import geo
-from app.monitoring.queries import OrgStatus, ProgrammeFigures, RegionRow
+from app.monitoring.queries import OrgStatus, ProgrammeFigures, RegionRow, merge_status
 
 LEVELS = ("funded", "kpr", "consulted", "none")
 
@@ -53,20 +53,12 @@ def build_map(
     for shape in geo.gemeinden_on(day):
         own = status.get(shape.ags)
         for old in successors.get(shape.ags, ()):
-            own = _merge(own, status.get(old))
+            theirs = status.get(old)
+            if theirs is not None:
+                own = merge_status(own, theirs) if own else theirs
         level = own.level if own else "none"
         counts[level] += 1
         regions.append(Region(shape.ags, shape.name, shape.d, level, own))
     rows = {row.key: row for row in figures.by_kreis}
     outlines = [KreisOutline(s.ags, s.name, s.d, rows.get(s.ags)) for s in geo.kreise()]
     return MapView(regions, outlines, counts)
-
-
-def _merge(a: OrgStatus | None, b: OrgStatus | None) -> OrgStatus | None:
-    if a is None or b is None:
-        return a or b
-    return OrgStatus(
-        consulted_on=min((d for d in (a.consulted_on, b.consulted_on) if d), default=None),
-        kpr_on=min((d for d in (a.kpr_on, b.kpr_on) if d), default=None),
-        funded=a.funded or b.funded,
-    )

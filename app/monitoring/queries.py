@@ -12,8 +12,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import extract, func, select
+from sqlalchemy.orm import aliased
 
 from app.budget.models import BudgetYear, Commitment
+from app.common.db import today
 from app.extensions import db
 from app.finance.models import Instalment, OrderStatus, PayoutOrder, RecoveryClaim
 from app.grants.models import (
@@ -129,6 +131,15 @@ class ProgrammeFigures:
     status_by_ags: dict[str, OrgStatus] = field(default_factory=dict)
 
 
+def merge_status(a: OrgStatus, b: OrgStatus) -> OrgStatus:
+    """Status of a merged territory (R35): the earliest dates and funded if any part was."""
+    return OrgStatus(
+        consulted_on=min((d for d in (a.consulted_on, b.consulted_on) if d), default=None),
+        kpr_on=min((d for d in (a.kpr_on, b.kpr_on) if d), default=None),
+        funded=a.funded or b.funded,
+    )
+
+
 def _region_filter(query: Any, f: Filters) -> Any:
     if f.kreis_key:
         query = query.where(Organisation.kreis_key == f.kreis_key)
@@ -180,11 +191,14 @@ def _org_rows(f: Filters) -> list[Any]:
     if f.funding_year:
         funded_q = funded_q.where(Application.funding_year == f.funding_year)
     funded = funded_q.distinct().subquery()
+    successor = aliased(Organisation)
     query = (
         select(
             Organisation.id,
             Organisation.ags,
             Organisation.kind,
+            Organisation.valid_to,
+            successor.ags.label("successor_ags"),
             Organisation.kreis_key,
             Organisation.kreis_name,
             Organisation.polizeidirektion,
@@ -195,6 +209,7 @@ def _org_rows(f: Filters) -> list[Any]:
         .outerjoin(first_consult, first_consult.c.organisation_id == Organisation.id)
         .outerjoin(first_kpr, first_kpr.c.organisation_id == Organisation.id)
         .outerjoin(funded, funded.c.organisation_id == Organisation.id)
+        .outerjoin(successor, successor.id == Organisation.successor_id)
         .where(
             (first_consult.c.first.is_not(None))
             | (first_kpr.c.first.is_not(None))
@@ -356,19 +371,33 @@ def programme_figures(
             continue
         kreise.setdefault(key, RegionRow(key, name))
         pds.setdefault(pd, RegionRow(pd, pd))
-    status: dict[str, OrgStatus] = {}
-    firsts: list[date] = []
+    # R35: count the territory valid on the reporting day: an organisation that merged before
+    # it counts as (part of) its successor, so a merged Gemeinde is never counted twice.
+    day = as_of or today()
+    units: dict[str, tuple[Any, OrgStatus]] = {}
     for row in org_rows:
         consulted = row.consulted_on if not as_of or (row.consulted_on or as_of) <= as_of else None
         kpr_on = row.kpr_on if not as_of or (row.kpr_on or as_of) <= as_of else None
-        if row.kind is OrgKind.GEMEINDE and row.ags:
-            status[row.ags] = OrgStatus(consulted, kpr_on, row.funded is not None)
+        own = OrgStatus(consulted, kpr_on, row.funded is not None)
+        if row.kind is not OrgKind.GEMEINDE or not row.ags:
+            key = f"org:{row.id}"
+        elif row.valid_to is not None and row.valid_to < day and row.successor_ags:
+            key = row.successor_ags
+        else:
+            key = row.ags
+        known = units.get(key)
+        units[key] = (row, merge_status(known[1], own) if known else own)
+    status: dict[str, OrgStatus] = {}
+    firsts: list[date] = []
+    for key, (row, unit) in units.items():
+        if not key.startswith("org:"):
+            status[key] = unit
         for region in (kreise.get(row.kreis_key), pds.get(row.polizeidirektion)):
             if region is not None:
-                region.consulted += consulted is not None
-                region.kpr += kpr_on is not None
-        if consulted:
-            firsts.append(consulted)
+                region.consulted += unit.consulted_on is not None
+                region.kpr += unit.kpr_on is not None
+        if unit.consulted_on:
+            firsts.append(unit.consulted_on)
     for (key, pd), (approved_cents, paid_cents, n) in money_regions.items():
         for region in (kreise.get(key), pds.get(pd)):
             if region is not None:

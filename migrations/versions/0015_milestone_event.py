@@ -1,4 +1,4 @@
-"""milestone events of the programme monitoring (issue 15)
+"""milestone events of the programme monitoring; organisation successor (R35 mergers) (issue 15)
 
 Revision ID: 0015
 Revises: 0009
@@ -33,5 +33,20 @@ def upgrade():
     )
 
 
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("successor_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_organisation_successor_id_organisation"),
+            "organisation",
+            ["successor_id"],
+            ["id"],
+        )
+
+
 def downgrade():
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_organisation_successor_id_organisation"), type_="foreignkey"
+        )
+        batch_op.drop_column("successor_id")
     op.drop_table("milestone_event")

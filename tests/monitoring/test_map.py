@@ -9,6 +9,7 @@ from app.extensions import db
 from app.monitoring import geo
 from app.monitoring.map import build_map
 from app.monitoring.queries import Filters, OrgStatus, programme_figures
+from app.orgs.reference import apply_mergers
 from tests.monitoring import helpers as m
 
 JAHNATAL, OSTRAU, ZSCHAITZ = "14522275", "14522450", "14522620"
@@ -57,3 +58,19 @@ def test_dashboard_map_joins_status_on_the_ags(reviewer_client, app):
 
 def test_sources_page_names_the_map_attribution(client):
     assert geo.ATTRIBUTION in client.get("/datenquellen").get_data(as_text=True)
+
+
+def test_R35_counts_use_the_territory_valid_on_the_reporting_day(app_ctx):
+    m.consult(OSTRAU, date(2020, 5, 4))
+    m.consult(ZSCHAITZ, date(2021, 6, 1))
+    apply_mergers()
+    m.consult(JAHNATAL, date(2023, 3, 1))
+    before = programme_figures(Filters(as_of=date(2022, 12, 31)))
+    assert before.consulted_total == 2
+    assert {OSTRAU, ZSCHAITZ} <= set(before.status_by_ags)
+    after = programme_figures(Filters(as_of=date(2023, 6, 30)))
+    assert after.consulted_total == 1  # one Gemeinde now, consulted since 04.05.2020
+    assert after.status_by_ags[JAHNATAL].consulted_on == date(2020, 5, 4)
+    view = build_map(after, date(2023, 6, 30))
+    jahnatal = next(r for r in view.gemeinden if r.ags == JAHNATAL)
+    assert jahnatal.level == "consulted" and len(view.gemeinden) == 418
