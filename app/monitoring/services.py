@@ -80,9 +80,9 @@ def record_milestones(until: date, recipients: Sequence[str] = ()) -> list[Miles
 
 def milestone_text(event: MilestoneEvent) -> str:
     org: Organisation = event.organisation
-    where = (
-        org.display_name if org.kind is not OrgKind.GEMEINDE else f"{org.name}, {org.kreis_name}"
-    )
+    where = org.letter_name
+    if org.kind is OrgKind.GEMEINDE and not org.kreisfrei:
+        where = f"{where}, {_('Landkreis')} {org.kreis_name}"
     if event.kind is MilestoneKind.CONSULTED:
         return _(
             "%(n)s. beratene Kommune: %(org)s am %(day)s",

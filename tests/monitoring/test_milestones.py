@@ -41,7 +41,7 @@ def test_milestone_is_recorded_once_with_the_municipality(app_ctx, small_thresho
     assert [(e.threshold, e.organisation.ags) for e in new] == [(4, AGS[3])]
     mails = db.session.execute(select(OutboxMessage)).scalars().all()
     assert len(mails) == 2 and all(x.recipient == "presse@smi.sachsen.de" for x in mails)
-    assert "4. beratene Kommune: Chemnitz" in mails[1].subject
+    assert "4. beratene Kommune: Stadt Chemnitz am 18.01.2021" in mails[1].subject
     assert db.session.execute(select(db.func.count()).select_from(MilestoneEvent)).scalar() == 2
 
 
@@ -69,4 +69,7 @@ def test_dashboard_lists_the_milestones(reviewer_client, app, small_thresholds):
         record_milestones(date(2020, 3, 1))
         db.session.commit()
     html = reviewer_client.get("/programm").get_data(as_text=True)
-    assert "2. beratene Kommune: Pirna" in html and "01.03.2020" in html
+    assert (
+        "2. beratene Kommune: Stadt Pirna, Landkreis Sächsische Schweiz" in html
+        and "01.03.2020" in html
+    )
