@@ -15,6 +15,10 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("KOMMPRAEV_INSTANCE_DIR", BASE_DIR / "instance"))
 
 
+#: The demo users' TOTP secret (development/test only; see README "Demo logins").
+DEMO_TOTP_SECRET_DEV = "KOMMPRAEVDEMOKOMMPRAEVDEMO234567"  # noqa: S105 - documented demo value
+
+
 def _engine_options(url: str | None) -> dict[str, object]:
     """Engine options per backend: pre-ping for PostgreSQL, a busy timeout for SQLite."""
     if url and url.startswith("sqlite"):
@@ -57,10 +61,19 @@ class Config:
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
 
-    LOGIN_MAX_FAILURES = 5  # failures before the account locks
-    LOGIN_LOCK_BASE_SECONDS = 60  # first lock; doubles with every further failure
+    # Locks per account and client address (issue 14, finding 3).
+    LOGIN_MAX_FAILURES = 5  # failures from one address before it is locked out of the account
+    LOGIN_LOCK_BASE_SECONDS = 60  # first lock; doubles with every further failure from there
     LOGIN_LOCK_MAX_SECONDS = 24 * 3600
+    LOGIN_UNLOCK_VALID_HOURS = 24  # the e-mailed unlock link
     INVITATION_VALID_HOURS = 72
+    # Login throttling (issue 14, finding 2): attempts at login, second factor and unlock per
+    # client address and in all, per sliding window; more are answered with 429 + Retry-After.
+    LOGIN_RATE_PER_IP = int(os.environ.get("LOGIN_RATE_PER_IP", "20"))
+    LOGIN_RATE_GLOBAL = int(os.environ.get("LOGIN_RATE_GLOBAL", "200"))
+    LOGIN_RATE_WINDOW_SECONDS = int(os.environ.get("LOGIN_RATE_WINDOW_SECONDS", "60"))
+    #: Optional shared storage of the counters (``redis://host:6379/0``); unset = the database.
+    RATELIMIT_STORAGE_URL = os.environ.get("RATELIMIT_STORAGE_URL")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
@@ -75,6 +88,9 @@ class Config:
     ]
 
     HSTS_MAX_AGE = 31536000
+    #: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are
+    #: trusted (werkzeug ProxyFix); 0 = none (the headers are ignored).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     # Debtor of SEPA payment runs: the state cash office's account (R32; from the environment).
     DEBTOR_NAME = os.environ.get("DEBTOR_NAME", "Freistaat Sachsen Landeskasse")
@@ -83,6 +99,9 @@ class Config:
     DEBTOR_IBAN = os.environ.get("DEBTOR_IBAN", "DE02120300000000202051")
     DEBTOR_BIC = os.environ.get("DEBTOR_BIC", "")
     LOG_JSON = True
+    #: Fixed TOTP secret of the demo users (``flask demo``); development and tests only, never
+    #: in production (documented in the README).
+    DEMO_TOTP_SECRET: str | None = None
     #: ``flask demo --reset`` may drop the database (development and tests only).
     DEMO_RESET_ALLOWED = False
 
@@ -100,6 +119,7 @@ class DevelopmentConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     LOG_JSON = False
     DEMO_RESET_ALLOWED = True
+    DEMO_TOTP_SECRET = DEMO_TOTP_SECRET_DEV
 
 
 class TestingConfig(Config):
@@ -107,6 +127,7 @@ class TestingConfig(Config):
 
     TESTING = True
     DEMO_RESET_ALLOWED = True
+    DEMO_TOTP_SECRET = DEMO_TOTP_SECRET_DEV
     SECRET_KEY = "test-secret-key"  # noqa: S105 - test-only constant
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SQLALCHEMY_ENGINE_OPTIONS = _engine_options(SQLALCHEMY_DATABASE_URI)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ProductionConfig, config_from_env
 
@@ -18,6 +19,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    trust_proxies(app)
 
     from app.common.logging import configure_logging
 
@@ -27,12 +29,27 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
 
+    from app.auth.gate import register_mfa_gate
+    from app.common.cleaning import register_input_cleaning
     from app.common.errors import register_error_handlers
     from app.common.security import register_security
 
     register_error_handlers(app)
     register_security(app)
+    register_input_cleaning(app)
+    register_mfa_gate(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, take the client address, scheme and host from
+    their ``X-Forwarded-*`` headers (so that throttling, locks and logs see the real client).
+    With 0 (the default) the headers are ignored: a client could forge them."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
 
 def select_locale() -> str:
@@ -66,9 +83,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "basic"
 
-    from app.auth.services import load_user_from_session_id
+    from app.auth.gate import load_user
 
-    login_manager.user_loader(load_user_from_session_id)
+    login_manager.user_loader(load_user)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -17,6 +17,7 @@ import click
 from flask import current_app
 from flask_migrate import upgrade
 
+from app.auth import mfa
 from app.auth import services as auth_services
 from app.auth.models import Role, User
 from app.budget import services as budget
@@ -163,6 +164,10 @@ def demo_command(reset: bool, yes: bool) -> None:
     click.echo("Demodaten angelegt. Anmeldungen (Passwort für alle: " + DEMO_PASSWORD + "):")
     for email, name, roles, _key, _m in DEMO_USERS:
         click.echo(f"  {email:45} {name:18} {', '.join(r.value for r in roles)}")
+    if secret := current_app.config.get("DEMO_TOTP_SECRET"):
+        click.echo(
+            f"Zweiter Faktor der Ministeriumskonten (TOTP-Schlüssel, nur Entwicklung): {secret}"
+        )
 
 
 def _reset_database() -> None:
@@ -207,7 +212,7 @@ def create_demo_data(day: date) -> None:
             org = org_queries.by_key(key) if key else None
             if key and org is None:
                 raise click.ClickException("Bitte zuerst 'flask --app wsgi reference import'.")
-            auth_services.create_user(
+            user = auth_services.create_user(
                 email=email,
                 name=name,
                 password=DEMO_PASSWORD,
@@ -215,6 +220,9 @@ def create_demo_data(day: date) -> None:
                 organisation=org,
                 is_org_manager=manager,
             )
+            secret = current_app.config.get("DEMO_TOTP_SECRET")
+            if secret and user.mfa_required:  # development only: a documented fixed secret
+                mfa.set_demo_secret(user, secret)
             if org is not None and key in DEMO_ADDRESSES:
                 org.address = DEMO_ADDRESSES[key]
         for year in range(cal.current - 1, cal.current + 2):

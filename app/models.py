@@ -1,6 +1,15 @@
 """Re-exports every model so that Alembic and ``flask shell`` see the whole schema."""
 
-from app.auth.models import Invitation, Role, User, UserRole
+from app.auth.models import (
+    Invitation,
+    LoginCounter,
+    LoginLock,
+    RecoveryCode,
+    Role,
+    User,
+    UserRole,
+    UserSession,
+)
 from app.budget.models import BudgetYear, Commitment, CommitmentAuthorisation
 from app.common.audit import AuditEvent
 from app.common.mail import OutboxMessage
@@ -63,12 +72,16 @@ __all__ = [
     "FundingYear",
     "Invitation",
     "KprRecord",
+    "LoginCounter",
+    "LoginLock",
     "Organisation",
     "OutboxMessage",
     "PayScale",
     "PlanLine",
+    "RecoveryCode",
     "Role",
     "Submission",
     "User",
     "UserRole",
+    "UserSession",
 ]

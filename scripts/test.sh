@@ -28,6 +28,8 @@ echo "== import direction (import-linter)"
 $PYBIN/lint-imports --no-cache
 echo "== mypy"
 $PYBIN/mypy
+echo "== bandit (medium or high severity fails)"
+$PYBIN/bandit -c pyproject.toml -q -r app config.py wsgi.py gunicorn.conf.py --severity-level medium
 
 # PostgreSQL: start the local cluster if it is installed but down.
 pg_up() { $PYBIN/python - "$PG_URL" <<'PY'

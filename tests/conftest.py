@@ -175,8 +175,23 @@ CSRF_RE = re.compile(
 
 
 def login(client: FlaskClient, email: str, password: str) -> Any:
-    """Log in through the real form."""
-    return client.post("/auth/login", data={"email": email, "password": password})
+    """Log in through the real form; with a second factor, also through its form (the code
+    comes from the user's secret, see ``factories.totp_code``)."""
+    response = client.post("/auth/login", data={"email": email, "password": password})
+    if response.status_code == 302 and response.headers["Location"] == "/auth/zweiter-faktor":
+        response = client.post("/auth/zweiter-faktor", data={"code": _next_code(client, email)})
+    return response
+
+
+def _next_code(client: FlaskClient, email: str) -> str:
+    from app.auth.models import User
+    from tests.factories import totp_code
+
+    with client.application.app_context():
+        user = db.session.execute(
+            db.select(User).filter_by(email=email.strip().lower())
+        ).scalar_one()
+        return totp_code(user)
 
 
 @pytest.fixture

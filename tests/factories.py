@@ -4,8 +4,11 @@ rolls everything back."""
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import UTC, date, datetime
 from typing import Any
+
+import pyotp
 
 from app.auth.models import Role, User
 from app.auth.services import create_user as service_create_user
@@ -15,8 +18,11 @@ from app.grants.models import Application, LineCategory, Qualification, Status
 from app.grants.services import applications as svc
 from app.orgs import queries as org_queries
 from app.orgs.models import Organisation
+from config import DEMO_TOTP_SECRET_DEV
 
 PASSWORD = "Lindenblüte-Elbufer-Morgentau-42"  # noqa: S105 - test password
+#: TOTP secret of every test user with a second factor (ministry users get one by default).
+TOTP_SECRET = DEMO_TOTP_SECRET_DEV
 _seq = itertools.count(1)
 
 
@@ -33,10 +39,13 @@ def create_user(
     name: str = "Test Nutzerin",
     manager: bool = False,
     roles: list[str] | None = None,
+    mfa: bool | None = None,
 ) -> User:
+    """A user with ``PASSWORD``; ministry users (and applicants with ``mfa=True``) have a
+    confirmed second factor with ``TOTP_SECRET`` (``mfa=False``: none, to test enrolment)."""
     role_list = [Role(r) for r in (roles or [role])]
     org = organisation(ags or "14626610") if Role.APPLICANT in role_list else None
-    return service_create_user(
+    user = service_create_user(
         email=email or f"user{next(_seq)}@test-kp.de",
         name=name,
         password=PASSWORD,
@@ -44,6 +53,25 @@ def create_user(
         organisation=org,
         is_org_manager=manager,
     )
+    if mfa or (mfa is None and user.mfa_required):
+        user.totp_secret = TOTP_SECRET
+        user.totp_confirmed_at = datetime(2026, 1, 1, tzinfo=UTC)
+    return user
+
+
+def totp_code(user: User, now: float | None = None) -> str:
+    """A code the app accepts next for ``user``: the earliest step within the accepted drift
+    (±1 step) above the last used one (no replay). The previous step is used only while at
+    least 5 s of the current step remain, so that the server, checking a moment later, still
+    accepts it."""
+    moment = time.time() if now is None else now
+    current = int(moment) // 30
+    lowest = current - 1 if moment % 30 < 25 else current
+    step = max(lowest, (user.totp_last_step or -1) + 1)
+    if step > current + 1:  # three logins of one user within 30 s: wait for the next step
+        time.sleep(30 - time.time() % 30 + 0.1)
+        return totp_code(user)
+    return pyotp.TOTP(user.totp_secret or TOTP_SECRET).at(step * 30)
 
 
 def consultation(

@@ -21,6 +21,7 @@ from app.grants.models import Application, Decision, DecisionStatus, Status
 from app.grants.services import applications as svc
 from app.grants.services import review
 from app.postaward.services import settlement
+from config import DEMO_TOTP_SECRET_DEV
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,6 +92,10 @@ def test_demo_states_are_reachable_on_any_day(app_ctx, day):
         run = settlement.create_payment_run(frieda, execution_date=day + timedelta(days=1))
         assert run.nb_of_txs == 1
 
+        # Ministry and finance demo users have the documented TOTP secret; applicants none.
+        assert frieda.mfa_enabled and frieda.totp_secret == DEMO_TOTP_SECRET_DEV
+        assert not _user("kpr@zittau.demo-sachsen.de").mfa_enabled
+
 
 def test_demo_calendar_picks_the_open_window_or_a_late_start():
     in_window = DemoCalendar.for_day(date(2027, 9, 20))
@@ -127,6 +132,7 @@ def test_demo_cli_rerun_and_reset(tmp_path):
     first = flask("demo")
     assert first.returncode == 0, first.stderr
     assert DEMO_PASSWORD in first.stdout
+    assert DEMO_TOTP_SECRET_DEV in first.stdout  # development: the documented fixed TOTP secret
     again = flask("demo")
     assert again.returncode == 0
     assert "bereits angelegt" in again.stdout and "Error" not in again.stdout + again.stderr

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user, login_required
 
 from app.auth.models import Role
@@ -26,6 +26,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "monitoring.public_figures",
         "auth.login",
         "auth.accept_invitation",
+        "auth.unlock",
+        "auth.second_factor",
     }
 )
 
@@ -58,3 +60,9 @@ def login_only(view: F) -> F:
     guarded = login_required(view)
     guarded._roles = ("any",)
     return cast(F, guarded)
+
+
+def client_source() -> str:
+    """The client address of the current request as seen after ``ProxyFix``
+    (``TRUSTED_PROXIES``): the source of login throttling and locks."""
+    return request.remote_addr or "unknown"

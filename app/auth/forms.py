@@ -22,12 +22,15 @@ class LoginForm(FlaskForm):
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField(_l("Aktuelles Passwort"), validators=[DataRequired()])
+    current_password = PasswordField(
+        _l("Aktuelles Passwort"), validators=[DataRequired(), Length(max=1024)]
+    )
     new_password = PasswordField(_l("Neues Passwort"), validators=[DataRequired(), Length(max=256)])
     confirm = PasswordField(
         _l("Neues Passwort wiederholen"),
         validators=[
             DataRequired(),
+            Length(max=1024),
             EqualTo("new_password", message=_l("Die Passwörter stimmen nicht überein.")),
         ],
     )
@@ -40,6 +43,7 @@ class AcceptInvitationForm(FlaskForm):
         _l("Passwort wiederholen"),
         validators=[
             DataRequired(),
+            Length(max=1024),
             EqualTo("new_password", message=_l("Die Passwörter stimmen nicht überein.")),
         ],
     )
@@ -55,3 +59,34 @@ class InviteForm(FlaskForm):
     )
     organisation = SelectField(_l("Kommune"), choices=[], validate_choice=False)
     is_org_manager = BooleanField(_l("Darf Kolleginnen und Kollegen der Kommune verwalten"))
+
+
+class UnlockForm(FlaskForm):
+    """Only the CSRF token: the unlock link's token is in the URL."""
+
+
+class SecondFactorForm(FlaskForm):
+    """The 6-digit code of the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code aus der Authenticator-App oder Wiederherstellungscode"),
+        validators=[DataRequired(_l("Bitte geben Sie den Code ein.")), Length(max=32)],
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        _l("Code aus der Authenticator-App"),
+        validators=[DataRequired(_l("Bitte geben Sie den Code ein.")), Length(max=32)],
+    )
+
+
+class ResetSecondFactorForm(FlaskForm):
+    """Only the CSRF token: the user is in the URL."""
+
+
+class RenewRecoveryCodesForm(FlaskForm):
+    totp = StringField(
+        _l("Code aus der Authenticator-App"),
+        validators=[DataRequired(_l("Bitte geben Sie den Code ein.")), Length(max=32)],
+    )

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.common.db import TimestampMixin, enum_type
+from app.common.db import TimestampMixin, enum_type, utcnow
 from app.extensions import Model
 from app.orgs.models import Organisation
 
@@ -40,8 +40,11 @@ class User(TimestampMixin, Model):
     is_org_manager: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     session_epoch: Mapped[int] = mapped_column(default=0)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    #: Second factor (issue 14): base32 TOTP secret, set when enrolment starts; in use once
+    #: ``totp_confirmed_at`` is set. ``totp_last_step`` is the last accepted time step (no replay).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
     last_login_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(5))
 
@@ -78,6 +81,16 @@ class User(TimestampMixin, Model):
     @property
     def is_ministry(self) -> bool:
         return bool(self.roles & MINISTRY_ROLES)
+
+    # Second factor ----------------------------------------------------------------------------
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.totp_confirmed_at is not None and bool(self.totp_secret)
+
+    @property
+    def mfa_required(self) -> bool:
+        """Reviewers, approvers, finance and admins must use a second factor."""
+        return self.is_ministry
 
 
 class UserRole(Model):
@@ -118,3 +131,71 @@ class Invitation(TimestampMixin, Model):
         """Every role the invited account gets (the main role first)."""
         extra = [Role(r) for r in self.extra_roles.split(",") if r]
         return [self.role, *extra]
+
+
+class LoginCounter(Model):
+    """A sliding-window counter of login attempts (finding 2 of issue 14): one row per key
+    (``ip:<address>`` or ``global``), shared by every worker through the database.
+
+    ``hits`` counts the current fixed window (starting at ``window_start``, epoch seconds),
+    ``previous_hits`` the window before; the estimate weights the previous window by the part of
+    it that still overlaps the sliding window.
+    """
+
+    __tablename__ = "login_counter"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_start: Mapped[int]
+    hits: Mapped[int]
+    previous_hits: Mapped[int] = mapped_column(default=0)
+
+
+class LoginLock(Model):
+    """Failed logins of one account from one source (client address), and the lock they caused.
+
+    Locks are per account *and* source (finding 3 of issue 14): a guesser from one address locks
+    only that address out of the account; the account's owner logs in from anywhere else.
+    """
+
+    __tablename__ = "login_lock"
+    __table_args__ = (UniqueConstraint("user_id", "source", name="uq_login_lock_user_id_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    #: First failure from this source (part of the unlock token: a new row is a new lock).
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RecoveryCode(Model):
+    """One of a user's ten one-time recovery codes for the second factor (argon2 hash only)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None]
+
+
+class UserSession(Model):
+    """One signed-in device ("angemeldete Geräte", issue 14): the session cookie carries a random
+    key whose hash is stored here; the user load checks it with the same query (one indexed
+    lookup per request), so signing a device out ends that session at once."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")

@@ -14,6 +14,9 @@ from app.common.errors import Message
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
+#: zxcvbn refuses (ValueError) more than 72 characters; longer passphrases are rated by their
+#: first 72 characters, which decide their strength anyway (issue 14, finding 4).
+RATED_LENGTH = 72
 #: Words that make a password guessable in this context (ASVS 6.2.11).
 CONTEXT_WORDS = [
     "sachsen",
@@ -99,11 +102,10 @@ def password_problems(password: str, *, user_inputs: list[str] | None = None) ->
     if len(password) > MAX_LENGTH:
         return [_l("Das Passwort darf höchstens %(n)s Zeichen lang sein.", n=MAX_LENGTH)]
     inputs = CONTEXT_WORDS + [w for w in (user_inputs or []) if w]
-    # zxcvbn's cost grows with length; the first 100 characters decide a long passphrase anyway.
-    candidates = [password[:100]]
+    candidates = [password[:RATED_LENGTH]]
     rest = _strip_words(password, inputs)
     if rest != password.lower():
-        candidates.append(rest[:100])
+        candidates.append(rest[:RATED_LENGTH])
     if any(zxcvbn(c, user_inputs=inputs)["score"] < 3 for c in candidates if c) or not rest:
         return [
             _l(

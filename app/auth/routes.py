@@ -2,33 +2,77 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+import time
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
 
-from app.auth import services
+from app.auth import mfa, queries, services, throttle
 from app.auth.blueprint import bp
-from app.auth.decorators import login_only, public, role_required
-from app.auth.forms import AcceptInvitationForm, InviteForm, LoginForm, PasswordChangeForm
+from app.auth.decorators import client_source, login_only, public, role_required
+from app.auth.forms import (
+    AcceptInvitationForm,
+    EnrolForm,
+    InviteForm,
+    LoginForm,
+    PasswordChangeForm,
+    RenewRecoveryCodesForm,
+    ResetSecondFactorForm,
+    SecondFactorForm,
+    UnlockForm,
+)
 from app.auth.models import MINISTRY_ROLES, Role
+from app.common.db import utcnow
 from app.common.errors import DomainError
 from app.common.fields import options
 from app.common.security import MAX_ID
-from app.common.tx import refuse_at, transactional
-from app.common.views import done
+from app.common.tx import refuse, refuse_at, transactional
+from app.common.views import done, render_form
 from app.extensions import db
 from app.orgs import queries as org_queries
 from app.orgs.models import Organisation
 
 
-def _start_session(user: services.User) -> None:
-    import time
+def _throttled() -> ResponseReturnValue | None:
+    """Count this attempt (committed at once, before any password is hashed); over a limit,
+    the 429 answer with ``Retry-After`` (issue 14, finding 2)."""
+    try:
+        throttle.check_attempt(client_source(), now=time.time())
+    except throttle.Throttled as exc:
+        db.session.rollback()
+        message = _(
+            "Zu viele Anmeldeversuche. Bitte warten Sie %(seconds)d Sekunden und versuchen Sie "
+            "es dann erneut.",
+            seconds=exc.retry_after,
+        )
+        page = render_template("errors/error.html", code=429, message=message)
+        return page, 429, {"Retry-After": str(exc.retry_after)}
+    db.session.commit()
+    return None
 
+
+def _start_session(user: services.User) -> None:
     lang = session.get("lang")  # a language chosen before logging in
     session.clear()  # new session on login (no fixation)
     if lang:
         session["lang"] = lang
+    session["sid"] = services.open_session(
+        user, user_agent=request.headers.get("User-Agent", ""), ip=client_source()
+    )
     login_user(user)
     now = int(time.time())
     session["login_at"] = now
@@ -43,16 +87,187 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("main.index"))
     form = LoginForm()
     expired = session.pop("expired", False)
+    if request.method == "POST" and (refused := _throttled()) is not None:
+        return refused
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data or "", form.password.data or "")
+            user = services.authenticate(
+                form.email.data or "", form.password.data or "", source=client_source()
+            )
         except services.LoginFailed as exc:
             form.password.errors.append(exc.message)
             # Status 200 so that @transactional commits the failure counter.
             return render_template("auth/login.html", form=form)
+        if user.mfa_enabled:  # password right: now the second factor, before any session
+            session.clear()
+            session["mfa_pending"] = user.get_id()
+            session["mfa_pending_at"] = int(time.time())
+            return redirect(url_for("auth.second_factor"))
+        services.login_succeeded(user, source=client_source())
         _start_session(user)
         return redirect(url_for("main.index"))
     return render_template("auth/login.html", form=form, expired=expired)
+
+
+#: Seconds between the password and the second factor at login.
+MFA_PENDING_SECONDS = 300
+
+
+def _pending_user() -> services.User | None:
+    """The user who gave the right password and owes the second factor (for 5 minutes)."""
+    started = session.get("mfa_pending_at")
+    if not isinstance(started, int) or time.time() - started > MFA_PENDING_SECONDS:
+        return None
+    return services.load_user_from_session_id(str(session.get("mfa_pending", "")))
+
+
+@bp.route("/zweiter-faktor", methods=["GET", "POST"])
+@public
+@transactional
+def second_factor() -> ResponseReturnValue:
+    """Login, step 2: the TOTP code (or a recovery code) after the right password."""
+    user = _pending_user()
+    if user is None:
+        session.pop("mfa_pending", None)
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if request.method == "POST" and (refused := _throttled()) is not None:
+        return refused
+    if form.validate_on_submit():
+        try:
+            mfa.verify(user, form.code.data or "", source=client_source())
+        except mfa.SecondFactorRejected as exc:
+            db.session.commit()  # the failure counts towards the lock of this source
+            form.code.errors.append(exc.message)
+            return render_template("auth/second_factor.html", form=form), 422
+        services.login_succeeded(user, source=client_source())
+        _start_session(user)
+        return redirect(url_for("main.index"))
+    return render_template("auth/second_factor.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/zweiter-faktor/einrichten", methods=["GET", "POST"])
+@login_only
+@transactional
+def mfa_setup() -> ResponseReturnValue:
+    """Enrolment: secret and QR code, confirmed with a first code; then the recovery codes."""
+    user = current_user._get_current_object()
+    if user.mfa_enabled:
+        return redirect(url_for("auth.account"))
+    form = EnrolForm()
+    secret = mfa.begin_enrolment(user)
+    if form.validate_on_submit():
+        try:
+            codes = mfa.confirm_enrolment(user, form.code.data or "")
+        except DomainError as exc:
+            refuse_at(form.code, exc)
+        else:
+            return render_template("auth/recovery_codes.html", codes=codes)
+    uri = mfa.provisioning_uri(user)
+    return render_form(
+        "auth/mfa_setup.html",
+        form,
+        form=form,
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        qr=Markup(mfa.qr_svg(uri)),  # noqa: S704 - SVG generated by segno from our own URI
+        required=user.mfa_required,
+    )
+
+
+@bp.route("/konto")
+@login_only
+def account() -> ResponseReturnValue:
+    """Mein Konto: second factor state, password, signed-in devices."""
+    user = current_user._get_current_object()
+    return render_template(
+        "auth/account.html",
+        user=user,
+        recovery_left=mfa.remaining_recovery_codes(user),
+        devices=queries.devices_of(
+            user, seen_since=utcnow() - current_app.config["SESSION_IDLE_TIMEOUT"]
+        ),
+        current_device=_current_device_id(),
+        form=ResetSecondFactorForm(),
+        renew_form=RenewRecoveryCodesForm(),
+    )
+
+
+@bp.route("/konto/wiederherstellungscodes", methods=["POST"])
+@login_only
+@transactional
+def renew_recovery_codes() -> ResponseReturnValue:
+    """Ten new recovery codes, shown once, after a fresh code of the app."""
+    user, form = current_user._get_current_object(), RenewRecoveryCodesForm()
+    if not form.validate_on_submit():
+        return refuse(_("Bitte geben Sie den Code ein."), url_for("auth.account"))
+    try:
+        codes = mfa.renew_recovery_codes(user, form.totp.data or "", source=client_source())
+    except mfa.SecondFactorRejected as exc:
+        db.session.commit()  # the failed code counts towards the lock
+        return refuse(exc, url_for("auth.account"))
+    return render_template("auth/recovery_codes.html", codes=codes, renewed=True)
+
+
+def _current_device_id() -> int | None:
+    device = g.get("user_session")
+    return device.id if device is not None else None
+
+
+@bp.route("/konto/geraete/abmelden", methods=["POST"])
+@login_only
+@transactional
+def end_other_devices() -> ResponseReturnValue:
+    """Sign out every other device of the user ("Angemeldete Geräte")."""
+    if not ResetSecondFactorForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    count = services.end_device_sessions(user, keep_id=_current_device_id())
+    return done(
+        ngettext(
+            "%(num)d anderes Gerät wurde abgemeldet.",
+            "%(num)d andere Geräte wurden abgemeldet.",
+            count,
+        ),
+        url_for("auth.account"),
+    )
+
+
+@bp.route("/konto/geraete/<int:device_id>/abmelden", methods=["POST"])
+@login_only
+@transactional
+def end_device(device_id: int) -> ResponseReturnValue:
+    """Sign out one other device of the user."""
+    if not ResetSecondFactorForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    if device_id == _current_device_id() or not services.end_device_sessions(
+        user, only_id=device_id
+    ):
+        abort(404)
+    return done(_("Das Gerät wurde abgemeldet."), url_for("auth.account"))
+
+
+@bp.route("/benutzer")
+@role_required(Role.ADMIN)
+def users() -> ResponseReturnValue:
+    """Admin: the accounts with their second-factor state (reset for a lost phone)."""
+    return render_template(
+        "auth/users.html", users=queries.all_users(), form=ResetSecondFactorForm()
+    )
+
+
+@bp.route("/benutzer/<int:user_id>/zweiter-faktor/zuruecksetzen", methods=["POST"])
+@role_required(Role.ADMIN)
+@transactional
+def reset_second_factor(user_id: int) -> ResponseReturnValue:
+    user = db.get_or_404(services.User, user_id)
+    if not ResetSecondFactorForm().validate_on_submit():
+        abort(400)
+    mfa.reset(current_user._get_current_object(), user)
+    return done(
+        _("Der zweite Faktor von %(name)s wurde zurückgesetzt.", name=user.name),
+        url_for("auth.users"),
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -75,7 +290,10 @@ def change_password() -> ResponseReturnValue:
         user = current_user._get_current_object()
         try:
             services.change_password(
-                user, form.current_password.data or "", form.new_password.data or ""
+                user,
+                form.current_password.data or "",
+                form.new_password.data or "",
+                source=client_source(),
             )
         except services.PasswordRejected as exc:
             db.session.commit()  # keep the failure count of a wrong current password
@@ -85,6 +303,24 @@ def change_password() -> ResponseReturnValue:
         flash(_("Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet."), "success")
         return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/entsperren/<token>", methods=["GET", "POST"])
+@public
+@transactional
+def unlock(token: str) -> ResponseReturnValue:
+    """The e-mailed unlock link: GET shows a button (mail scanners only GET), POST unlocks."""
+    form = UnlockForm()
+    if request.method == "POST" and (refused := _throttled()) is not None:
+        return refused
+    if form.validate_on_submit():
+        try:
+            services.unlock(token)
+        except DomainError as exc:
+            return render_template("auth/unlock.html", form=form, message=exc.message), 404
+        flash(_("Die Anmeldesperre wurde aufgehoben. Sie können sich wieder anmelden."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/unlock.html", form=form)
 
 
 @bp.route("/einladung/<token>", methods=["GET", "POST"])

@@ -14,9 +14,18 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import delete, update
 
-from app.auth.models import MINISTRY_ROLES, Invitation, Role, User, UserRole
+from app.auth.models import (
+    MINISTRY_ROLES,
+    Invitation,
+    LoginLock,
+    Role,
+    User,
+    UserRole,
+    UserSession,
+)
 from app.auth.passwords import (
     context_words,
     hash_password,
@@ -24,6 +33,7 @@ from app.auth.passwords import (
     password_problems,
     verify_password,
 )
+from app.auth.throttle import upsert_insert
 from app.common.audit import record_event
 from app.common.db import as_utc, utcnow
 from app.common.errors import DomainError, NotPermitted
@@ -66,6 +76,85 @@ def load_user_from_session_id(session_id: str) -> User | None:
     return user
 
 
+#: ``last_seen_at`` of a device is written at most this often (not on every request).
+SESSION_TOUCH_SECONDS = 60
+
+
+def open_session(user: User, *, user_agent: str, ip: str, now: datetime | None = None) -> str:
+    """Record a new signed-in device; returns the random key for the session cookie (only its
+    hash is stored)."""
+    now = now or utcnow()
+    key = secrets.token_urlsafe(32)
+    idle = current_app.config["SESSION_IDLE_TIMEOUT"]
+    db.session.execute(  # forget devices whose sessions have passed the idle limit
+        delete(UserSession).where(
+            UserSession.user_id == user.id, UserSession.last_seen_at < now - idle
+        )
+    )
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            key_hash=_token_hash(key),
+            created_at=now,
+            last_seen_at=now,
+            user_agent=(user_agent or "")[:300],
+            ip=(ip or "")[:64],
+        )
+    )
+    return key
+
+
+def load_user_for_session(session_id: str, key: str) -> tuple[User, UserSession] | None:
+    """Flask-Login loader with the device check: ``"<id>:<epoch>"`` plus the cookie's session
+    key, in one indexed query. A stale epoch (logout, password change) or a device that was
+    signed out loads nobody."""
+    try:
+        raw_id, raw_epoch = session_id.split(":", 1)
+        user_id, epoch = int(raw_id), int(raw_epoch)
+    except ValueError:
+        return None
+    if not 0 < user_id <= MAX_ID or not key:
+        return None
+    row = db.session.execute(
+        db.select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(User.id == user_id, UserSession.key_hash == _token_hash(key))
+    ).first()
+    if row is None:
+        return None
+    user, device = row
+    if not user.active or user.session_epoch != epoch:
+        return None
+    return user, device
+
+
+def touch_session(device: UserSession, *, now: datetime | None = None) -> bool:
+    """Note that the device was seen (at most once a minute). Returns True when it wrote."""
+    now = now or utcnow()
+    last = as_utc(device.last_seen_at)
+    if last is not None and (now - last).total_seconds() < SESSION_TOUCH_SECONDS:
+        return False
+    db.session.execute(
+        update(UserSession).where(UserSession.id == device.id).values(last_seen_at=now)
+    )
+    return True
+
+
+def end_device_sessions(
+    user: User, *, keep_id: int | None = None, only_id: int | None = None
+) -> int:
+    """Sign devices of ``user`` out: all but ``keep_id``, or just ``only_id``. Returns the count."""
+    stmt = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_id is not None:
+        stmt = stmt.where(UserSession.id != keep_id)
+    if only_id is not None:
+        stmt = stmt.where(UserSession.id == only_id)
+    count = int(getattr(db.session.execute(stmt), "rowcount", 0) or 0)
+    logger.info("session_devices_ended", extra={"user_id": user.id, "count": count})
+    record_event("sessions_ended", "user", user.id, actor_id=user.id, count=count)
+    return count
+
+
 def _lock_seconds(failures: int) -> int:
     cfg = current_app.config
     over = failures - cfg["LOGIN_MAX_FAILURES"]
@@ -81,6 +170,9 @@ LOGIN_FAILED_MESSAGE = N_(
     "vorübergehend gesperrt; versuchen Sie es dann später erneut."
 )
 
+#: Source of a re-authentication whose client address the caller does not know.
+REAUTH_SOURCE = "reauth"
+
 
 def _dummy_verify(password: str) -> None:
     """Spend the time of one password check, so that every failure costs about the same."""
@@ -89,40 +181,130 @@ def _dummy_verify(password: str) -> None:
     verify_password(_DUMMY_HASH["h"], password)
 
 
-def is_locked(user: User, now: datetime) -> bool:
-    locked_until = as_utc(user.locked_until)
+def _source_key(source: str) -> str:
+    return (source or "unknown")[:64]
+
+
+def lock_of(user: User, source: str) -> LoginLock | None:
+    """The failure counter of ``user`` from ``source`` (client address), if any."""
+    return db.session.execute(
+        db.select(LoginLock).where(
+            LoginLock.user_id == user.id, LoginLock.source == _source_key(source)
+        )
+    ).scalar_one_or_none()
+
+
+def is_locked(user: User, source: str, now: datetime) -> bool:
+    """True while logins of ``user`` from ``source`` are locked (other sources are not)."""
+    lock = lock_of(user, source)
+    locked_until = as_utc(lock.locked_until) if lock else None
     return locked_until is not None and locked_until > now
 
 
-def count_failure(user: User, now: datetime, *, reason: str) -> bool:
-    """Count one failed password check of ``user``; lock the account when it is one too many.
+def count_failure(user: User, now: datetime, *, source: str, reason: str) -> bool:
+    """Count one failed check of ``user``'s password or second factor from ``source``; lock that
+    source out of the account when it is one too many (issue 14, finding 3).
 
-    The counter is raised by a relative UPDATE, so concurrent workers never lose a failure.
-    Returns True when this failure locked the account.
+    The counter is raised by one conditional upsert on (account, source), so concurrent workers
+    never lose a failure. The lock time doubles only with further failures *from the same
+    source*; a guesser elsewhere does not lengthen it. The first lock of a source mails the
+    account's owner an unlock link. Returns True when this failure locked the source.
     """
-    db.session.execute(
-        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+    key = _source_key(source)
+    insert = upsert_insert()
+    stmt = insert(LoginLock).values(
+        user_id=user.id, source=key, failures=1, created_at=now, updated_at=now
     )
-    db.session.refresh(user)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[LoginLock.user_id, LoginLock.source],
+        set_={"failures": LoginLock.failures + 1, "updated_at": now},
+    ).returning(LoginLock.id, LoginLock.failures)
+    lock_id, failures = db.session.execute(upsert).one()
     logger.info(
         "authn_login_fail",
-        extra={"user_id": user.id, "reason": reason, "failures": user.failed_logins},
+        extra={"user_id": user.id, "reason": reason, "failures": failures},
     )
-    seconds = _lock_seconds(user.failed_logins)
+    record_event("login_failed", "user", user.id, actor_id=None, reason=reason, source=key)
+    seconds = _lock_seconds(failures)
     if not seconds:
         return False
-    user.locked_until = now + timedelta(seconds=seconds)
+    lock = db.session.get(LoginLock, lock_id, populate_existing=True)
+    assert lock is not None  # noqa: S101 - the upsert above returned it
+    lock.locked_until = now + timedelta(seconds=seconds)
+    db.session.flush()
     logger.warning("authn_login_lock", extra={"user_id": user.id, "seconds": seconds})
-    record_event("login_locked", "user", user.id, actor_id=None, seconds=seconds, reason=reason)
+    record_event("login_locked", "user", user.id, actor_id=None, seconds=seconds, source=key)
+    if failures == current_app.config["LOGIN_MAX_FAILURES"]:
+        _mail_unlock_link(user, lock)
     return True
 
 
-def authenticate(email: str, password: str, *, now: datetime | None = None) -> User:
-    """Check credentials, counting failures per account in the database.
+def _unlock_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="login-unlock")
 
-    From the ``LOGIN_MAX_FAILURES``-th failure on, the account locks for a time that doubles with
-    every further failure. The counter is updated with a single relative UPDATE, so it holds across
-    gunicorn workers. While locked, even the right password is refused.
+
+def unlock_token(lock: LoginLock) -> str:
+    """A signed token for the unlock link: the lock row and its creation time, so that it works
+    once (unlocking deletes the row), only for this lock, and still after the lock doubled."""
+    created = as_utc(lock.created_at)
+    return _unlock_serializer().dumps(
+        {"u": lock.user_id, "l": lock.id, "t": created.isoformat() if created else ""}
+    )
+
+
+def _mail_unlock_link(user: User, lock: LoginLock) -> None:
+    hours = current_app.config["LOGIN_UNLOCK_VALID_HOURS"]
+    link = (
+        f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/auth/entsperren/{unlock_token(lock)}"
+    )
+    queue_mail(
+        user.email,
+        "Anmeldung gesperrt – Förderportal KommPräv",
+        f"Guten Tag,\n\nnach mehreren falschen Anmeldeversuchen von der Adresse {lock.source} "
+        "ist die Anmeldung zu Ihrem Konto von dort vorübergehend gesperrt. Von anderen Adressen "
+        "aus können Sie sich weiter anmelden.\n\n"
+        f"Waren Sie das selbst, können Sie die Sperre innerhalb von {hours} Stunden über diesen "
+        f"Link aufheben:\n\n{link}\n\n"
+        "Waren Sie es nicht, ignorieren Sie diesen Link: die Sperre läuft von selbst ab. Ein "
+        "sicheres Passwort und der zweite Faktor schützen Ihr Konto.\n",
+    )
+
+
+def unlock(token: str, *, now: datetime | None = None) -> User:
+    """Lift every login lock of the account named by an e-mailed unlock ``token``.
+
+    :raises DomainError: forged, expired or already used token.
+    """
+    invalid = DomainError("Dieser Link zum Entsperren ist ungültig, abgelaufen oder schon benutzt.")
+    max_age = current_app.config["LOGIN_UNLOCK_VALID_HOURS"] * 3600
+    try:
+        data = _unlock_serializer().loads(token, max_age=max_age)
+    except BadData as exc:
+        raise invalid from exc
+    if not isinstance(data, dict):
+        raise invalid
+    lock = db.session.get(LoginLock, data.get("l")) if isinstance(data.get("l"), int) else None
+    if lock is None or lock.user_id != data.get("u"):
+        raise invalid
+    created = as_utc(lock.created_at)
+    if (created.isoformat() if created else "") != data.get("t"):
+        raise invalid
+    user = db.session.get(User, lock.user_id)
+    assert user is not None  # noqa: S101 - foreign key
+    db.session.execute(delete(LoginLock).where(LoginLock.user_id == user.id))
+    logger.info("authn_login_unlock", extra={"user_id": user.id})
+    record_event("login_unlocked", "user", user.id, actor_id=user.id, source=lock.source)
+    return user
+
+
+def authenticate(
+    email: str, password: str, *, source: str = "unknown", now: datetime | None = None
+) -> User:
+    """Check credentials, counting failures per account and source in the database.
+
+    From the ``LOGIN_MAX_FAILURES``-th failure from one source on, that source is locked out of
+    the account for a time that doubles with every further failure from it. While locked, even
+    the right password is refused from that source; from any other source the owner logs in.
 
     :raises LoginFailed: for unknown users, wrong passwords, locked or disabled accounts (all with
         the same message).
@@ -135,19 +317,18 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
         _dummy_verify(password)
         logger.info("authn_login_fail", extra={"reason": "unknown_user"})
         raise LoginFailed(_l(LOGIN_FAILED_MESSAGE))
-    if is_locked(user, now):
+    if is_locked(user, source, now):
         verify_password(user.password_hash, password)  # result ignored: same time as a check
         logger.info("authn_login_fail", extra={"user_id": user.id, "reason": "locked"})
+        record_event("login_failed", "user", user.id, actor_id=None, reason="locked", source=source)
         raise LoginFailed(_l(LOGIN_FAILED_MESSAGE))
     if not verify_password(user.password_hash, password) or not user.active:
-        count_failure(user, now, reason="disabled" if not user.active else "wrong_password")
+        count_failure(
+            user, now, source=source, reason="disabled" if not user.active else "wrong_password"
+        )
         raise LoginFailed(_l(LOGIN_FAILED_MESSAGE))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    logger.info("authn_login_success", extra={"user_id": user.id})
     return user
 
 
@@ -163,11 +344,27 @@ def set_preferred_locale(user: User, lang: str) -> None:
         db.session.flush()
 
 
+def login_succeeded(user: User, *, source: str, now: datetime | None = None) -> None:
+    """Record a completed login (password and, where needed, second factor): the failures of
+    this source are forgotten; locks of other sources stay."""
+    now = now or utcnow()
+    db.session.execute(
+        delete(LoginLock).where(
+            LoginLock.user_id == user.id, LoginLock.source == _source_key(source)
+        )
+    )
+    user.last_login_at = now
+    logger.info("authn_login_success", extra={"user_id": user.id})
+    record_event("login_succeeded", "user", user.id, actor_id=user.id, source=_source_key(source))
+
+
 def end_all_sessions(user: User) -> None:
-    """Invalidate every session of ``user`` (the epoch is part of each session id)."""
+    """Invalidate every session of ``user`` (the epoch is part of each session id) and forget
+    its devices."""
     db.session.execute(
         update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
     )
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     db.session.refresh(user)
 
 
@@ -175,20 +372,21 @@ def reauthenticate(
     user: User,
     password: str,
     *,
+    source: str = REAUTH_SOURCE,
     now: datetime | None = None,
     field: str = "current_password",
     reason: str = "wrong_current_password",
 ) -> None:
     """Re-check the password of a logged-in user before a sensitive change (ASVS 7.5.1).
 
-    A wrong password counts as a failed login, so such a form is no way around the lock; when it
-    locks the account, every session of the user ends, including the current one. The caller
-    must commit even when this raises, or the failure is not counted.
+    A wrong password counts as a failed login from ``source``, so such a form is no way around
+    the lock; when it locks, every session of the user ends, including the current one. The
+    caller must commit even when this raises, or the failure is not counted.
 
     :raises PasswordRejected: wrong password or locked account (on ``field``).
     """
     now = now or utcnow()
-    if is_locked(user, now):  # the user is logged in: naming the lock reveals nothing
+    if is_locked(user, source, now):  # the user is logged in: naming the lock reveals nothing
         raise PasswordRejected(
             _l(
                 "Das Konto ist nach mehreren Fehlversuchen vorübergehend gesperrt. Bitte "
@@ -197,21 +395,28 @@ def reauthenticate(
             field=field,
         )
     if not verify_password(user.password_hash, password):
-        if count_failure(user, now, reason=reason):
+        if count_failure(user, now, source=source, reason=reason):
             end_all_sessions(user)
         raise PasswordRejected(_l("Das aktuelle Passwort ist falsch."), field=field)
 
 
-def change_password(user: User, current: str, new: str, *, now: datetime | None = None) -> None:
+def change_password(
+    user: User,
+    current: str,
+    new: str,
+    *,
+    source: str = REAUTH_SOURCE,
+    now: datetime | None = None,
+) -> None:
     """Change the password after re-checking the current one; ends all other sessions.
 
     The caller must commit even when this raises (see ``reauthenticate``).
 
     :raises PasswordRejected: wrong current password, locked account, or a weak new one.
     """
-    reauthenticate(user, current, now=now)
+    reauthenticate(user, current, source=source, now=now)
     set_password(user, new)
-    user.failed_logins = 0
+    db.session.execute(delete(LoginLock).where(LoginLock.user_id == user.id))
     end_all_sessions(user)
     logger.info("authn_password_change", extra={"user_id": user.id})
     record_event("password_changed", "user", user.id, actor_id=user.id)

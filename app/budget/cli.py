@@ -12,7 +12,7 @@ from app.budget import services as svc
 from app.budget.blueprint import bp
 from app.budget.models import MAX_YEAR, MIN_YEAR
 from app.common.errors import DomainError
-from app.common.money import MoneyError, format_eur, parse_eur
+from app.common.money import AmountTooLarge, MoneyError, format_eur, parse_eur
 from app.extensions import db
 
 YEAR = click.IntRange(MIN_YEAR, MAX_YEAR)
@@ -25,6 +25,8 @@ def _money(text: str, option: str) -> int:
     """
     try:
         cents = parse_eur(text)
+    except AmountTooLarge:
+        raise click.BadParameter(f"Betrag zu groß: „{text[:40]}“.", param_hint=option) from None
     except MoneyError:
         raise click.BadParameter(
             f"„{text}“ ist kein Betrag (z. B. 1300000.00 oder 1.300.000,00).", param_hint=option

@@ -15,12 +15,19 @@ from wtforms.fields.choices import SelectChoice
 from app.common.formatting import date_de, permille
 from app.common.money import AmountTooLarge, MoneyError, format_plain, parse_eur
 
+#: Message for an amount of ``MAX_CENTS`` or more (issue 14 finding 4, issue 11).
+TOO_LARGE = _l("Betrag zu groß – bitte prüfen Sie die Eingabe.")
+
 
 def money_message(exc: MoneyError) -> str:
     """The German message for an amount that could not be read: too large, or not an amount."""
     if isinstance(exc, AmountTooLarge):
-        return str(_l("Der Betrag ist zu groß."))
+        return str(TOO_LARGE)
     return str(_l("Bitte geben Sie einen Betrag wie 1.234,56 ein."))
+
+
+#: The same for hand-parsed fields (plan lines, filters).
+amount_problem = money_message
 
 
 class MoneyField(StringField):
@@ -186,6 +193,9 @@ class YearAmountsField(TextAreaField):
             year = int(match.group(1))
             try:
                 cents = parse_eur(match.group(2))
+            except AmountTooLarge:
+                self.data = None
+                raise ValueError(TOO_LARGE) from None
             except MoneyError:
                 self.data = None
                 raise ValueError(

@@ -33,7 +33,11 @@ class MoneyError(ValueError):
 
 
 class AmountTooLarge(MoneyError):
-    """Raised for a well-formed amount beyond ``MAX_CENTS``."""
+    """Raised for an amount of ``MAX_CENTS`` or more ("Betrag zu groß", issue 14 finding 4)."""
+
+
+#: Digits before the decimal separator that an amount below ``MAX_CENTS`` can have.
+_MAX_EURO_DIGITS = len(str(MAX_CENTS // 100)) - 1
 
 
 def parse_eur(text: str | None) -> Cents:
@@ -55,6 +59,9 @@ def parse_eur(text: str | None) -> Cents:
         normalised = cleaned
     else:
         raise MoneyError(cleaned)
+    # 27+ digits would overflow Decimal's 28-digit context at the quantize: refuse by length.
+    if len(normalised.lstrip("-").split(".")[0].lstrip("0")) > _MAX_EURO_DIGITS:
+        raise AmountTooLarge(cleaned)
     try:
         value = Decimal(normalised)
     except InvalidOperation as exc:  # pragma: no cover - the regexes exclude this

@@ -1,6 +1,8 @@
 """Finance commands.
 
-``flask --app wsgi finance payment-run --execution-date 2027-02-01 --out run.xml --as EMAIL``
+``flask --app wsgi finance payment-run --execution-date 2027-02-01 --out run.xml --as EMAIL
+--totp CODE``
+``flask --app wsgi finance payment-run-file RUN_ID|MSGID --out run.xml``
 ``flask --app wsgi finance export-beancount --year 2027 --out ledger.beancount``
 ``flask --app wsgi finance export-ledger --year 2027 --format csv|csv-plain|xlsx|json --out FILE``
 ``flask --app wsgi finance export-monitoring --year 2027 --format xlsx --out FILE``
@@ -9,20 +11,83 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
 import click
 
+from app.auth import mfa
 from app.auth.models import User
 from app.budget.models import MAX_YEAR, MIN_YEAR
 from app.common.errors import DomainError
-from app.common.formatting import count_de
+from app.common.formatting import count_de, date_de
 from app.common.money import format_eur
 from app.extensions import db
-from app.finance import exports, reports
+from app.finance import exports, queries, reports
 from app.finance.blueprint import bp
 from app.postaward.services import settlement
+
+_AS_OPTION = click.option(
+    "--as", "email", required=True, help="E-Mail der ausführenden Kassenkraft."
+)
+_TOTP_OPTION = click.option(
+    "--totp",
+    required=True,
+    prompt="Code aus der Authenticator-App",
+    help="Aktueller Code des zweiten Faktors der ausführenden Person.",
+)
+
+
+def _acting_user(email: str, totp: str) -> User:
+    """The user named by ``--as``, re-authenticated with the second factor (issue 14): commands
+    that move money need the acting person's current code, like the web forms. A wrong code
+    counts as a failed login (source ``cli``) and is committed."""
+    user = db.session.execute(
+        db.select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"Unbekannter Benutzer {email}.")
+    try:
+        mfa.step_up(user, totp, source="cli")
+    except mfa.SecondFactorRejected as exc:
+        db.session.commit()
+        raise click.ClickException(exc.message) from exc
+    return user
+
+
+def _reserve_file(out: Path) -> Path:
+    """Create an empty, uniquely named temp file next to ``out`` *before* the transaction, so a
+    missing or read-only directory is refused before anything is committed. It stays empty
+    until the run is committed: a process killed before the commit leaves no payable file."""
+    try:
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    except OSError as exc:
+        raise click.ClickException(
+            f"Die Datei {out} kann nicht angelegt werden: {exc.strerror}."
+        ) from exc
+    os.close(fd)
+    return Path(name)
+
+
+def _publish_file(partial: Path, out: Path, content: bytes) -> None:
+    """Write, fsync and atomically rename ``partial`` to ``out`` (after the commit)."""
+    try:
+        with partial.open("wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        partial.replace(out)
+        directory = os.open(out.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 @bp.cli.command("payment-run")
@@ -32,30 +97,67 @@ from app.postaward.services import settlement
     "out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Zieldatei für die pain.001-XML.",
+    help="Zieldatei für die pain.001-XML (erscheint erst nach dem Speichern des Laufs).",
 )
-@click.option("--as", "email", required=True, help="E-Mail der ausführenden Kassenkraft.")
-def payment_run_command(execution_date: str, out: Path, email: str) -> None:
-    """Collect released payout orders into a pain.001.001.09 file (one transaction)."""
-    user = db.session.execute(
-        db.select(User).where(User.email == email.strip().lower())
-    ).scalar_one_or_none()
-    if user is None:
-        raise click.ClickException(f"Unbekannter Benutzer {email}.")
+@_AS_OPTION
+@_TOTP_OPTION
+def payment_run_command(execution_date: str, out: Path, email: str, totp: str) -> None:
+    """Collect released payout orders into a pain.001.001.09 file (one transaction).
+
+    Issue 14, finding 1: the file appears only after the run is committed (temp file in the
+    same directory, fsync, rename). Killed before the commit: no run, no file, the orders stay
+    released. Killed after it: the run is stored and ``payment-run-file`` writes it again.
+    """
+    user = _acting_user(email, totp)
     try:
         day = date.fromisoformat(execution_date)
     except ValueError as exc:
         raise click.ClickException("Datum bitte als JJJJ-MM-TT angeben.") from exc
+    partial = _reserve_file(out)
     try:
         run = settlement.create_payment_run(user, execution_date=day)
+        db.session.commit()
     except DomainError as exc:
+        partial.unlink(missing_ok=True)
         raise click.ClickException(exc.message) from exc
-    out.write_bytes(run.xml)
-    db.session.commit()
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    try:
+        _publish_file(partial, out, run.xml)
+    except OSError as exc:
+        raise click.ClickException(
+            f"Zahlungslauf {run.msg_id} (Nr. {run.id}) ist gespeichert, aber die Datei konnte "
+            f"nicht geschrieben werden ({exc.strerror}). Erneut abrufen mit: "
+            f"flask finance payment-run-file {run.id} --out DATEI"
+        ) from exc
     click.echo(
-        f"Zahlungslauf {run.msg_id}: {count_de(run.nb_of_txs, 'Überweisung', 'Überweisungen')}, "
+        f"Zahlungslauf {run.msg_id} (Nr. {run.id}): "
+        f"{count_de(run.nb_of_txs, 'Überweisung', 'Überweisungen')}, "
         f"{format_eur(run.ctrl_sum_cents)} → {out}"
     )
+
+
+@bp.cli.command("payment-run-file")
+@click.argument("run_ref")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Zieldatei für die gespeicherte pain.001-XML.",
+)
+def payment_run_file_command(run_ref: str, out: Path) -> None:
+    """Write the stored pain.001 file of a payment run again (RUN_REF: number or MsgId)."""
+    run = queries.payment_run_by_ref(run_ref.strip())
+    if run is None:
+        raise click.ClickException(f"Unbekannter Zahlungslauf {run_ref}.")
+    if hashlib.sha256(run.xml).hexdigest() != run.sha256:
+        raise click.ClickException(
+            f"Die gespeicherte Datei des Zahlungslaufs {run.msg_id} ist beschädigt (SHA-256)."
+        )
+    _publish_file(_reserve_file(out), out, run.xml)
+    click.echo(f"Zahlungslauf {run.msg_id} (Nr. {run.id}), SHA-256 {run.sha256} → {out}")
 
 
 @bp.cli.command("export-beancount")
@@ -82,14 +184,11 @@ def export_beancount_command(year: int | None, out: Path) -> None:
 
 @bp.cli.command("import-statement")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as", "email", required=True, help="E-Mail der ausführenden Kassenkraft.")
-def import_statement_command(file: Path, email: str) -> None:
+@_AS_OPTION
+@_TOTP_OPTION
+def import_statement_command(file: Path, email: str, totp: str) -> None:
     """Import a camt.053 statement and reconcile it (importing it twice changes nothing)."""
-    user = db.session.execute(
-        db.select(User).where(User.email == email.strip().lower())
-    ).scalar_one_or_none()
-    if user is None:
-        raise click.ClickException(f"Unbekannter Benutzer {email}.")
+    user = _acting_user(email, totp)
     try:
         result = settlement.import_statement(user, file.read_bytes(), file.name)
     except DomainError as exc:
@@ -97,6 +196,12 @@ def import_statement_command(file: Path, email: str) -> None:
     db.session.commit()
     for ref in result.duplicates:
         click.echo(f"Kontoauszug {ref} war bereits eingelesen – nichts geändert.")
+    for zero in result.zero_amount:
+        day = date_de(zero.booking_date) if zero.booking_date else "–"
+        click.echo(
+            f"Kontoauszug {zero.statement_ref}, Buchung {zero.line_no} "
+            f"({zero.entry_ref or '–'}, {day}) lautet auf 0,00 € und wurde nicht übernommen."
+        )
     click.echo(
         f"{count_de(len(result.statements), 'Auszug', 'Auszüge')}, "
         f"{count_de(result.lines, 'Buchung', 'Buchungen')}: "

@@ -34,11 +34,26 @@ class ActionForm(FlaskForm):
     confirm_early = BooleanField(_l("Vorzeitige Auszahlung vor dem Haushaltsjahr bestätigen"))
 
 
+def _second_factor_field() -> StringField:
+    return StringField(
+        _l("Code aus der Authenticator-App"), validators=[Optional(), Length(max=32)]
+    )
+
+
+class SecondFactorActionForm(FlaskForm):
+    """Releasing money needs a fresh second-factor code (issue 14): order release, bank-account
+    confirmation; releasing before the instalment's budget year needs a confirmation (R12)."""
+
+    totp = _second_factor_field()
+    confirm_early = BooleanField(_l("Vorzeitige Auszahlung vor dem Haushaltsjahr bestätigen"))
+
+
 class PaymentRunForm(FlaskForm):
     execution_date = GermanDateField(
         _l("Ausführungsdatum"),
         validators=[InputRequired(_l("Bitte geben Sie das Ausführungsdatum an."))],
     )
+    totp = _second_factor_field()
 
     def chosen_date(self) -> date:
         return cast(date, self.execution_date.data)
@@ -58,13 +73,21 @@ class BankAccountForm(FlaskForm):
     bic = StringField(_l("BIC (optional)"), validators=[Optional(), Length(max=11)])
     password = PasswordField(
         _l("Ihr Passwort (zur Bestätigung)"),
-        validators=[InputRequired(_l("Bitte bestätigen Sie mit Ihrem Passwort."))],
+        validators=[
+            InputRequired(_l("Bitte bestätigen Sie mit Ihrem Passwort.")),
+            Length(max=1024),
+        ],
+    )
+    totp = StringField(
+        _l("Code aus der Authenticator-App (wenn eingerichtet)"),
+        validators=[Optional(), Length(max=32)],
     )
 
     def service_input(self) -> dict[str, str]:
         """Keyword arguments of ``payouts.submit_bank_account``."""
         return {
             "password": self.password.data or "",
+            "second_factor": self.totp.data or "",
             "holder": self.holder.data or "",
             "iban": self.iban.data or "",
             "bic": self.bic.data or "",

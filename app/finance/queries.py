@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlalchemy.orm import defer, selectinload
 
+from app.common.security import parse_id
 from app.extensions import db
 from app.finance.models import (
     BankAccount,
@@ -72,6 +73,13 @@ def recent_runs(limit: int = 20) -> Sequence[PaymentRun]:
         .scalars()
         .all()
     )
+
+
+def payment_run_by_ref(ref: str) -> PaymentRun | None:
+    """A payment run by its number or its MsgId (``flask finance payment-run-file``)."""
+    number = parse_id(ref)
+    condition = PaymentRun.id == number if number is not None else PaymentRun.msg_id == ref[:35]
+    return db.session.execute(db.select(PaymentRun).where(condition)).scalar_one_or_none()
 
 
 def pending_accounts() -> Sequence[BankAccount]:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.auth.models import Role, User
 from app.common.errors import DomainError
+from app.common.formatting import date_de
 from app.common.security import parse_id
 from app.common.tx import refuse_at, transactional
 from app.common.views import done, render_form
@@ -64,6 +65,20 @@ def import_messages(result: reconcile.ImportResult) -> list[tuple[str, str]]:
         read = ngettext("%(num)s Buchung eingelesen", "%(num)s Buchungen eingelesen", result.lines)
         matched = _("%(m)s zugeordnet, %(o)s offen.", m=result.matched, o=result.open)
         messages.append(("success", f"{read}: {matched}"))
+    for zero in result.zero_amount:
+        messages.append(
+            (
+                "info",
+                _(
+                    "Kontoauszug %(ref)s, Buchung %(n)s (%(entry)s, %(day)s) lautet auf 0,00 € "
+                    "und wurde nicht übernommen.",
+                    ref=zero.statement_ref,
+                    n=zero.line_no,
+                    entry=zero.entry_ref or "–",
+                    day=date_de(zero.booking_date) if zero.booking_date else "–",
+                ),
+            )
+        )
     return messages
 
 

@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from app.auth.decorators import role_required
+from app.auth import mfa
+from app.auth.decorators import client_source, role_required
 from app.auth.models import Role, User
 from app.auth.services import PasswordRejected
 from app.common.errors import DomainError
@@ -29,6 +30,7 @@ from app.finance.forms import (
     ClaimPaymentForm,
     OrderForm,
     PaymentRunForm,
+    SecondFactorActionForm,
 )
 from app.finance.models import (
     BankAccount,
@@ -53,6 +55,7 @@ def dashboard() -> ResponseReturnValue:
         **queries.dashboard(),
         order_form=OrderForm(idempotency_key=uuid.uuid4().hex),
         action_form=ActionForm(),
+        step_up_form=SecondFactorActionForm(),
         run_form=PaymentRunForm(),
         warning=payouts.small_instalment_warning,
         early=payouts.payout_before_budget_year,
@@ -67,6 +70,17 @@ def _dashboard() -> str:
 
 def _done(message: str) -> ResponseReturnValue:
     return done(message, _dashboard())
+
+
+def _second_factor_refused(code: str | None) -> ResponseReturnValue | None:
+    """Re-authentication with the second factor before money moves (issue 14); a wrong code is
+    committed as a failed login (locks like a wrong password) and refused with a message."""
+    try:
+        mfa.step_up(_user(), code or "", source=client_source())
+    except mfa.SecondFactorRejected as exc:
+        db.session.commit()
+        return refuse(exc, _dashboard())
+    return None
 
 
 @bp.route("/kasse/raten/<int:instalment_id>/auftrag", methods=["POST"])
@@ -88,9 +102,11 @@ def prepare(instalment_id: int) -> ResponseReturnValue:
 @role_required(Role.FINANCE)
 @transactional
 def release_order(order_id: int) -> ResponseReturnValue:
-    order, form = db.get_or_404(PayoutOrder, order_id), ActionForm()
+    order, form = db.get_or_404(PayoutOrder, order_id), SecondFactorActionForm()
     if not form.validate_on_submit():
         abort(400)
+    if (refused := _second_factor_refused(form.totp.data)) is not None:
+        return refused
     try:
         payouts.release_order(_user(), order, confirm_early=bool(form.confirm_early.data))
     except DomainError as exc:
@@ -119,6 +135,8 @@ def payment_run() -> ResponseReturnValue:
     form = PaymentRunForm()
     if not form.validate_on_submit():
         return refuse(first_error(form), _dashboard())
+    if (refused := _second_factor_refused(form.totp.data)) is not None:
+        return refused
     try:
         run = settlement.create_payment_run(_user(), execution_date=form.chosen_date())
     except DomainError as exc:
@@ -149,10 +167,12 @@ def download_run(run_id: int) -> ResponseReturnValue:
 @role_required(Role.FINANCE)
 @transactional
 def confirm_account(account_id: int) -> ResponseReturnValue:
-    form = ActionForm()
+    form = SecondFactorActionForm()
     if not form.validate_on_submit():
         abort(400)
     account = db.get_or_404(BankAccount, account_id)
+    if (refused := _second_factor_refused(form.totp.data)) is not None:
+        return refused
     try:
         payouts.confirm_bank_account(_user(), account)
     except DomainError as exc:
@@ -199,9 +219,9 @@ def bank_account() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             payouts.submit_bank_account(user, **form.service_input())
-        except PasswordRejected as exc:
+        except (PasswordRejected, mfa.SecondFactorRejected) as exc:
             db.session.commit()  # the failed re-authentication must be counted (lockout)
-            form.password.errors.append(exc.message)
+            getattr(form, exc.field or "password").errors.append(exc.message)
         except DomainError as exc:
             refuse_at(getattr(form, exc.field or "iban"), exc)
         else:

@@ -27,6 +27,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.common.fields import (
+    TOO_LARGE,
     FteField,
     GermanDateField,
     MoneyField,
@@ -35,7 +36,7 @@ from app.common.fields import (
     optional_str,
     options,
 )
-from app.common.money import MoneyError, parse_eur
+from app.common.money import AmountTooLarge, MoneyError, parse_eur
 from app.common.security import parse_id
 from app.finance.interest import is_half_year_start
 from app.grants.labels import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
@@ -598,9 +599,11 @@ def queue_filter(
             return None
         try:
             return parse_eur(raw)
+        except AmountTooLarge:
+            errors[name] = str(TOO_LARGE)
         except MoneyError:
             errors[name] = _("Bitte geben Sie einen Betrag wie 10.000,00 ein.")
-            return None
+        return None
 
     def choice(name: str, allowed: Iterable[str], message: str) -> str | None:
         raw = text(name)

@@ -230,8 +230,8 @@ def comment(application_id: int) -> ResponseReturnValue:
             flash(exc.message, "error")
             return redirect(target)
         flash(_("Der Kommentar wurde gespeichert."), "success")
-    else:
-        flash(_("Bitte geben Sie einen Kommentar ein."), "error")
+    else:  # empty or too long (issue 14, finding 5): the field's own message
+        flash(str((form.body.errors or [_("Bitte geben Sie einen Kommentar ein.")])[0]), "error")
     return redirect(target + "#verlauf")
 
 

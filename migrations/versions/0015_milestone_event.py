@@ -1,7 +1,7 @@
 """milestone events of the programme monitoring; organisation successor (R35 mergers) (issue 15)
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0007
 Create Date: 2026-12-04
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0009"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

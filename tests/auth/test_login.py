@@ -22,6 +22,7 @@ from tests.conftest import login
 from tests.twin import bound_to_test_transaction, build_twin, dispose
 
 EMAIL = "login@zittau.test-kp.de"
+GUESSER = "203.0.113.66"
 WRONG = "Falsches-Passwort-123"  # noqa: S105 - test value
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 
@@ -52,6 +53,16 @@ def _user(email: str = EMAIL) -> User:
     return db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
 
 
+def _failures(source: str = "127.0.0.1") -> int:
+    lock = services.lock_of(_user(), source)
+    return lock.failures if lock else 0
+
+
+def _locked_until(source: str = "127.0.0.1") -> datetime | None:
+    lock = services.lock_of(_user(), source)
+    return as_utc(lock.locked_until) if lock else None
+
+
 def _is_logged_in(client) -> bool:
     return client.get("/auth/passwort").status_code == 200
 
@@ -67,7 +78,7 @@ def test_login_succeeds_with_right_password(client, app, user_email):
     with app.app_context():
         user = _user()
         assert user.last_login_at is not None
-        assert user.failed_logins == 0
+        assert _failures() == 0
 
 
 def test_login_email_is_case_and_space_insensitive(client, user_email):
@@ -80,7 +91,7 @@ def test_login_fails_with_wrong_password(client, app, user_email):
     assert services.LOGIN_FAILED_MESSAGE in response.get_data(as_text=True)
     assert not _is_logged_in(client)
     with app.app_context():
-        assert _user().failed_logins == 1  # committed although the page says "failed"
+        assert _failures() == 1  # committed although the page says "failed"
 
 
 def test_login_unknown_email_gives_the_same_answer(client, user_email):
@@ -118,10 +129,10 @@ def test_login_locks_after_max_failures_even_for_right_password(client, app, use
     for _ in range(max_failures - 1):
         assert login(client, user_email, WRONG).status_code == 200
     with app.app_context():
-        assert _user().locked_until is None  # not yet locked
+        assert _locked_until() is None  # not yet locked
     assert login(client, user_email, WRONG).status_code == 200
     with app.app_context():
-        assert _user().locked_until is not None
+        assert _locked_until() is not None
     response = login(client, user_email, factories.PASSWORD)
     assert response.status_code == 200
     # Same message as a wrong password: the lock does not reveal that the account exists.
@@ -137,49 +148,52 @@ def test_login_lock_counts_failures_from_two_workers(client, app, second_worker,
         assert login(worker, user_email, WRONG).status_code == 200
         for instance in (app, second_worker):  # both workers read the same counter
             with instance.app_context():
-                assert _user().failed_logins == attempt + 1
+                assert _failures() == attempt + 1
     for worker in (worker_a, worker_b):
         assert login(worker, user_email, factories.PASSWORD).status_code == 200
         assert not _is_logged_in(worker)
 
 
 def test_authenticate_lock_time_doubles_and_expires(app_ctx, app):
-    factories.create_user(email=EMAIL)
+    user = factories.create_user(email=EMAIL)
     base = app.config["LOGIN_LOCK_BASE_SECONDS"]
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         with pytest.raises(services.LoginFailed):
-            services.authenticate(EMAIL, WRONG, now=T0)
-    user = _user()
-    assert as_utc(user.locked_until) == T0 + timedelta(seconds=base)
+            services.authenticate(EMAIL, WRONG, source=GUESSER, now=T0)
+    assert _locked_until(GUESSER) == T0 + timedelta(seconds=base)
 
     # Locked: the right password is refused and does not count as a further failure.
     with pytest.raises(services.LoginFailed):
-        services.authenticate(EMAIL, factories.PASSWORD, now=T0 + timedelta(seconds=base - 1))
-    assert user.failed_logins == app.config["LOGIN_MAX_FAILURES"]
+        services.authenticate(
+            EMAIL, factories.PASSWORD, source=GUESSER, now=T0 + timedelta(seconds=base - 1)
+        )
+    assert _failures(GUESSER) == app.config["LOGIN_MAX_FAILURES"]
 
     t1 = T0 + timedelta(seconds=base + 1)
     with pytest.raises(services.LoginFailed):
-        services.authenticate(EMAIL, WRONG, now=t1)
-    assert as_utc(user.locked_until) == t1 + timedelta(seconds=2 * base)
+        services.authenticate(EMAIL, WRONG, source=GUESSER, now=t1)
+    assert _locked_until(GUESSER) == t1 + timedelta(seconds=2 * base)
 
     t2 = t1 + timedelta(seconds=2 * base + 1)
     with pytest.raises(services.LoginFailed):
-        services.authenticate(EMAIL, WRONG, now=t2)
-    assert as_utc(user.locked_until) == t2 + timedelta(seconds=4 * base)
+        services.authenticate(EMAIL, WRONG, source=GUESSER, now=t2)
+    assert _locked_until(GUESSER) == t2 + timedelta(seconds=4 * base)
 
     t3 = t2 + timedelta(seconds=4 * base + 1)
-    assert services.authenticate(EMAIL, factories.PASSWORD, now=t3) is user
-    assert user.failed_logins == 0
-    assert user.locked_until is None
+    assert services.authenticate(EMAIL, factories.PASSWORD, source=GUESSER, now=t3) is user
+    services.login_succeeded(user, source=GUESSER, now=t3)
+    assert _failures(GUESSER) == 0
+    assert _locked_until(GUESSER) is None
 
 
 def test_authenticate_lock_time_is_capped(app_ctx, app, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_LOCK_MAX_SECONDS", 3600)
-    factories.create_user(email=EMAIL)
-    _user().failed_logins = 40  # 2**35 minutes without the cap
+    user = factories.create_user(email=EMAIL)
+    services.count_failure(user, T0, source=GUESSER, reason="test")
+    services.lock_of(user, GUESSER).failures = 40  # 2**35 minutes without the cap
     with pytest.raises(services.LoginFailed):
-        services.authenticate(EMAIL, WRONG, now=T0)
-    assert as_utc(_user().locked_until) == T0 + timedelta(seconds=3600)
+        services.authenticate(EMAIL, WRONG, source=GUESSER, now=T0)
+    assert _locked_until(GUESSER) == T0 + timedelta(seconds=3600)
 
 
 def test_login_lock_expires_over_http(client, app, user_email):
@@ -224,7 +238,7 @@ def test_login_logs_fail_lock_and_success(client, app, user_email, caplog):
 
     caplog.clear()
     with app.app_context():
-        _user().locked_until = None
+        services.lock_of(_user(), "127.0.0.1").locked_until = None
         db.session.commit()
     login(client, user_email, factories.PASSWORD)
     assert _events(caplog) == ["authn_login_success"]
@@ -331,8 +345,8 @@ def test_reauthenticate_counts_failures_and_ends_sessions_on_lock(app_ctx, app):
         with pytest.raises(services.PasswordRejected) as excinfo:
             services.reauthenticate(user, WRONG, now=T0, field="password", reason="iban_change")
         assert excinfo.value.field == "password"
-        assert user.failed_logins == attempt
-    assert as_utc(user.locked_until) == T0 + timedelta(
+        assert _failures(services.REAUTH_SOURCE) == attempt
+    assert _locked_until(services.REAUTH_SOURCE) == T0 + timedelta(
         seconds=app.config["LOGIN_LOCK_BASE_SECONDS"]
     )
     assert user.session_epoch == epoch + 1  # every session ended with the lock

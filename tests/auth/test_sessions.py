@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
+from app.auth import services
 from app.auth.models import User
 from app.common.db import utcnow
 from app.extensions import db
@@ -128,7 +129,8 @@ def _wrong_current_password(client: FlaskClient):
 def test_change_password_wrong_current_password_counts_as_failed_login(app, applicant_client):
     assert _wrong_current_password(applicant_client).status_code == 422
     with app.app_context():
-        assert _user(applicant_client.user_email).failed_logins == 1  # committed despite 422
+        lock = services.lock_of(_user(applicant_client.user_email), "127.0.0.1")
+        assert lock is not None and lock.failures == 1  # committed despite 422
 
 
 def test_change_password_guessing_locks_account_and_ends_sessions(app, applicant_client):
@@ -136,7 +138,7 @@ def test_change_password_guessing_locks_account_and_ends_sessions(app, applicant
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         assert _wrong_current_password(applicant_client).status_code == 422
     with app.app_context():
-        assert _user(applicant_client.user_email).locked_until is not None
+        assert services.is_locked(_user(applicant_client.user_email), "127.0.0.1", utcnow())
     _assert_sent_to_login(applicant_client)
     _assert_sent_to_login(other_device)
     assert (
@@ -146,7 +148,9 @@ def test_change_password_guessing_locks_account_and_ends_sessions(app, applicant
 
 def test_change_password_refused_while_account_is_locked(app, applicant_client):
     with app.app_context():
-        _user(applicant_client.user_email).locked_until = utcnow() + timedelta(minutes=5)
+        user = _user(applicant_client.user_email)
+        services.count_failure(user, utcnow(), source="127.0.0.1", reason="test")
+        services.lock_of(user, "127.0.0.1").locked_until = utcnow() + timedelta(minutes=5)
         db.session.commit()
     response = applicant_client.post(
         "/auth/passwort",

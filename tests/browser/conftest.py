@@ -145,6 +145,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server: BaseWSGIServer = make_server("127.0.0.1", 0, flask_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    _LIVE_APPS.append(flask_app)
     try:
         yield LiveServer(
             url=f"http://127.0.0.1:{server.server_port}",
@@ -154,6 +155,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             errors=errors,
         )
     finally:
+        _LIVE_APPS.remove(flask_app)
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
@@ -253,9 +255,27 @@ def page(new_page: Callable[[], Any]) -> Any:
     return new_page()
 
 
+#: The live server's app, for ``totp_code`` (set by the ``live_server`` fixture).
+_LIVE_APPS: list[Flask] = []
+
+
+def totp_code(email: str) -> str:
+    """The next second-factor code of the user ``email`` on the live server (ministry users
+    created by ``tests.factories`` have ``factories.TOTP_SECRET``)."""
+    from app.auth.models import User
+    from tests.factories import totp_code as next_code
+
+    with _LIVE_APPS[-1].app_context():
+        user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+        code = next_code(user)
+        db.session.remove()
+    return code
+
+
 def login(page: Any, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the login form; waits until the header shows "Abmelden". Both pages (the
-    form and the start page) are checked with axe and photographed like every other page."""
+    """Sign in through the login form (and the second-factor form for users with one); waits
+    until the header shows "Abmelden". The pages (form, second factor, start page) are checked
+    with axe and photographed like every other page."""
     from playwright.sync_api import expect
 
     page.goto("/auth/login")
@@ -263,6 +283,13 @@ def login(page: Any, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("E-Mail-Adresse").fill(email)
     page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden", exact=True).click()
+    page.wait_for_load_state()
+    if "/auth/zweiter-faktor" in page.url:
+        _current_axe(page, "second_factor")
+        page.get_by_label("Code aus der Authenticator-App oder Wiederherstellungscode").fill(
+            totp_code(email)
+        )
+        page.get_by_role("button", name="Bestätigen").click()
     expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
     _current_axe(page, "start")
 

@@ -41,8 +41,12 @@ from tests.browser.conftest import (
     PageProblems,
     checked,
     login,
+    totp_code,
 )
 from tests.factories import PASSWORD
+
+#: Label of the second-factor field on the money-releasing forms.
+CODE = "Code aus der Authenticator-App"
 
 pytestmark = pytest.mark.browser
 
@@ -169,6 +173,7 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     expect(pending.locator("td").nth(0)).to_have_text(case.organisation)
     expect(pending.locator("td").nth(1)).to_have_text(HOLDER)
     expect(pending.locator("td").nth(4)).to_have_text(case.applicant)
+    pending.get_by_label(CODE).fill(totp_code(FINANCE_1_EMAIL))  # re-authentication (issue 14)
     pending.get_by_role("button", name="Bestätigen").click()
     flash(kasse1, "Die Bankverbindung wurde bestätigt.")
     expect(pending).to_have_count(0)
@@ -248,6 +253,7 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     expect(awaiting.get_by_role("button", name="Freigeben")).to_be_visible()
     kasse2.screenshot(path=str(artifacts / "browser-kasse-dashboard.png"), full_page=True)
     axe_check(kasse2, "kasse_dashboard")
+    awaiting.get_by_label(CODE).fill(totp_code(FINANCE_2_EMAIL))
     awaiting.get_by_role("button", name="Freigeben").click()
     flash(kasse2, "Der Auftrag wurde freigegeben.")
     expect(awaiting).to_have_text(["Keine Aufträge zur Freigabe."])
@@ -257,6 +263,7 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     )
     execution = today() + timedelta(days=3)
     kasse2.get_by_label("Ausführungsdatum").fill(f"{execution:%d.%m.%Y}")
+    kasse2.get_by_label(CODE).fill(totp_code(FINANCE_2_EMAIL))
     axe_check(kasse2, "kasse_dashboard_payment_run")
     kasse2.get_by_role("button", name="Zahlungslauf erstellen (pain.001)").click()
     flash(kasse2, re.compile(r"Zahlungslauf KP\w+ mit 1 Überweisung(en)? erstellt\."))

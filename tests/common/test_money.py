@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.common.money import MoneyError, format_eur, format_plain, parse_eur, to_decimal
+from app.common.money import (
+    MAX_CENTS,
+    AmountTooLarge,
+    MoneyError,
+    format_eur,
+    format_plain,
+    parse_eur,
+    to_decimal,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +69,50 @@ def test_no_float_or_numeric_money_columns(app):
             assert not isinstance(column.type, sa.Float | sa.Numeric), f"{table.name}.{column.name}"
             if column.name.endswith("_cents"):
                 assert isinstance(column.type, sa.BigInteger), f"{table.name}.{column.name}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 27,
+        "9" * 40 + ",99",
+        "-" + "9" * 30,
+        "1.000.000.000.000.000.000.000.000,00",
+        "9" * 5000,
+        "10000000000000",
+        "10.000.000.000.000,00",
+    ],
+)
+def test_amounts_of_10_trillion_or_more_are_too_large_not_an_error(text):
+    """Issue 14, finding 4: 27+ digits overflowed Decimal's 28-digit context (a 500)."""
+    with pytest.raises(AmountTooLarge):
+        parse_eur(text)
+
+
+def test_largest_amount_and_leading_zeros_still_parse():
+    assert parse_eur("9999999999999,99") == MAX_CENTS - 1
+    assert parse_eur("0" * 40 + "1,50") == 150
+
+
+def test_money_field_says_betrag_zu_gross_at_the_field(app):
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+
+    from app.common.fields import MoneyField, YearAmountsField
+
+    class AmountForm(FlaskForm):
+        amount = MoneyField("Betrag")
+        years = YearAmountsField("Jahre")
+
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        form = AmountForm(
+            formdata=MultiDict({"amount": "1" * 27, "years": "2027: " + "9" * 30}),
+            meta={"csrf": False},
+        )
+        assert not form.validate()
+        assert [str(e) for e in form.amount.errors] == [
+            "Betrag zu groß – bitte prüfen Sie die Eingabe."
+        ]
+        assert [str(e) for e in form.years.errors] == [
+            "Betrag zu groß – bitte prüfen Sie die Eingabe."
+        ]

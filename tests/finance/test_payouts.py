@@ -384,3 +384,73 @@ def test_R12_release_in_the_budget_year_needs_no_confirmation(people, running):
     order = payouts.prepare_order(people["finance"], _first(running), idempotency_key="k" * 32)
     payouts.release_order(people["finance2"], order, on=date(2027, 1, 4))
     assert order.status is OrderStatus.RELEASED
+
+
+def _released(people, running, key="c" * 32):
+    order = payouts.prepare_order(people["finance"], _first(running), idempotency_key=key)
+    payouts.release_order(people["finance2"], order, confirm_early=True)
+    db.session.commit()  # into the per-test transaction: the CLI's session sees it
+    return order
+
+
+def _run_cli(runner, out, email):
+    from app.auth.models import User
+
+    user = db.session.execute(db.select(User).where(User.email == email)).scalar_one()
+    args = ["finance", "payment-run", "--execution-date", "2099-01-04", "--out", str(out)]
+    return runner.invoke(args=[*args, "--as", email, "--totp", factories.totp_code(user)])
+
+
+def test_payment_run_file_appears_only_after_the_commit(people, running, runner, tmp_path):
+    """Issue 14 finding 1: a failure before the commit leaves neither the file nor a temp file;
+    the orders stay released for the next run, which then writes the file."""
+    _released(people, running)
+    out = tmp_path / "lauf.xml"
+
+    def fail_at_commit(*args, **kwargs):
+        raise RuntimeError("killed at commit")
+
+    from unittest import mock
+
+    with mock.patch.object(db.session, "commit", fail_at_commit):
+        result = _run_cli(runner, out, people["finance"].email)
+    assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)
+    db.session.rollback()
+    assert list(tmp_path.iterdir()) == []  # neither lauf.xml nor .lauf.xml.*.part
+    assert queries.recent_runs() == []
+    result = _run_cli(runner, out, people["finance"].email)
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["lauf.xml"]
+    (run,) = queries.recent_runs()
+    assert out.read_bytes() == db.session.get(type(run), run.id).xml
+
+
+def test_payment_run_file_can_be_written_again_from_the_database(people, running, runner, tmp_path):
+    order = _released(people, running)
+    first = tmp_path / "lauf.xml"
+    assert _run_cli(runner, first, people["finance"].email).exit_code == 0
+    (run,) = queries.recent_runs()
+    for ref in (str(run.id), run.msg_id):
+        again = tmp_path / f"nochmal-{ref}.xml"
+        result = runner.invoke(args=["finance", "payment-run-file", ref, "--out", str(again)])
+        assert result.exit_code == 0, result.output
+        assert again.read_bytes() == first.read_bytes()
+    for ref in ("999", "9" * 30, "²", "KP-GIBT-ES-NICHT"):
+        unknown = runner.invoke(args=["finance", "payment-run-file", ref, "--out", str(first)])
+        assert unknown.exit_code == 1 and "Unbekannter Zahlungslauf" in unknown.output
+    # a re-run never includes an order of an earlier run
+    rerun = _run_cli(runner, tmp_path / "zweiter.xml", people["finance"].email)
+    assert rerun.exit_code == 1 and "keine freigegebenen" in rerun.output
+    assert not (tmp_path / "zweiter.xml").exists()
+    db.session.refresh(order)
+    assert order.payment_run_id == run.id
+
+
+def test_payment_run_into_a_missing_directory_is_refused_before_the_commit(
+    people, running, runner, tmp_path
+):
+    _released(people, running)
+    result = _run_cli(runner, tmp_path / "fehlt" / "lauf.xml", people["finance"].email)
+    assert result.exit_code == 1 and "kann nicht angelegt werden" in result.output
+    db.session.rollback()
+    assert queries.recent_runs() == []

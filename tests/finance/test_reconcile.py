@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from app.auth.models import User
 from app.extensions import db
 from app.finance.models import (
     BankStatement,
@@ -523,3 +524,37 @@ def test_R33_bank_entry_is_booked_in_the_fiscal_year_of_the_value_date(sent):
     ).scalar_one()
     assert entry.fiscal_year == 2026
     assert entry.posting_date == date(2026, 12, 31)
+
+
+def test_zero_amount_booking_is_reported_not_silently_dropped(app, runner, tmp_path):
+    """Issue 14, finding 5: a 0,00 € entry is not stored (it reconciles nothing) but the clerk
+    is told, on the page and in the CLI."""
+    from tests.conftest import _client_for
+
+    finance = _client_for(app, role="finance", email="zero@lpr.test-kp.de")
+    data = camt(
+        [{"cd": "DBIT", "amount": 100, "e2e": "X-1"}, {"cd": "CRDT", "amount": 0, "e2e": "X-0"}]
+    )
+    page = finance.post(
+        "/kasse/kontoauszuege",
+        data={"file": (__import__("io").BytesIO(data), "null.xml")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    body = page.get_data(as_text=True)
+    assert "Kontoauszug KP-STMT-1, Buchung 2 (–, 03.02.2027) lautet auf 0,00 €" in body
+    with app.app_context():
+        assert db.session.execute(db.select(StatementLine.id)).all() != []
+        assert len(db.session.execute(db.select(StatementLine.id)).all()) == 1
+    second = tmp_path / "zweiter.xml"
+    second.write_bytes(data.replace(b"KP-STMT-1", b"KP-STMT-2"))
+    with app.app_context():
+        user = db.session.execute(
+            db.select(User).where(User.email == "zero@lpr.test-kp.de")
+        ).scalar_one()
+        code = factories.totp_code(user)
+    result = runner.invoke(
+        args=["finance", "import-statement", str(second), "--as", user.email, "--totp", code]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Kontoauszug KP-STMT-2, Buchung 2 (–, 03.02.2027) lautet auf 0,00 €" in result.output

@@ -7,12 +7,13 @@ import re
 
 import pytest
 
+from app.auth import services
 from app.auth.models import User
 from app.extensions import db
 from app.finance.models import OrderStatus, PayoutOrder
 from app.postaward.services import start
 from tests import factories
-from tests.conftest import _client_for
+from tests.conftest import _client_for, _next_code
 from tests.finance.factories import approved_grant, confirmed_account
 
 
@@ -39,6 +40,11 @@ def _running(app, applicant_email="a@zittau.test-kp.de"):
     return app_id
 
 
+def _code(client):
+    """The next second-factor code of the client's user (re-authentication before money moves)."""
+    return _next_code(client, client.user_email)
+
+
 def _key(html):
     return re.search(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"', html).group(1)
 
@@ -60,15 +66,19 @@ def test_finance_flow_over_http(app, finance_clients):
         order_id = orders[0].id
     # The preparer sees no release button; a forced release is refused.
     assert f"/kasse/auftraege/{order_id}/freigeben" not in k1.get("/kasse").get_data(as_text=True)
-    refused = k1.post(f"/kasse/auftraege/{order_id}/freigeben")
+    refused = k1.post(f"/kasse/auftraege/{order_id}/freigeben", data={"totp": _code(k1)})
     assert refused.status_code == 303
     # The 2027 instalment released in 2026: warning and a required confirmation (issue 12, F9).
     page = k2.get("/kasse").get_data(as_text=True)
     assert "im Haushaltsjahr 2027 veranschlagt" in page and 'name="confirm_early"' in page
-    assert k2.post(f"/kasse/auftraege/{order_id}/freigeben").status_code == 303
-    released = k2.post(f"/kasse/auftraege/{order_id}/freigeben", data={"confirm_early": "y"})
-    assert released.status_code == 302
-    run = k2.post("/kasse/zahlungslauf", data={"execution_date": "04.01.2099"})
+    early = k2.post(f"/kasse/auftraege/{order_id}/freigeben", data={"totp": _code(k2)})
+    assert early.status_code == 303
+    release = k2.post(
+        f"/kasse/auftraege/{order_id}/freigeben",
+        data={"totp": _code(k2), "confirm_early": "y"},
+    )
+    assert release.status_code == 302
+    run = k2.post("/kasse/zahlungslauf", data={"execution_date": "04.01.2099", "totp": _code(k2)})
     assert run.status_code == 302
     with app.app_context():
         order = db.session.get(PayoutOrder, order_id)
@@ -141,3 +151,32 @@ def test_start_notice_over_http(app, applicant_client):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Application, app_id).status is Status.RUNNING
+
+
+def test_releasing_money_needs_a_fresh_second_factor_code(app, finance_clients):
+    k1, k2 = finance_clients
+    _running(app)
+    html = k1.get("/kasse").get_data(as_text=True)
+    instalment_id = int(re.search(r"/kasse/raten/(\d+)/auftrag", html).group(1))
+    k1.post(f"/kasse/raten/{instalment_id}/auftrag", data={"idempotency_key": _key(html)})
+    with app.app_context():
+        order_id = db.session.execute(db.select(PayoutOrder.id)).scalar_one()
+    url = f"/kasse/auftraege/{order_id}/freigeben"
+    for data in ({}, {"totp": "000000"}, {"totp": "abc"}):
+        refused = k2.post(url, data=data, follow_redirects=True)
+        assert "Der Code ist falsch" in refused.get_data(as_text=True)
+    code = _code(k2)
+    assert k2.post(url, data={"totp": code, "confirm_early": "y"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(PayoutOrder, order_id).status is OrderStatus.RELEASED
+        k2_user = db.session.execute(db.select(User).filter_by(email=k2.user_email)).scalar_one()
+        assert services.lock_of(k2_user, "127.0.0.1").failures == 3  # wrong codes count
+    # The same code a second time (replay) does not start a payment run.
+    replay = k2.post(
+        "/kasse/zahlungslauf",
+        data={"execution_date": "04.01.2099", "totp": code},
+        follow_redirects=True,
+    )
+    assert "Der Code ist falsch oder schon benutzt" in replay.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(PayoutOrder, order_id).status is OrderStatus.RELEASED

@@ -76,7 +76,7 @@ def test_huge_plan_amount_is_reported_as_too_large(app, applicant_client):
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "Der Betrag ist zu groß." in html
+    assert "Betrag zu groß – bitte prüfen Sie die Eingabe." in html
     assert "Betrag wie 1.234,56" not in html
 
 

@@ -76,7 +76,7 @@ def test_proof_too_large_amount_says_so(grant, applicant_client):
     line = grant["lines"][0]
     response = _post(applicant_client, grant, **{f"actual-{line}": "99999999999999"})
     assert response.status_code == 422
-    assert "Der Betrag ist zu groß." in response.get_data(as_text=True)
+    assert "Betrag zu groß – bitte prüfen Sie die Eingabe." in response.get_data(as_text=True)
 
 
 def test_proof_refusal_of_the_service_about_figures_is_shown_above_the_table(

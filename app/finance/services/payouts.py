@@ -22,6 +22,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app.auth import mfa
 from app.auth import services as auth_services
 from app.auth.models import Role, User
 from app.common import programme as fcfg
@@ -241,13 +242,15 @@ def small_instalment_warning(instalment: Instalment) -> str | None:
 
 
 def submit_bank_account(
-    user: User, *, password: str, holder: str, iban: str, bic: str
+    user: User, *, password: str, holder: str, iban: str, bic: str, second_factor: str = ""
 ) -> BankAccount:
     """The recipient enters a new account; needs the password again; pending until finance
     confirms it (payments use only confirmed accounts).
 
     :raises PasswordRejected: wrong password or locked account (field ``password``; the caller
         must commit so that the failure is counted);
+    :raises SecondFactorRejected: the user has a second factor and the code is wrong (field
+        ``totp``; the caller must commit as well);
     :raises DomainError: invalid IBAN/BIC.
     """
     if not user.has_role(Role.APPLICANT) or user.organisation_id is None:
@@ -256,6 +259,8 @@ def submit_bank_account(
         )
     # Re-authentication counts failures like a login (the caller commits even on failure).
     auth_services.reauthenticate(user, password, field="password", reason="bank_account_change")
+    if user.mfa_enabled:  # and with the second factor when the user has one (issue 14)
+        mfa.step_up(user, second_factor, source=auth_services.REAUTH_SOURCE)
     try:
         iban_c = sepa.validate_iban(iban)
         bic_c = sepa.validate_bic(bic) if bic.strip() else ""

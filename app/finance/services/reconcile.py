@@ -27,6 +27,7 @@ from sqlalchemy import func, or_, update
 
 from app.auth.models import User
 from app.common.audit import record_event
+from app.common.cleaning import visible_text
 from app.common.db import today, utcnow
 from app.common.errors import DomainError, InvalidTransition
 from app.common.formatting import iban as format_iban
@@ -117,6 +118,16 @@ class StatementRejected(DomainError):
     """The file cannot be imported (German message for the upload field)."""
 
 
+@dataclass(frozen=True)
+class ZeroBooking:
+    """A statement entry of 0,00 € that was read but not stored (nothing to reconcile)."""
+
+    statement_ref: str
+    line_no: int
+    entry_ref: str
+    booking_date: date | None
+
+
 @dataclass
 class ImportResult:
     statements: list[BankStatement] = field(default_factory=list)
@@ -126,6 +137,9 @@ class ImportResult:
     #: recovery claims this import settled in full; closing their grants (T21) is the caller's
     #: business (``app.postaward.services.settlement``).
     settled_claims: list[RecoveryClaim] = field(default_factory=list)
+    #: zero-amount bookings (e.g. a charge-free notice): not stored, reported to the clerk
+    #: (issue 14, finding 5) as "statement id, entry reference or line number, booking date".
+    zero_amount: list[ZeroBooking] = field(default_factory=list)
 
     @property
     def lines(self) -> int:
@@ -164,7 +178,7 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
         statement = BankStatement(
             fingerprint=fingerprint,
             file_sha256=digest,
-            filename=filename[:255],
+            filename=visible_text(filename)[:255],
             message_version=getattr(parsed, "message_version", "") or "camt.053",
             account_iban=parsed.account_iban or "",
             statement_ref=parsed.statement_id[:35],
@@ -184,8 +198,16 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
                 # A batch transaction without its own amount keeps the entry amount and goes to
                 # the review queue (never matched automatically).
                 amount = tx.amount_cents if tx.amount_cents is not None else entry.amount_cents
-                if not amount:
-                    continue  # a zero booking (e.g. a charge-free notice) reconciles nothing
+                if not amount:  # e.g. a charge-free notice: reconciles nothing, but is reported
+                    result.zero_amount.append(
+                        ZeroBooking(
+                            parsed.statement_id[:35],
+                            line_no,
+                            (entry.entry_ref or "")[:35],
+                            entry.booking_date,
+                        )
+                    )
+                    continue
                 unclear = tx.amount_cents is None or bool(getattr(entry, "split_mismatch", False))
                 note = "" if booked else NOTE_NOT_BOOKED
                 if booked and unclear:
@@ -212,6 +234,7 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
                 )
         db.session.flush()
         result.statements.append(statement)
+        ref = parsed.statement_id[:35]
         record_event(
             "bank_statement_imported",
             "bank_statement",
@@ -219,6 +242,7 @@ def import_statement(user: User, data: bytes, filename: str) -> ImportResult:
             actor_id=user.id,
             fingerprint=fingerprint,
             lines=line_no,
+            zero_amount_lines=[z.line_no for z in result.zero_amount if z.statement_ref == ref],
         )
     for statement in result.statements:
         # Debits (our payouts) first, then credits (returns), then reversals.

@@ -15,6 +15,7 @@ import filetype
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.common.cleaning import visible_text
 from app.common.errors import DomainError
 from app.common.programme import ALLOWED_UPLOAD_TYPES, ZIP_MAX_ENTRIES, ZIP_MAX_UNCOMPRESSED
 
@@ -37,9 +38,10 @@ class StoredFile:
 
 
 def safe_filename(name: str) -> str:
-    """A display name without path parts or control characters (never used as a disk path)."""
+    """A display name without path parts, control, bidi or zero-width characters (never used as
+    a disk path; issue 14 finding 5: ``Bericht\u202efdp.exe`` must not show as "Berichtexe.pdf")."""
     name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "_", name).strip(" .")
+    name = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "_", visible_text(name)).strip(" .")
     return (name or "dokument")[:200]
 
 
