@@ -281,12 +281,17 @@ def _money_rows(f: Filters) -> tuple[list[MoneyRow], dict[tuple[str, str], list[
             Commitment.payout_year.label("year"),
             Organisation.kreis_key,
             Organisation.polizeidirektion,
+            Commitment.application_id,
             func.sum(Commitment.amount_cents).label("cents"),
-            func.count(func.distinct(Commitment.application_id)).label("n"),
         )
         .join(Application, Application.id == Commitment.application_id)
         .join(Organisation, Organisation.id == Application.organisation_id)
-        .group_by(Commitment.payout_year, Organisation.kreis_key, Organisation.polizeidirektion)
+        .group_by(
+            Commitment.payout_year,
+            Organisation.kreis_key,
+            Organisation.polizeidirektion,
+            Commitment.application_id,
+        )
     )
     paid = (
         select(
@@ -324,10 +329,13 @@ def _money_rows(f: Filters) -> tuple[list[MoneyRow], dict[tuple[str, str], list[
     approved: Counter[int] = Counter()
     paid_by_year: Counter[int] = Counter()
     regions: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    applications: dict[tuple[str, str], set[int]] = defaultdict(set)
     for row in db.session.execute(_region_filter(commitments, f)):
         approved[row.year] += int(row.cents)
         regions[(row.kreis_key, row.polizeidirektion)][0] += int(row.cents)
-        regions[(row.kreis_key, row.polizeidirektion)][2] += int(row.n)
+        applications[(row.kreis_key, row.polizeidirektion)].add(row.application_id)
+    for key, ids in applications.items():
+        regions[key][2] = len(ids)
     for row in db.session.execute(_region_filter(paid, f)):
         paid_by_year[row.year] += int(row.cents)
         regions[(row.kreis_key, row.polizeidirektion)][1] += int(row.cents)

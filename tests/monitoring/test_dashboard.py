@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import event
 
+from app.budget import services as budget
 from app.extensions import db
 from app.grants.models import KprRecordKind
 from app.monitoring import queries
@@ -91,3 +92,17 @@ def test_dashboard_statement_count_does_not_grow_with_data(reviewer_client, app)
     many = _statements(reviewer_client, app, "/programm")
     assert many == few
     assert few <= 15
+
+
+def test_region_counts_an_application_once_over_its_payout_years(app_ctx):
+    m.approved(m.ZITTAU, 2027)
+    budget.open_year(2028, m.h.CAP)
+    application = m.h.application(m.ZITTAU, submitted=False)
+    budget.set_authorisation(2027, 2028, 1_000_000)
+    budget.commit_funds(
+        application.id, {2027: 1000, 2028: 1000}, approval_year=2027, actor_id=m.h.approver().id
+    )
+    figures = queries.programme_figures(queries.Filters())
+    goerlitz = next(r for r in figures.by_kreis if r.name == "Görlitz")
+    assert goerlitz.approved == 2
+    assert goerlitz.approved_cents == 1_002_000
