@@ -86,7 +86,9 @@ def dashboard() -> ResponseReturnValue:
         kreis_chart=money_chart(figures.by_kreis),
         pd_chart=money_chart(figures.by_pd),
         saxony=build_map(figures, f.as_of or legal_date()),
-        milestones=[milestone_text(e) for e in milestones()],
+        milestones=[
+            milestone_text(e) for e in milestones() if not f.as_of or e.reached_on <= f.as_of
+        ],
     ), 422 if errors else 200
 
 

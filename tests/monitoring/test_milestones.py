@@ -73,3 +73,15 @@ def test_dashboard_lists_the_milestones(reviewer_client, app, small_thresholds):
         "2. beratene Kommune: Stadt Pirna, Landkreis Sächsische Schweiz" in html
         and "01.03.2020" in html
     )
+
+
+def test_dashboard_shows_only_milestones_reached_by_the_stichtag(
+    reviewer_client, app, small_thresholds
+):
+    with app.app_context():
+        m.consult(AGS[0], date(2020, 1, 5))
+        m.consult(AGS[1], date(2020, 3, 1))
+        record_milestones(date(2020, 3, 1))
+        db.session.commit()
+    html = reviewer_client.get("/programm?stichtag=2020-02-01").get_data(as_text=True)
+    assert "2. beratene Kommune" not in html
