@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import aliased
 
-from app.budget.models import BudgetYear, Commitment
+from app.budget.models import BudgetYear, Commitment, CommitmentKind
+from app.common.dates import legal_date
 from app.common.db import today
 from app.extensions import db
 from app.finance.models import Instalment, OrderStatus, PayoutOrder, RecoveryClaim
@@ -185,12 +186,19 @@ def _org_rows(f: Filters) -> list[Any]:
         .group_by(KprRecord.organisation_id)
         .subquery()
     )
-    funded_q = select(Application.organisation_id).where(
-        Application.status.in_(list(APPROVED_STATUSES | {Status.CLOSED}))
+    # funded since the first approval booked for one of its (still approved) applications
+    funded_q = (
+        select(Application.organisation_id, func.min(Commitment.created_at).label("first"))
+        .join(Commitment, Commitment.application_id == Application.id)
+        .where(
+            Application.status.in_(list(APPROVED_STATUSES | {Status.CLOSED})),
+            Commitment.kind == CommitmentKind.APPROVAL,
+        )
+        .group_by(Application.organisation_id)
     )
     if f.funding_year:
         funded_q = funded_q.where(Application.funding_year == f.funding_year)
-    funded = funded_q.distinct().subquery()
+    funded = funded_q.subquery()
     successor = aliased(Organisation)
     query = (
         select(
@@ -204,7 +212,7 @@ def _org_rows(f: Filters) -> list[Any]:
             Organisation.polizeidirektion,
             first_consult.c.first.label("consulted_on"),
             first_kpr.c.first.label("kpr_on"),
-            funded.c.organisation_id.label("funded"),
+            funded.c.first.label("funded_at"),
         )
         .outerjoin(first_consult, first_consult.c.organisation_id == Organisation.id)
         .outerjoin(first_kpr, first_kpr.c.organisation_id == Organisation.id)
@@ -386,7 +394,10 @@ def programme_figures(
     for row in org_rows:
         consulted = row.consulted_on if not as_of or (row.consulted_on or as_of) <= as_of else None
         kpr_on = row.kpr_on if not as_of or (row.kpr_on or as_of) <= as_of else None
-        own = OrgStatus(consulted, kpr_on, row.funded is not None)
+        funded_on = legal_date(row.funded_at) if row.funded_at else None
+        own = OrgStatus(
+            consulted, kpr_on, funded_on is not None and (not as_of or funded_on <= as_of)
+        )
         if row.kind is not OrgKind.GEMEINDE or not row.ags:
             key = f"org:{row.id}"
         elif row.valid_to is not None and row.valid_to < day and row.successor_ags:

@@ -74,3 +74,10 @@ def test_R35_counts_use_the_territory_valid_on_the_reporting_day(app_ctx):
     view = build_map(after, date(2023, 6, 30))
     jahnatal = next(r for r in view.gemeinden if r.ags == JAHNATAL)
     assert jahnatal.level == "consulted" and len(view.gemeinden) == 418
+
+
+def test_funded_status_respects_the_reporting_day(app_ctx):
+    m.approved(m.ZITTAU)  # approved today
+    assert programme_figures(Filters()).status_by_ags[m.ZITTAU].level == "funded"
+    past = programme_figures(Filters(as_of=date(2021, 1, 20)))
+    assert m.ZITTAU not in past.status_by_ags or past.status_by_ags[m.ZITTAU].level != "funded"
