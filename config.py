@@ -88,6 +88,10 @@ class Config:
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "foerderung@lpr.sachsen.de")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Press office / LPR addresses that receive programme milestones (issue 15), comma-separated.
+    MILESTONE_RECIPIENTS = [
+        a.strip() for a in os.environ.get("MILESTONE_RECIPIENTS", "").split(",") if a.strip()
+    ]
 
     HSTS_MAX_AGE = 31536000
     #: Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are

@@ -106,6 +106,8 @@ def register_blueprints(app: Flask) -> None:
     from app.grants.blueprint import bp as grants_bp
     from app.main import routes as _main_routes  # noqa: F401
     from app.main.blueprint import bp as main_bp
+    from app.monitoring import routes as _monitoring_routes  # noqa: F401
+    from app.monitoring.blueprint import bp as monitoring_bp
     from app.opendata import cli as _opendata_cli  # noqa: F401
     from app.opendata import routes as _opendata_routes  # noqa: F401
     from app.opendata.blueprint import bp as opendata_bp
@@ -121,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(budget_bp, cli_group="budget")
     app.register_blueprint(finance_bp, cli_group="finance")
     app.register_blueprint(opendata_bp, cli_group="opendata")
+    app.register_blueprint(monitoring_bp, cli_group="monitoring")
 
     from app.api import routes as _api_routes  # noqa: F401
     from app.api.core import init_api

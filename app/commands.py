@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.grants.seed import seed_reference
-from app.orgs.reference import ATTRIBUTION, import_reference_data
+from app.orgs.reference import ATTRIBUTION, MERGERS, apply_mergers, import_reference_data
 
 
 @click.group("reference", cls=AppGroup)
@@ -35,3 +35,19 @@ def import_command() -> None:
         f"Basiszinssätze neu: {seeded.get('base_rates', 0)}"
     )
     click.echo(f"Quelle: {ATTRIBUTION}")
+
+
+@reference_cli.command("merge-municipalities")
+def merge_command() -> None:
+    """Apply the bundled municipality changes (R35, e.g. Jahnatal 01.01.2023); idempotent."""
+    result = apply_mergers()
+    db.session.commit()
+    for merger in MERGERS:
+        click.echo(
+            f"{merger.on:%d.%m.%Y}: {' + '.join(merger.predecessor_ags)} → "
+            f"{merger.successor_ags} {merger.successor_name}"
+        )
+    click.echo(
+        f"Nachfolger neu: {result.created}, Vorgänger beendet: {result.closed}, "
+        f"Konten übertragen: {result.users_moved}, unverändert: {result.unchanged}"
+    )

@@ -7,6 +7,7 @@ reachable on any day: the history is generated step by step under a simulated cl
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,11 +26,20 @@ from app.common.programme import default_window
 from app.extensions import db
 from app.finance.models import Instalment
 from app.finance.services import payouts
-from app.grants.models import Application, LineCategory, Qualification
+from app.grants.models import (
+    Application,
+    Consultation,
+    KprRecord,
+    KprRecordKind,
+    LineCategory,
+    Qualification,
+)
 from app.grants.seed import seed_reference
 from app.grants.services import applications as svc
 from app.grants.services import review
+from app.monitoring.services import record_milestones
 from app.orgs import queries as org_queries
+from app.orgs.models import OrgKind
 from app.orgs.reference import import_reference_data
 from app.postaward.services import start
 
@@ -220,9 +230,11 @@ def create_demo_data(day: date) -> None:
         for year in range(cal.current - 1, cal.current + 2):
             budget.set_authorisation(year, year + 1, 100_000_000)
             budget.set_authorisation(year, year + 2, 80_000_000)
+    _history(cal)
     _zittau(cal)
     _plauen_and_wurzen(cal)
     _goerlitz_and_pirna(cal)
+    record_milestones(cal.today)
 
 
 def _submitted(
@@ -462,3 +474,69 @@ def _fill(
         small_grant_reason=None,
         small_grant_note="",
     )
+
+
+#: The programme's story (SMI press release 20.01.2021): the 100th municipality consulted by the
+#: LPR Geschäftsstelle was Seifhennersdorf (Landkreis Görlitz) on 18.01.2021; by then KPRs were
+#: founded in 19 municipalities.
+HUNDREDTH = ("14626530", date(2021, 1, 18))
+HISTORY_START = date(2019, 2, 1)
+KPR_BY_PRESS_RELEASE = 19
+DEMO_APPLICANT_KEYS = frozenset(key for _e, _n, _r, key, _m in DEMO_USERS if key)
+
+
+def _spread(start: date, end: date, n: int) -> list[date]:
+    """``n`` dates evenly from ``start`` to ``end`` (inclusive ends, integer days)."""
+    span = (end - start).days
+    return [start + timedelta(days=span * i // max(n - 1, 1)) for i in range(n)]
+
+
+def _history(cal: DemoCalendar) -> None:
+    """Consultations since 2019 (99 before Seifhennersdorf, then it as the 100th, then 60 more),
+    KPR council resolutions (19 by 20.01.2021, more later) and cooperation agreements; every
+    demo applicant's own consultation stays the latest of its organisation (R1)."""
+    gemeinden = sorted(
+        (
+            o
+            for o in org_queries.active_organisations(cal.today)
+            if o.kind is OrgKind.GEMEINDE
+            and o.ags not in DEMO_APPLICANT_KEYS
+            and o.ags != HUNDREDTH[0]
+        ),
+        key=lambda o: hashlib.sha256((o.ags or "").encode()).hexdigest(),  # spread over Saxony
+    )
+    seifhennersdorf = org_queries.by_key(HUNDREDTH[0], cal.today)
+    if seifhennersdorf is None:
+        raise click.ClickException("Bitte zuerst 'flask --app wsgi reference import'.")
+    before = _spread(HISTORY_START, HUNDREDTH[1] - timedelta(days=3), 99)
+    after = _spread(HUNDREDTH[1] + timedelta(days=20), cal.today - timedelta(days=60), 60)
+    plan = list(zip(gemeinden[:99], before, strict=True))
+    plan.append((seifhennersdorf, HUNDREDTH[1]))
+    plan += list(zip(gemeinden[99:159], after, strict=True))
+    for org, held_on in plan:
+        db.session.add(
+            Consultation(
+                organisation_id=org.id,
+                held_on=held_on,
+                adviser="Geschäftsstelle LPR",
+                notes="Erstberatung Kommunale Kriminalprävention",
+            )
+        )
+    # KPR resolutions: every fourth consulted municipality, about five months after the talk.
+    founded = [(org, held_on + timedelta(days=150)) for org, held_on in plan[::4]]
+    early = [item for item in founded if item[1] <= date(2021, 1, 20)][:KPR_BY_PRESS_RELEASE]
+    late = [item for item in founded if item[1] > date(2021, 1, 20) and item[1] < cal.today]
+    for index, (org, dated) in enumerate(early + late):
+        db.session.add(
+            KprRecord(organisation_id=org.id, kind=KprRecordKind.RESOLUTION, dated=dated)
+        )
+        if index % 2 == 0:
+            db.session.add(
+                KprRecord(
+                    organisation_id=org.id,
+                    kind=KprRecordKind.COOPERATION,
+                    dated=dated + timedelta(days=60),
+                    partner=f"Polizeidirektion {org.polizeidirektion}",
+                )
+            )
+    db.session.flush()

@@ -40,12 +40,14 @@ from app.grants.models import (
     PlanLine,
     Submission,
 )
+from app.monitoring.models import MilestoneEvent
 from app.orgs.models import Organisation
 from app.postaward.models import AuditSample, Notification, ProofLine, ProofOfUse, RevocationCase
 
 __all__ = [
     "ApiIdempotency",
     "ApiToken",
+    "MilestoneEvent",
     "AuditSample",
     "BaseRate",
     "Notification",

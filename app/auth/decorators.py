@@ -23,6 +23,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "main.sources",
         "opendata.grants_page",
         "opendata.download",
+        "monitoring.public_figures",
         "auth.login",
         "auth.accept_invitation",
         "api.docs",

@@ -209,3 +209,12 @@ RECOVERY_BANDS: Final[tuple[tuple[int, int, int | None], ...]] = (
 RECOVERY_WAIVER_REASONS: Final = frozenset({"recalculation", "no_start"})
 #: Above the last band (> 125,000 €): a fixed 2,500 €.
 RECOVERY_LIMIT_ABOVE_BANDS_CENTS: Final = 250_000
+
+# --- programme monitoring (issue 15) -----------------------------------------------------------
+
+#: Milestones recorded when the n-th municipality is consulted or founds its KPR (*design*: the
+#: LPR reports them to the press, e.g. "ASSKomm berät 100. Kommune", SMI press release 20.01.2021).
+MILESTONE_THRESHOLDS: Final[dict[str, tuple[int, ...]]] = {
+    "consulted": (50, 100, 150, 200, 250, 300, 350, 400),
+    "kpr": (25, 50, 75, 100),
+}

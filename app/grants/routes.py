@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import cast
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -52,6 +52,7 @@ from app.grants.models import (
 from app.grants.services import applications as svc
 from app.grants.services import documents as files
 from app.grants.services.rules import check_r4_documents
+from app.monitoring.services import record_milestones
 from app.orgs import queries as org_queries
 from app.orgs import services as org_services
 from app.postaward.forms import FulfilledForm, NoteForm, StartForm
@@ -601,6 +602,7 @@ def consultations() -> ResponseReturnValue:
             except DomainError as exc:
                 refuse_at(getattr(form, exc.field or "held_on"), exc)
             else:
+                record_milestones(today(), current_app.config["MILESTONE_RECIPIENTS"])
                 return done(_("Das Beratungsgespräch wurde erfasst."), url_for(".consultations"))
     return render_form(
         "grants/consultations.html",

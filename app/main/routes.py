@@ -15,6 +15,7 @@ from app.auth.services import set_preferred_locale
 from app.common.tx import transactional
 from app.extensions import db
 from app.main.blueprint import bp
+from app.monitoring import geo
 from app.orgs.reference import ATTRIBUTION
 
 
@@ -68,4 +69,9 @@ def set_language(lang: str) -> ResponseReturnValue:
 @public
 def sources() -> ResponseReturnValue:
     """Attribution of the bundled reference data (licence dl-de/by-2-0)."""
-    return render_template("main/sources.html", attribution=ATTRIBUTION)
+    return render_template(
+        "main/sources.html",
+        attribution=ATTRIBUTION,
+        geo_attribution=geo.ATTRIBUTION,
+        geo_url=geo.ATTRIBUTION_URL,
+    )

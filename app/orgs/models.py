@@ -49,11 +49,16 @@ class Organisation(TimestampMixin, Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]
+    #: R35: the organisation that took over this one's territory after ``valid_to`` (a merger).
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     # Contact data the organisation maintains itself.
     address: Mapped[str | None] = mapped_column(String(300))
     email: Mapped[str | None] = mapped_column(String(254))
 
-    parent: Mapped[Organisation | None] = relationship(remote_side=[id])
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    successor: Mapped[Organisation | None] = relationship(
+        remote_side=[id], foreign_keys=[successor_id]
+    )
 
     @property
     def display_name(self) -> str:

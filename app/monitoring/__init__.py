@@ -1,0 +1,1 @@
+"""Programme monitoring (issue 15): dashboard, map of Saxony and public figures."""
