@@ -628,6 +628,20 @@ def cancel_order(finance: User, order: PayoutOrder, reason: str) -> None:
         .values(ordered_cents=GrantAccount.ordered_cents - order.amount_cents)
         .execution_options(synchronize_session=False)
     )
+    _undo_order(order, was_released=was_released, reason=reason.strip(), actor_id=finance.id)
+    db.session.refresh(order)
+    record_event(
+        "payout_order_cancelled",
+        "payout_order",
+        order.id,
+        actor_id=finance.id,
+        reason=reason.strip(),
+    )
+
+
+def _undo_order(order: PayoutOrder, *, was_released: bool, reason: str, actor_id: int) -> None:
+    """After an order was cancelled: its instalment is due again, and a released order's payout
+    posting is reversed in the ledger (append-only: a reversal entry)."""
     db.session.execute(
         update(Instalment)
         .where(Instalment.id == order.instalment_id)
@@ -640,17 +654,7 @@ def cancel_order(finance: User, order: PayoutOrder, reason: str) -> None:
                 ledger.JournalEntry.idempotency_key == f"payout-{order.id}"
             )
         ).scalar_one()
-        ledger.post_reversal(
-            entry, posting_date=today(), reason=reason.strip(), actor_id=finance.id
-        )
-    db.session.refresh(order)
-    record_event(
-        "payout_order_cancelled",
-        "payout_order",
-        order.id,
-        actor_id=finance.id,
-        reason=reason.strip(),
-    )
+        ledger.post_reversal(entry, posting_date=today(), reason=reason, actor_id=actor_id)
 
 
 def cancel_unsent_orders(actor: User, application_id: int, reason: str) -> int:
@@ -688,19 +692,7 @@ def cancel_unsent_orders(actor: User, application_id: int, reason: str) -> int:
         if _rowcount(result) != 1:
             continue
         cancelled += 1
-        db.session.execute(
-            update(Instalment)
-            .where(Instalment.id == order.instalment_id)
-            .values(status=InstalmentStatus.DUE)
-            .execution_options(synchronize_session=False)
-        )
-        if was_released:
-            entry = db.session.execute(
-                db.select(ledger.JournalEntry).where(
-                    ledger.JournalEntry.idempotency_key == f"payout-{order.id}"
-                )
-            ).scalar_one()
-            ledger.post_reversal(entry, posting_date=today(), reason=reason, actor_id=actor.id)
+        _undo_order(order, was_released=was_released, reason=reason, actor_id=actor.id)
         record_event(
             "payout_order_cancelled", "payout_order", order.id, actor_id=actor.id, reason=reason
         )

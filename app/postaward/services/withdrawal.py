@@ -21,22 +21,12 @@ from app.common.errors import DomainError, NotPermitted
 from app.extensions import db
 from app.finance.models import ClaimStatus, RecoveryClaim
 from app.finance.services import adjust, claims, payouts
-from app.grants.models import Application, EventKind, Status
+from app.grants.models import AWARDED_STATUSES, Application, EventKind, Status
 from app.grants.services.applications import add_event, notify_organisation, transition
 from app.postaward.services.revocation import paid_out_cents
 
-#: T22: states after approval from which the recipient can renounce the grant.
-RENOUNCEABLE = (
-    Status.APPROVED,
-    Status.FINAL,
-    Status.RUNNING,
-    Status.VN_DUE,
-    Status.VN_RECEIVED,
-    Status.VN_INCOMPLETE,
-    Status.VN_COMPLETE,
-    Status.VN_AUDIT,
-    Status.VN_CHECKED,
-)
+#: T22: the recipient can renounce the grant in every state after approval until it is closed.
+RENOUNCEABLE = sorted(AWARDED_STATUSES)
 
 
 def withdraw_grant(
@@ -60,7 +50,7 @@ def withdraw_grant(
         )
     on = on or today()
     note = reason.strip()
-    transition(application, list(RENOUNCEABLE), Status.WITHDRAWN)
+    transition(application, RENOUNCEABLE, Status.WITHDRAWN)
     payouts.cancel_unsent_orders(user, application.id, "Verzicht der Zuwendungsempfängerin")
     paid = paid_out_cents(application)
     grant = adjust.current_grant(application)
