@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from app.auth.decorators import role_required
 from app.auth.models import Role, User
@@ -207,31 +209,59 @@ def proof_incomplete(application_id: int) -> ResponseReturnValue:
     return _proof_page(application, proof, note_form=form)
 
 
-@bp.route("/pruefung/<int:application_id>/verwendungsnachweis/<action>", methods=["POST"])
-@role_required(Role.REVIEWER, Role.APPROVER)
-@transactional
-def proof_action(application_id: int, action: str) -> ResponseReturnValue:
-    if action not in ("vollstaendig", "dritter", "geprueft"):
-        abort(404)
+PROOF_URL = "/pruefung/<int:application_id>/verwendungsnachweis"
+
+
+def _proof_step(application_id: int, step: Callable[[Application, ProofOfUse], object]) -> Any:
+    """One step of the proof check on the latest proof; a refusal rolls back with its message."""
     application = _load(application_id)
     proof = _latest_proof(application)
     target = url_for("postaward.proof_review", application_id=application.id)
-    check_form = CheckForm()
     try:
-        if action == "vollstaendig":
-            vn.mark_complete(_user(), proof)
-        elif action == "dritter":
-            vn.check_ngo_proof(_user(), proof)
-        else:
-            if not check_form.validate_on_submit():
-                return _proof_page(application, proof, check_form=check_form)
-            vn.mark_checked(
-                _user(), application, final_eligible_cents=check_form.final_eligible.data
-            )
+        answer = step(application, proof)
     except DomainError as exc:
         return refuse(exc, target)
-    flash(_("Gespeichert."), "success")
-    return redirect(target)
+    return answer if answer is not None else done(_("Gespeichert."), target)
+
+
+@bp.route(f"{PROOF_URL}/vollstaendig", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def proof_complete(application_id: int) -> ResponseReturnValue:
+    """R18: the proof of use is complete."""
+
+    def step(_application: Application, proof: ProofOfUse) -> None:
+        vn.mark_complete(_user(), proof)
+
+    return _proof_step(application_id, step)
+
+
+@bp.route(f"{PROOF_URL}/dritter", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def proof_ngo_checked(application_id: int) -> ResponseReturnValue:
+    """R30: the NGO's proof (pass-through) is checked."""
+
+    def step(_application: Application, proof: ProofOfUse) -> None:
+        vn.check_ngo_proof(_user(), proof)
+
+    return _proof_step(application_id, step)
+
+
+@bp.route(f"{PROOF_URL}/geprueft", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def proof_checked(application_id: int) -> ResponseReturnValue:
+    """T17/T18: the check is finished (with the final eligible expenditure, R22)."""
+    form = CheckForm()
+
+    def check(application: Application, proof: ProofOfUse) -> Any:
+        if not form.validate_on_submit():
+            return _proof_page(application, proof, check_form=form)
+        vn.mark_checked(_user(), application, final_eligible_cents=form.final_eligible.data)
+        return None
+
+    return _proof_step(application_id, check)
 
 
 @bp.route("/pruefung/stichprobe", methods=["GET", "POST"])
@@ -263,49 +293,76 @@ def audit_sample() -> ResponseReturnValue:
     )
 
 
-@bp.route("/pruefung/<int:application_id>/widerruf/<action>", methods=["POST"])
-@role_required(Role.REVIEWER, Role.APPROVER)
-@transactional
-def revocation_action(application_id: int, action: str) -> ResponseReturnValue:
-    if action not in ("pruefen", "einstellen", "widerrufen"):
-        abort(404)
+REVOCATION_URL = "/pruefung/<int:application_id>/widerruf"
+
+
+def _revocation_step(
+    application_id: int, form: FlaskForm, act: Callable[[Application], object]
+) -> ResponseReturnValue:
+    """One step of a revocation case (T20–T27); invalid input and refusals roll back and are
+    named on the review page."""
     application = _load(application_id)
     target = url_for("grants.review_page", application_id=application.id) + "#widerruf"
+    if not form.validate_on_submit():
+        return refuse(first_error(form), target)
     try:
-        if action == "pruefen":
-            form = RevocationCheckForm()
-            if not form.validate_on_submit():
-                flash(first_error(form), "error")
-                return redirect(target), 303
-            revocation.open_check(
-                application,
-                reason=RevocationReason(form.reason.data),
-                facts_known_on=cast(date, form.facts_known_on.data),
-                actor=_user(),
-                note=form.note.data or "",
-            )
-        elif action == "einstellen":
-            note = NoteForm()
-            note.validate_on_submit()
-            revocation.close_without_revocation(_user(), application, note.note.data or "")
-        else:
-            revoke = RevokeForm()
-            if not revoke.validate_on_submit():
-                for errors in revoke.errors.values():
-                    for error in errors:
-                        flash(str(error), "error")
-                return redirect(target), 303
-            revocation.revoke(
-                _user(),
-                application,
-                new_grant_cents=cast(int, revoke.new_grant.data),
-                reasons=revoke.reasons.data or "",
-                effective_from=cast(date, revoke.effective_from.data),
-            )
+        act(application)
     except DomainError as exc:
         return refuse(exc, target)
-    flash(_("Gespeichert."), "success")
-    return redirect(target)
+    return done(_("Gespeichert."), target)
+
+
+@bp.route(f"{REVOCATION_URL}/pruefen", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def open_revocation_check(application_id: int) -> ResponseReturnValue:
+    """T20: open a revocation check with its reason and the day the facts became known."""
+    form = RevocationCheckForm()
+    return _revocation_step(
+        application_id,
+        form,
+        lambda application: revocation.open_check(
+            application,
+            reason=RevocationReason(form.reason.data),
+            facts_known_on=cast(date, form.facts_known_on.data),
+            actor=_user(),
+            note=form.note.data or "",
+        ),
+    )
+
+
+@bp.route(f"{REVOCATION_URL}/einstellen", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def close_revocation_check(application_id: int) -> ResponseReturnValue:
+    """T26: close the check without revocation."""
+    form = NoteForm()
+    return _revocation_step(
+        application_id,
+        form,
+        lambda application: revocation.close_without_revocation(
+            _user(), application, form.note.data or ""
+        ),
+    )
+
+
+@bp.route(f"{REVOCATION_URL}/widerrufen", methods=["POST"])
+@role_required(Role.REVIEWER, Role.APPROVER)
+@transactional
+def revoke(application_id: int) -> ResponseReturnValue:
+    """T21/T27: revoke in whole or in part (recovery claim with § 49a interest)."""
+    form = RevokeForm()
+    return _revocation_step(
+        application_id,
+        form,
+        lambda application: revocation.revoke(
+            _user(),
+            application,
+            new_grant_cents=cast(int, form.new_grant.data),
+            reasons=form.reasons.data or "",
+            effective_from=cast(date, form.effective_from.data),
+        ),
+    )
 
 
 @bp.route("/antraege/<int:application_id>/vorhabenbeginn", methods=["POST"])
