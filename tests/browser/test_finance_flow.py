@@ -1,5 +1,6 @@
 """End to end in Chromium, finance side: the recipient enters its bank account (re-authenticated
-with the password), the cash office confirms it, the recipient notifies the project start, one
+with the password); the cash office rejects a wrong one with a reason the recipient reads and
+confirms the right one, the recipient notifies the project start, one
 finance user prepares the payout order (a double click creates one order), a second one releases
 it (four eyes) and creates the SEPA payment run, whose pain.001 file is downloaded and validated
 against the ISO XSD; the recipient then sees the instalment handed to the bank."""
@@ -54,6 +55,9 @@ HOLDER = "Stadtkasse Plauen"
 IBAN_TYPED = "de89 3704 0044 0532 0130 00"  # with spaces and in lower case, as people type it
 IBAN = "DE89370400440532013000"
 IBAN_SHOWN = "DE89 3704 0044 0532 0130 00"  # grouped in fours on screen
+WRONG_IBAN = "DE75512108001245126199"  # a valid IBAN, but not the town's account
+WRONG_IBAN_SHOWN = "DE75 5121 0800 1245 1261 99"
+REJECTION = "Die IBAN gehört nicht zur Stadtkasse Plauen (Rückfrage Kämmerei)."
 PAIN_XSD = resources.files("sepaxml") / "schemas/pain.001.001.09.xsd"
 #: The message of ``payouts.submit_bank_account`` (re-authentication: "Das aktuelle Passwort …").
 WRONG_PASSWORD = re.compile(r"Das (aktuelle )?Passwort ist falsch\.")
@@ -151,10 +155,38 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     # Chromium logs the 422 of the document as a console error: expected here, not a problem.
     page_problems.console[:] = [c for c in page_problems.console if "status of 422" not in c]
 
+    # A slip: the IBAN of another account is saved first (valid, but not the town's).
+    iban.fill(WRONG_IBAN)
     password.fill(PASSWORD)
     applicant.get_by_role("button", name="Bankverbindung speichern").click()
     flash(applicant, "Die Bankverbindung wurde gespeichert.")
-    accounts = table_rows(applicant, "Bankverbindung für Auszahlungen")
+
+    # --- 1b. finance rejects it with a reason the applicant reads ------------------------------
+    kasse1 = new_page()
+    login(kasse1, FINANCE_1_EMAIL)
+    open_kasse(kasse1)
+    wrong = table_rows(kasse1, "Neue Bankverbindungen zur Bestätigung").filter(
+        has_text=WRONG_IBAN_SHOWN
+    )
+    expect(wrong).to_have_count(1)
+    wrong.get_by_label("Grund der Ablehnung").fill(REJECTION)
+    wrong.get_by_role("button", name="Ablehnen").click()
+    flash(kasse1, "Die Bankverbindung wurde abgelehnt. Die Kommune sieht den Grund.")
+    expect(wrong).to_have_count(0)
+    applicant.reload()
+    heading(applicant, "Bankverbindung für Auszahlungen")
+    rejected = table_rows(applicant, "Bankverbindung für Auszahlungen").filter(
+        has_text=WRONG_IBAN_SHOWN
+    )
+    expect(rejected).to_contain_text("abgelehnt")
+    expect(rejected).to_contain_text(f"Grund: {REJECTION}")
+
+    applicant.get_by_label("Kontoinhaber/in").fill(HOLDER)
+    iban.fill(IBAN_TYPED)
+    password.fill(PASSWORD)
+    applicant.get_by_role("button", name="Bankverbindung speichern").click()
+    flash(applicant, "Die Bankverbindung wurde gespeichert.")
+    accounts = table_rows(applicant, "Bankverbindung für Auszahlungen").filter(has_text=IBAN_SHOWN)
     expect(accounts).to_have_count(1)
     expect(accounts.locator("td")).to_have_text(
         [HOLDER, IBAN_SHOWN, "", "wartet auf Bestätigung der Kasse", "Zurückziehen"]
@@ -163,8 +195,6 @@ def test_bank_account_start_notice_four_eyes_payment_run_and_pain001(
     axe_check(applicant, "bank_account")
 
     # --- 2. finance user 1 confirms the account --------------
-    kasse1 = new_page()
-    login(kasse1, FINANCE_1_EMAIL)
     open_kasse(kasse1)
     pending = table_rows(kasse1, "Neue Bankverbindungen zur Bestätigung").filter(
         has_text=IBAN_SHOWN

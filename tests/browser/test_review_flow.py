@@ -303,6 +303,31 @@ def test_review_change_request_decision_four_eyes_and_bescheid(
         )
         expect(decision.locator("dt:text-is('Je Haushaltsjahr') + dd")).to_contain_text(f"{year}:")
 
+    # --- 4b. the reviewer revises the prepared decision, keeping its budget years (issue 11:
+    # this was an HTTP 500 on a UNIQUE constraint) --------------------------------------------
+    reviewer.get_by_role("link", name="Entscheidung überarbeiten").click()
+    expect(reviewer.get_by_role("heading", level=1)).to_have_text("Entscheidung vorbereiten")
+    form = reviewer.locator("form").filter(
+        has=reviewer.get_by_role("button", name="Entscheidung vorbereiten")
+    )
+    expect(form.get_by_label("Zuwendung", exact=True)).to_have_value(format_plain(case.grant_cents))
+    vn_until = form.get_by_label("Verwendungsnachweis bis")
+    earlier_vn = add_months(end, 6)
+    vn_until.fill(f"{earlier_vn:%d.%m.%Y}")
+    if case.is_late:
+        form.get_by_label("Begründung der verspäteten Antragstellung wird anerkannt").check()
+    form.get_by_role("button", name="Entscheidung vorbereiten").click()
+    flash(reviewer, "Die Entscheidung ist vorbereitet und wartet auf die Bewilligung")
+    expect(decision.locator("dt:text-is('Zuwendung') + dd")).to_contain_text(
+        money(case.grant_cents)
+    )
+    expect(decision.locator("dt:text-is('Verwendungsnachweis bis') + dd")).to_have_text(
+        f"{earlier_vn:%d.%m.%Y}"
+    )
+    for year in years:
+        expect(decision.locator("dt:text-is('Je Haushaltsjahr') + dd")).to_contain_text(f"{year}:")
+    assert live_server.server_errors() == [], live_server.server_errors()
+
     # --- 5. four eyes: the preparer cannot approve; a second approver does ------------------------
     for name in ("Bewilligen und Bescheid erstellen", "Ablehnen", "Zur Überarbeitung zurückgeben"):
         expect(reviewer.get_by_role("button", name=name)).to_have_count(0)
