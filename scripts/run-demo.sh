@@ -3,6 +3,16 @@
 # reference data and the demo data, and serve the app on http://127.0.0.1:5000 .
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Fonts for the PDFs (Bescheid, submitted application): without them WeasyPrint falls back to
+# whatever fontconfig finds and HarfBuzz/fontconfig print warnings at the first PDF (issue 11).
+if ! fc-list 2>/dev/null | grep -qi dejavu; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null
+  else
+    echo "Hinweis: fonts-dejavu-core fehlt (apt-get install fonts-dejavu-core); PDFs nutzen Ersatzschriften." >&2
+  fi
+fi
 scripts/setup.sh
 export KOMMPRAEV_ENV=development
 mkdir -p instance
