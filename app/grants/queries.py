@@ -14,6 +14,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from app.auth.models import Role, User, UserRole
 from app.common.db import today
 from app.common.errors import NotFound
+from app.common.labels import label
 from app.common.programme import CONSULTATION_VALID_MONTHS, default_window
 from app.extensions import db
 from app.finance.interest import SURCHARGE_BP, format_rate_bp
@@ -202,8 +203,9 @@ def document_types() -> Sequence[DocumentType]:
 
 
 def document_labels() -> dict[str, str]:
-    """Document type code → label, for the version comparison (one statement)."""
-    return {t.code: t.label_de for t in document_types()}
+    """Document type code → label in the request's language, for the version comparison (one
+    statement; German shows the stored name)."""
+    return {t.code: label(t.code, "document_type", t.label_de) for t in document_types()}
 
 
 def submission_context(application: Application, on: date | None = None) -> SubmissionContext:

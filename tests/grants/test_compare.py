@@ -136,3 +136,18 @@ def test_percent_bp_formats_basis_points_as_german_percentages():
     assert percent_bp(-88) == "-0,88\u00a0%"
     assert percent_bp(123456) == "1.234,56\u00a0%"
     assert percent_bp(None) == ""
+
+
+def test_diff_labels_follow_the_request_language(app):
+    """Qualifications and document types in the comparison read in the UI language."""
+    from flask_babel import force_locale
+
+    from app.grants import queries
+    from app.grants.services import compare
+
+    with app.test_request_context(), force_locale("en"):
+        assert compare._qualification("university_applied").startswith("Completed")
+        labels = queries.document_labels()
+        assert labels["project_description"] != "Projektbeschreibung (nach Beccaria-Standards)"
+    with app.test_request_context(), force_locale("de"):
+        assert compare._qualification("university_applied").startswith("Abgeschlossene")

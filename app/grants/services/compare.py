@@ -74,13 +74,13 @@ def _kind(value: Any) -> str:
 def _reason(value: Any) -> str:
     if not value:
         return EMPTY
-    return _(SMALL_GRANT_REASONS[SmallGrantReason(value)])
+    return str(SMALL_GRANT_REASONS[SmallGrantReason(value)])  # lazy: the request language
 
 
 def _qualification(value: Any) -> str:
     if not value:
         return EMPTY
-    return _(QUALIFICATION_LABELS[Qualification(value)])
+    return str(QUALIFICATION_LABELS[Qualification(value)])  # lazy: the request language
 
 
 def _category(value: Any) -> str:
