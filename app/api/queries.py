@@ -20,6 +20,7 @@ from app.finance.models import BankStatement, Instalment, JournalEntry, PaymentR
 from app.grants.models import Application, ApplicationEvent, Decision, Status
 from app.opendata import giving
 from app.orgs.models import Organisation, OrgKind
+from app.postaward.models import ProofOfUse
 
 T = TypeVar("T")
 
@@ -228,3 +229,16 @@ def programme_figures() -> list[dict[str, int]]:
         {"funding_year": year, "grants": n, "awarded_cents": cents}
         for year, (n, cents) in sorted(totals.items())
     ]
+
+
+def proofs(application: Application) -> Sequence[ProofOfUse]:
+    """Proof-of-use versions of an application, newest first (status only; one statement)."""
+    return (
+        db.session.execute(
+            select(ProofOfUse)
+            .where(ProofOfUse.application_id == application.id)
+            .order_by(ProofOfUse.version.desc())
+        )
+        .scalars()
+        .all()
+    )

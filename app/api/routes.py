@@ -33,6 +33,7 @@ from app.api.schemas import (
     PaymentRunSchema,
     PlanSchema,
     ProgrammeSchema,
+    ProofSchema,
     StatementDetailSchema,
     StatementPage,
 )
@@ -192,6 +193,16 @@ def application_history(application_id: int) -> Any:
 def application_decisions(application_id: int) -> Any:
     """Decisions and grants with payout plan per year and instalments."""
     return queries.decisions(_application(application_id))
+
+
+@bp.route("/applications/<int:application_id>/proofs")
+@bp.response(200, ProofSchema(many=True))
+@bp.alt_response(404, description="Not found", success=False)
+@bp.doc(security=SECURITY)
+@requires("read:applications")
+def application_proofs(application_id: int) -> Any:
+    """Proof-of-use versions with their status (newest first)."""
+    return queries.proofs(_application(application_id))
 
 
 def _request_hash() -> str:

@@ -23,6 +23,7 @@ from app.grants.models import (
     Status,
 )
 from app.orgs.models import OrgKind
+from app.postaward.models import ProofKind, ProofStatus
 
 MAX_CENTS = 10**13  # far above any programme amount (a 100 bn € guard for input)
 
@@ -196,6 +197,23 @@ class DecisionSchema(Schema):
     decided_at = UtcDateTime(allow_none=True)
     payout_plan = fields.List(fields.Nested(DecisionYearSchema), attribute="years")
     instalments = fields.List(fields.Nested(InstalmentSchema))
+
+
+class ProofSchema(Schema):
+    """Status of one proof-of-use version (R16–R25); the report text is not exposed."""
+
+    id = fields.Integer()
+    application_id = fields.Integer()
+    version = fields.Integer()
+    kind = fields.Enum(ProofKind, by_value=True)
+    status = fields.Enum(ProofStatus, by_value=True)
+    submitted_at = UtcDateTime()
+    check_due_on = fields.Date()
+    completed_on = fields.Date(allow_none=True)
+    checked_on = fields.Date(allow_none=True)
+    audit_selected = fields.Boolean()
+    final_eligible_cents = fields.Integer(allow_none=True)
+    final_eligible = money("final_eligible_cents", allow_none=True)
 
 
 class BudgetYearSchema(Schema):

@@ -189,3 +189,49 @@ def test_lists_keep_a_constant_number_of_statements(app, api, make_token, count_
             complete_application(create_user("applicant", ags=ags), documents=False)
         db.session.commit()
     assert statements() == few
+
+
+def test_proof_of_use_status_of_own_grant_only(app, api, make_token, world):
+    """Proof-of-use status (issue 16): the recipient and the ministry see its versions; another
+    organisation gets 404; amounts in cents and as decimal text."""
+    from datetime import UTC, date, datetime
+
+    from app.auth.models import User
+    from app.common.db import simulated_now
+    from app.grants.models import Application
+    from app.postaward.models import ProofKind
+    from app.postaward.services import proof as vn
+    from app.postaward.services import start
+    from tests.finance.factories import confirmed_account
+
+    with app.app_context():
+        application = db.session.get(Application, world["granted"])
+        applicant = db.session.get(User, world["zittau"])
+        confirmed_account(applicant, create_user("finance"))
+        start.notify_start(applicant, application, date(2026, 11, 2))
+        with simulated_now(datetime(2027, 2, 15, 9, 0, tzinfo=UTC)):
+            vn.declare_purpose_fulfilled(applicant, application, date(2027, 2, 10))
+        lines = {line.id: line.amount_cents for line in application.lines}
+        vn.submit_proof(
+            applicant,
+            application,
+            vn.ProofInput(
+                kind=ProofKind.FINAL,
+                report="Sachbericht",
+                publicity_confirmed=True,
+                publicity_note="",
+                actuals=lines,
+                actual_own_cents=application.own_share_cash_cents,
+                actual_third_party_cents=0,
+            ),
+        )
+        db.session.commit()
+    url = f"/api/v1/applications/{world['granted']}/proofs"
+    own = api.get(url, headers=make_token(user_id=world["zittau"]))
+    assert own.status_code == 200, own.data[:300]
+    [proof] = own.get_json()
+    assert (proof["version"], proof["kind"], proof["status"]) == (1, "final", "received")
+    assert proof["final_eligible_cents"] is None and proof["final_eligible"] is None
+    assert "report" not in proof
+    assert api.get(url, headers=make_token("reviewer")).status_code == 200
+    assert api.get(url, headers=make_token(user_id=world["pirna"])).status_code == 404
