@@ -430,3 +430,44 @@ def test_overview_aggregates_per_landkreis_and_polizeidirektion(app_ctx, actor):
     assert budget.year_overview(2027) == year
     with pytest.raises(DomainError):
         budget.year_overview(2040)
+
+
+# --- mutation testing (docs/mutation.md): commit_funds' open mutants ---------------------------
+
+
+def test_R12_boundary_a_payout_year_before_the_approval_year_is_refused_beside_a_later_one(
+    app_ctx, actor, app_id
+):
+    """Kills mutant #12 (``min`` → ``max``): the earliest payout year is checked, not the last."""
+    h.open_years(2026, 2027, 2028)
+    with pytest.raises(DomainError, match="2026 liegt vor dem Bewilligungsjahr 2027"):
+        budget.commit_funds(
+            app_id, {2026: 10 * EUR, 2028: 10 * EUR}, approval_year=2027, actor_id=actor.id
+        )
+    assert h.committed(2026) == h.committed(2028) == 0
+
+
+def test_R12_budget_rows_read_before_a_commitment_show_it_afterwards(app_ctx, actor, app_id):
+    """Kills mutant #52 (``_expire_budget_rows`` removed): the guarded UPDATE bypasses the ORM,
+    so a row loaded before must not keep the old figure in the same session."""
+    budget.open_year(2027, 1_000 * EUR)
+    row = db.session.get(BudgetYear, 2027)
+    assert row is not None and row.committed_cents == 0
+    budget.commit_funds(app_id, {2027: 300 * EUR}, approval_year=2027, actor_id=actor.id)
+    assert row.committed_cents == 300 * EUR
+
+
+def test_R12_two_short_years_name_both_and_write_nothing(app_ctx, actor, app_id):
+    """Mutants #38/#41 (``break`` after the first short year removed) are equivalent: the
+    savepoint is rolled back either way and the message is computed from the figures; this test
+    pins that behaviour."""
+    budget.open_year(2027, 100 * EUR)
+    budget.open_year(2028, 100 * EUR)
+    budget.set_authorisation(2027, 2028, 50 * EUR)
+    with pytest.raises(BudgetCapExceeded) as caught:
+        budget.commit_funds(
+            app_id, {2027: 150 * EUR, 2028: 80 * EUR}, approval_year=2027, actor_id=actor.id
+        )
+    assert "Haushaltsjahr 2027" in caught.value.message
+    assert "2028" in caught.value.message
+    assert h.committed(2027) == h.committed(2028) == 0 == h.ve_committed(2027, 2028)
