@@ -125,6 +125,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         UPLOAD_DIR = str(tmp / "uploads")
         WTF_CSRF_ENABLED = True  # the browser posts the real tokens
         RAISE_UNHANDLED = False  # a server error shows as a 500 page and is logged (collected)
+        # Every journey signs in from 127.0.0.1: the per-address login throttle (tested in
+        # tests/auth/test_throttle.py) would stop the suite after 20 logins a minute.
+        LOGIN_RATE_PER_IP = 100_000
+        LOGIN_RATE_GLOBAL = 100_000
         # Cookies keep the production settings (__Host- prefix, Secure): Chromium treats
         # http://127.0.0.1 as a secure context and stores Secure cookies from it.
 
