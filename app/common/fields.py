@@ -26,10 +26,6 @@ def money_message(exc: MoneyError) -> str:
     return str(_l("Bitte geben Sie einen Betrag wie 1.234,56 ein."))
 
 
-#: The same for hand-parsed fields (plan lines, filters).
-amount_problem = money_message
-
-
 class MoneyField(StringField):
     """Euro amount typed the German way ("1.234,56"); ``data`` is integer cents or None."""
 

@@ -33,9 +33,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 
 from app.common.db import as_utc
 from app.common.formatting import BERLIN
@@ -107,6 +107,26 @@ def _status(application_status: Status, revoked: bool) -> str:
     return "awarded"
 
 
+_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
+
+
+def _approved(stmt: _S, f: GrantFilter) -> _S:
+    """``stmt`` over approved decisions with their application, organisation and grant account,
+    narrowed by the filter."""
+    stmt = (
+        stmt.select_from(Decision)
+        .join(Application, Decision.application_id == Application.id)
+        .join(Organisation, Application.organisation_id == Organisation.id)
+        .outerjoin(GrantAccount, GrantAccount.application_id == Application.id)
+        .where(Decision.status == DecisionStatus.APPROVED, Decision.decided_at.is_not(None))
+    )
+    if f.funding_year is not None:
+        stmt = stmt.where(Application.funding_year == f.funding_year)
+    if f.kreis_key:
+        stmt = stmt.where(Organisation.kreis_key == f.kreis_key)
+    return stmt
+
+
 def awarded_grants(
     f: GrantFilter | None = None, *, limit: int | None = None, offset: int = 0
 ) -> list[AwardedGrant]:
@@ -118,34 +138,24 @@ def awarded_grants(
             RevocationCase.outcome == "revoked",
         )
     )
-    stmt = (
-        select(
-            Application.reference,
-            Application.title,
-            Decision.purpose,
-            func.coalesce(GrantAccount.granted_cents, Decision.grant_cents),
-            Decision.decided_at,
-            Decision.period_start,
-            Decision.period_end,
-            Application.funding_year,
-            Organisation.name,
-            Organisation.kind,
-            Organisation.ags,
-            Organisation.kreis_key,
-            Organisation.kreis_name,
-            Application.status,
-            revoked.label("revoked"),
-        )
-        .join(Application, Decision.application_id == Application.id)
-        .join(Organisation, Application.organisation_id == Organisation.id)
-        .outerjoin(GrantAccount, GrantAccount.application_id == Application.id)
-        .where(Decision.status == DecisionStatus.APPROVED, Decision.decided_at.is_not(None))
-        .order_by(Decision.decided_at.desc(), Application.id.desc())
+    stmt = select(
+        Application.reference,
+        Application.title,
+        Decision.purpose,
+        func.coalesce(GrantAccount.granted_cents, Decision.grant_cents),
+        Decision.decided_at,
+        Decision.period_start,
+        Decision.period_end,
+        Application.funding_year,
+        Organisation.name,
+        Organisation.kind,
+        Organisation.ags,
+        Organisation.kreis_key,
+        Organisation.kreis_name,
+        Application.status,
+        revoked.label("revoked"),
     )
-    if f.funding_year is not None:
-        stmt = stmt.where(Application.funding_year == f.funding_year)
-    if f.kreis_key:
-        stmt = stmt.where(Organisation.kreis_key == f.kreis_key)
+    stmt = _approved(stmt, f).order_by(Decision.decided_at.desc(), Application.id.desc())
     if limit is not None:
         stmt = stmt.limit(limit).offset(offset)
     return [
@@ -172,17 +182,7 @@ def awarded_grants(
 def count_grants(f: GrantFilter) -> tuple[int, int]:
     """Number and total amount (cents) of the grants matching ``f`` — one SQL statement."""
     amount = func.coalesce(GrantAccount.granted_cents, Decision.grant_cents)
-    stmt = (
-        select(func.count(Decision.id), func.coalesce(func.sum(amount), 0))
-        .join(Application, Decision.application_id == Application.id)
-        .join(Organisation, Application.organisation_id == Organisation.id)
-        .outerjoin(GrantAccount, GrantAccount.application_id == Application.id)
-        .where(Decision.status == DecisionStatus.APPROVED, Decision.decided_at.is_not(None))
-    )
-    if f.funding_year is not None:
-        stmt = stmt.where(Application.funding_year == f.funding_year)
-    if f.kreis_key:
-        stmt = stmt.where(Organisation.kreis_key == f.kreis_key)
+    stmt = _approved(select(func.count(Decision.id), func.coalesce(func.sum(amount), 0)), f)
     count, total = db.session.execute(stmt).one()
     return int(count), int(total)
 
