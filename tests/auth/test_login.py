@@ -322,12 +322,15 @@ def test_login_with_newline_in_email_logs_single_json_lines(client, user_email):
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
+    level = root.level
     root.addHandler(handler)
+    root.setLevel(logging.INFO)  # another test or pytest's log capture may have raised it
     try:
         login(client, f'{user_email}\n{{"event": "authn_login_success"}}', WRONG)
         login(client, user_email, WRONG)
     finally:
         root.removeHandler(handler)
+        root.setLevel(level)
     lines = stream.getvalue().splitlines()
     events = [json.loads(line)["event"] for line in lines]  # every line is one JSON object
     assert events.count("authn_login_fail") == 2
