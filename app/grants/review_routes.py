@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, cast
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -164,31 +164,25 @@ def start_review(application_id: int) -> ResponseReturnValue:
     try:
         review.start_review(_user(), application)
     except DomainError as exc:
-        flash(exc.message, "error")
-        return _back(application)
-    flash(_("Sie prüfen jetzt diesen Antrag."), "success")
-    return _back(application)
+        return refuse(exc, _url(application), status=302)
+    return done(_("Sie prüfen jetzt diesen Antrag."), _url(application))
 
 
 @bp.route("/pruefung/<int:application_id>/zuweisen", methods=["POST"])
 @role_required(Role.APPROVER, Role.ADMIN)
 @transactional
 def assign(application_id: int) -> ResponseReturnValue:
-    application = _load(application_id)
-    form = AssignForm()
-    raw = form.reviewer.data or ""
-    reviewer_id = parse_id(raw)
+    application, form = _load(application_id), AssignForm()
+    reviewer_id = parse_id(form.reviewer.data or "")
     reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
     if not form.validate_on_submit() or reviewer is None:
-        flash(_("Bitte wählen Sie eine Person aus."), "error")
-        return _back(application)
+        return refuse(_("Bitte wählen Sie eine Person aus."), _url(application), status=302)
     try:
         review.assign(_user(), application, reviewer)
     except DomainError as exc:
-        flash(exc.message, "error")
-        return _back(application)
-    flash(_("Der Antrag wurde %(name)s zugewiesen.", name=reviewer.name), "success")
-    return _back(application)
+        return refuse(exc, _url(application), status=302)
+    message = _("Der Antrag wurde %(name)s zugewiesen.", name=reviewer.name)
+    return done(message, _url(application))
 
 
 @bp.route("/pruefung/<int:application_id>/nachforderung", methods=["POST"])

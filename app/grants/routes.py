@@ -502,15 +502,14 @@ def _attachment(data: bytes, name: str, mimetype: str) -> ResponseReturnValue:
 @transactional
 def withdraw(application_id: int) -> ResponseReturnValue:
     application = _load(application_id)
-    form = WithdrawForm()
-    if form.validate_on_submit():
-        try:
-            svc.withdraw_application(application, _user(), form.reason.data or "")
-        except DomainError as exc:
-            flash(exc.message, "error")
-            return redirect(url_for("grants.detail", application_id=application.id))
-        flash(_("Der Antrag wurde zurückgezogen."), "success")
-    return redirect(url_for("grants.detail", application_id=application.id))
+    form, target = WithdrawForm(), url_for("grants.detail", application_id=application_id)
+    if not form.validate_on_submit():
+        return redirect(target)
+    try:
+        svc.withdraw_application(application, _user(), form.reason.data or "")
+    except DomainError as exc:
+        return refuse(exc, target, status=302)
+    return done(_("Der Antrag wurde zurückgezogen."), target)
 
 
 # --- organisation (KPR status) and consultations ---------------------------------------------
