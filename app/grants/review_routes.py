@@ -19,7 +19,6 @@ from app.common.fields import first_error, options
 from app.common.security import parse_id
 from app.common.tx import refuse, refuse_at, transactional
 from app.common.views import done, render_form
-from app.extensions import db
 from app.grants import queries
 from app.grants.blueprint import bp
 from app.grants.forms import (
@@ -173,8 +172,7 @@ def start_review(application_id: int) -> ResponseReturnValue:
 @transactional
 def assign(application_id: int) -> ResponseReturnValue:
     application, form = _load(application_id), AssignForm()
-    reviewer_id = parse_id(form.reviewer.data or "")
-    reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
+    reviewer = queries.get_user(parse_id(form.reviewer.data or ""))
     if not form.validate_on_submit() or reviewer is None:
         return refuse(_("Bitte wählen Sie eine Person aus."), _url(application), status=302)
     try:
@@ -281,13 +279,6 @@ def prepare_decision(application_id: int) -> ResponseReturnValue:
     return _decision_page(application, form)
 
 
-def _decision(application: Application, decision_id: int) -> Decision:
-    decision = db.session.get(Decision, decision_id) if 0 < decision_id <= 2**31 - 1 else None
-    if decision is None or decision.application_id != application.id:
-        abort(404)
-    return decision
-
-
 DECISION_URL = "/pruefung/<int:application_id>/entscheidung/<int:decision_id>"
 
 
@@ -300,7 +291,7 @@ def _decide(
     """One decision action of an approver (four eyes and the budget check are in ``act``); a
     refusal rolls back and is shown at the decision."""
     application = _load(application_id)
-    decision = _decision(application, decision_id)
+    decision = queries.get_decision(application, decision_id)
     form = DecideForm()
     target = url_for("grants.review_page", application_id=application_id) + "#entscheidung"
     if not form.validate_on_submit():

@@ -43,8 +43,6 @@ from app.grants.forms import (
 from app.grants.models import AWARDED_STATUSES as AWARDED
 from app.grants.models import (
     Application,
-    Consultation,
-    KprRecord,
     LineCategory,
     Status,
 )
@@ -563,17 +561,7 @@ def organisation_address() -> ResponseReturnValue:
 @bp.route("/kommune/dokumente/<int:record_id>")
 @role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 def kpr_document(record_id: int) -> ResponseReturnValue:
-    if not 0 < record_id <= 2**31 - 1:
-        abort(404)
-    record = db.session.get(KprRecord, record_id)
-    user = _user()
-    if (
-        record is None
-        or record.document is None
-        or (not user.is_ministry and record.organisation_id != user.organisation_id)
-    ):
-        abort(404)
-    doc = record.document
+    doc = queries.get_kpr_document(_user(), record_id)
     return _attachment(files.read_file(doc.stored_name), doc.original_name, doc.content_type)
 
 
@@ -607,7 +595,7 @@ def _consultations_page(form: ConsultationForm, term: str, matches: int) -> Resp
 @role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 @transactional
 def correct_consultation(consultation_id: int) -> ResponseReturnValue:
-    consultation = db.get_or_404(Consultation, consultation_id)
+    consultation = queries.get_consultation(consultation_id)
     form = ConsultationEditForm(obj=consultation)
     if form.validate_on_submit():
         try:
@@ -624,7 +612,7 @@ def correct_consultation(consultation_id: int) -> ResponseReturnValue:
 @role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 @transactional
 def delete_consultation(consultation_id: int) -> ResponseReturnValue:
-    consultation = db.get_or_404(Consultation, consultation_id)
+    consultation = queries.get_consultation(consultation_id)
     try:
         svc.delete_consultation(_user(), consultation)
     except DomainError as exc:
