@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import grimp
 
@@ -88,3 +91,62 @@ def test_no_function_local_imports_of_the_app() -> None:
                 ):
                     offenders.append(f"{path.relative_to(APP.parent)}:{node.lineno}")
     assert offenders == []
+
+
+def _view_lengths() -> ModuleType:
+    """``scripts/view_lengths.py`` (not a package): one counting for the script and this test."""
+    path = APP.parent / "scripts" / "view_lengths.py"
+    spec = importlib.util.spec_from_file_location("view_lengths", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("view_lengths", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_views_are_thin() -> None:
+    """A view is at most 15 lines (docs/architecture.md, "Views"); the few longer ones are named
+    in ``ALLOWED_LONG`` with a reason, and an entry whose view became short or went away must be
+    removed, so the list only shrinks."""
+    vl = _view_lengths()
+    found = vl.views()
+    assert len(found) > 50  # the counting found the blueprints' views at all
+    long_views = {v.name: v for v in found if v.length > vl.LIMIT}
+    unlisted = [f"{v.name} ({v.length} lines, {v.path}:{v.line})" for v in long_views.values()]
+    unlisted = [text for text in unlisted if text.split(" ")[0] not in vl.ALLOWED_LONG]
+    assert unlisted == [], "views over 15 lines: make them thin or name them in ALLOWED_LONG"
+    stale = sorted(set(vl.ALLOWED_LONG) - set(long_views))
+    assert stale == [], "no longer long (or gone): remove from ALLOWED_LONG"
+    assert all(reason.strip() for reason in vl.ALLOWED_LONG.values())
+
+
+def test_view_length_counts_the_body_without_docstring_blank_and_comment_lines(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "routes.py").write_text(
+        "from flask import Blueprint\n"
+        "bp = Blueprint('x', __name__)\n"
+        "@bp.route('/a')\n"
+        "@login_required\n"
+        "def a():\n"
+        '    """Doc\n    string."""\n'
+        "    x = 1\n"
+        "\n"
+        "    # a comment\n"
+        "    return render(\n"
+        "        x,\n"
+        "    )\n"
+        "@bp.post('/b')\n"
+        "def b():\n"
+        "    return 1\n"
+        "def helper():\n"
+        "    return 2\n"
+        "@api_bp.route('/c')\n"
+        "class C(MethodView):\n"
+        "    def get(self):\n"
+        "        a = 1\n"
+        "        return a\n",
+        encoding="utf-8",
+    )
+    found = {v.name: v.length for v in _view_lengths().views(tmp_path)}
+    assert found == {"routes.a": 4, "routes.b": 1, "routes.C.get": 2}

@@ -41,6 +41,7 @@ from app.common.security import parse_id
 from app.finance.interest import is_half_year_start
 from app.grants.labels import QUALIFICATION_LABELS, SMALL_GRANT_REASONS
 from app.grants.models import (
+    FinancingType,
     KprRecordKind,
     LineCategory,
     ManualCheck,
@@ -48,7 +49,9 @@ from app.grants.models import (
     SmallGrantReason,
 )
 from app.grants.queries import QUEUE_PAGE_SIZES, QUEUE_SORTS, QUEUE_STATUSES, QueueFilter
-from app.grants.services.review import MANUAL_CHECKS, ManualEntry
+from app.grants.services.review import MANUAL_CHECKS, DecisionInput, ManualEntry
+from app.orgs import queries as org_queries
+from app.orgs.models import Organisation
 
 
 class NewApplicationForm(FlaskForm):
@@ -210,7 +213,25 @@ class WithdrawForm(FlaskForm):
     reason = TextAreaField(_l("Grund (optional)"), validators=[Optional(), Length(max=2000)])
 
 
-class ConsultationForm(FlaskForm):
+class _OrganisationChoice:
+    """The "Kommune" select of a form: its options, and the chosen organisation after validation
+    (``None`` with the message at the field when the id names none)."""
+
+    organisation: SelectField
+
+    def offer(self, organisations: Iterable[Organisation]) -> None:
+        self.organisation.choices = options(
+            [("", "—")] + [(str(o.id), o.display_name) for o in organisations]
+        )
+
+    def chosen_organisation(self) -> Organisation | None:
+        org = org_queries.get_organisation(self.organisation.data)
+        if org is None:
+            self.organisation.errors.append(_("Bitte wählen Sie die Kommune."))
+        return org
+
+
+class ConsultationForm(_OrganisationChoice, FlaskForm):
     organisation = SelectField(
         _l("Kommune"),
         choices=[],
@@ -225,6 +246,22 @@ class ConsultationForm(FlaskForm):
         validators=[InputRequired(_l("Bitte geben Sie die beratende Person an.")), Length(max=200)],
     )
     notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=5000)])
+
+    def offer_found(self, organisations: Iterable[Organisation]) -> None:
+        """The search results as options (no blank option when exactly one matched)."""
+        found = list(organisations)
+        self.organisation.choices = options(
+            ([] if len(found) == 1 else [("", "—")])
+            + [(str(o.id), f"{o.display_name} ({o.ags or o.kreis_key})") for o in found]
+        )
+
+    def service_input(self) -> dict[str, Any]:
+        """Keyword arguments of ``applications.record_consultation``."""
+        return {
+            "held_on": self.held_on.data,
+            "adviser": self.adviser.data or "",
+            "notes": self.notes.data or "",
+        }
 
 
 class ConsultationEditForm(FlaskForm):
@@ -274,6 +311,18 @@ class KprRecordForm(FlaskForm):
     notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=2000)])
     file = FileField(_l("Dokument (optional)"))
 
+    def service_input(self) -> dict[str, Any]:
+        """Keyword arguments of ``applications.record_kpr``."""
+        upload = self.file.data
+        return {
+            "kind": KprRecordKind(self.kind.data),
+            "dated": cast(date, self.dated.data),
+            "partner": self.partner.data or "",
+            "notes": self.notes.data or "",
+            "data": upload.read() if upload else None,
+            "filename": upload.filename if upload else "",
+        }
+
 
 # --- ministry review forms -----------------------------------------------------------------------
 
@@ -319,6 +368,10 @@ class CommentForm(FlaskForm):
     internal = BooleanField(
         _l("Nur intern (für die Antragstellenden nicht sichtbar)"), default=True
     )
+
+    def service_input(self) -> dict[str, Any]:
+        """Keyword arguments of ``review.add_comment``."""
+        return {"body": self.body.data or "", "internal": bool(self.internal.data)}
 
 
 class DecisionForm(FlaskForm):
@@ -376,6 +429,45 @@ class DecisionForm(FlaskForm):
         _l("Empfänger der Weiterleitung"), validators=[Optional(), Length(max=200)]
     )
 
+    @classmethod
+    def from_input(cls, data: DecisionInput) -> DecisionForm:
+        """The form filled with ``data`` (the open decision or the proposal)."""
+        return cls(
+            financing_type=data.financing_type.value,
+            override_note=data.override_note,
+            rate=data.rate_bp,
+            eligible_base=data.eligible_base_cents,
+            max_amount=data.max_amount_cents,
+            grant=data.grant_cents,
+            purpose=data.purpose,
+            period_start=data.period_start,
+            period_end=data.period_end,
+            vn_deadline=data.vn_deadline,
+            years=dict(data.years),
+            late_accepted=data.late_accepted,
+            pass_through_allowed=data.pass_through_allowed,
+            pass_through_recipient=data.pass_through_recipient,
+        )
+
+    def to_input(self) -> DecisionInput:
+        """The validated form as the input of ``review.prepare_decision``."""
+        return DecisionInput(
+            financing_type=FinancingType(self.financing_type.data),
+            override_note=self.override_note.data or "",
+            rate_bp=cast(int, self.rate.data),
+            eligible_base_cents=cast(int, self.eligible_base.data),
+            max_amount_cents=cast(int, self.max_amount.data),
+            grant_cents=cast(int, self.grant.data),
+            purpose=self.purpose.data or "",
+            period_start=cast(date, self.period_start.data),
+            period_end=cast(date, self.period_end.data),
+            vn_deadline=cast(date, self.vn_deadline.data),
+            years=cast(dict[int, int], self.years.data),
+            late_accepted=bool(self.late_accepted.data),
+            pass_through_allowed=bool(self.pass_through_allowed.data),
+            pass_through_recipient=self.pass_through_recipient.data or "",
+        )
+
 
 class DecideForm(FlaskForm):
     reasons = TextAreaField(_l("Begründung"), validators=[Optional(), Length(max=5000)])
@@ -387,7 +479,7 @@ class DateForm(FlaskForm):
     )
 
 
-class AffiliationForm(FlaskForm):
+class AffiliationForm(_OrganisationChoice, FlaskForm):
     organisation = SelectField(
         _l("Kommune"),
         choices=[],

@@ -275,6 +275,42 @@ def get_document(application: Application, document_id: int) -> Document:
     return doc
 
 
+def get_decision(application: Application, decision_id: int) -> Decision:
+    """A decision of ``application``; :raises NotFound: another application's or none."""
+    decision = db.session.get(Decision, decision_id) if 0 < decision_id <= 2**31 - 1 else None
+    if decision is None or decision.application_id != application.id:
+        raise NotFound("not found")
+    return decision
+
+
+def get_user(user_id: int | None) -> User | None:
+    """The user with ``user_id`` (``None`` for none or no id)."""
+    return db.session.get(User, user_id) if user_id else None
+
+
+def get_consultation(consultation_id: int) -> Consultation:
+    """:raises NotFound: no such consultation."""
+    consultation = (
+        db.session.get(Consultation, consultation_id) if 0 < consultation_id <= 2**31 - 1 else None
+    )
+    if consultation is None:
+        raise NotFound("not found")
+    return consultation
+
+
+def get_kpr_document(user: User, record_id: int) -> Document:
+    """The document of a KPR record the user may read (their organisation's; the ministry any);
+    :raises NotFound: otherwise."""
+    record = db.session.get(KprRecord, record_id) if 0 < record_id <= 2**31 - 1 else None
+    if (
+        record is None
+        or record.document is None
+        or (not user.is_ministry and record.organisation_id != user.organisation_id)
+    ):
+        raise NotFound("not found")
+    return record.document
+
+
 def recent_consultations(limit: int = 50) -> Sequence[Consultation]:
     """Latest consultations with their organisation (two statements)."""
     return (

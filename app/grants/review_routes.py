@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, cast
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,8 +18,7 @@ from app.common.errors import BudgetCapExceeded, DomainError
 from app.common.fields import first_error, options
 from app.common.security import parse_id
 from app.common.tx import refuse, refuse_at, transactional
-from app.common.views import done
-from app.extensions import db
+from app.common.views import done, render_form
 from app.grants import queries
 from app.grants.blueprint import bp
 from app.grants.forms import (
@@ -34,7 +33,7 @@ from app.grants.forms import (
     manual_checks_form,
     queue_filter,
 )
-from app.grants.models import Application, Decision, FinancingType, Status
+from app.grants.models import Application, Decision, Status
 from app.grants.routes import _attachment
 from app.grants.services import review
 from app.grants.services.compare import diff_versions
@@ -66,12 +65,8 @@ def _int_arg(name: str, low: int = 0, high: int = 10_000) -> int | None:
 @role_required(*MINISTRY)
 def queue() -> ResponseReturnValue:
     kreise, pds = queries.kreise(), queries.polizeidirektionen()
-    f, errors = queue_filter(
-        request.args,
-        user_id=_user().id,
-        kreis_keys=[key for key, _name in kreise],
-        polizeidirektionen=pds,
-    )
+    keys, uid = [key for key, _name in kreise], _user().id
+    f, errors = queue_filter(request.args, user_id=uid, kreis_keys=keys, polizeidirektionen=pds)
     return render_template(
         "grants/review_queue.html",
         page=queries.review_queue(f),
@@ -168,31 +163,24 @@ def start_review(application_id: int) -> ResponseReturnValue:
     try:
         review.start_review(_user(), application)
     except DomainError as exc:
-        flash(exc.message, "error")
-        return _back(application)
-    flash(_("Sie prüfen jetzt diesen Antrag."), "success")
-    return _back(application)
+        return refuse(exc, _url(application), status=302)
+    return done(_("Sie prüfen jetzt diesen Antrag."), _url(application))
 
 
 @bp.route("/pruefung/<int:application_id>/zuweisen", methods=["POST"])
 @role_required(Role.APPROVER, Role.ADMIN)
 @transactional
 def assign(application_id: int) -> ResponseReturnValue:
-    application = _load(application_id)
-    form = AssignForm()
-    raw = form.reviewer.data or ""
-    reviewer_id = parse_id(raw)
-    reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
+    application, form = _load(application_id), AssignForm()
+    reviewer = queries.get_user(parse_id(form.reviewer.data or ""))
     if not form.validate_on_submit() or reviewer is None:
-        flash(_("Bitte wählen Sie eine Person aus."), "error")
-        return _back(application)
+        return refuse(_("Bitte wählen Sie eine Person aus."), _url(application), status=302)
     try:
         review.assign(_user(), application, reviewer)
     except DomainError as exc:
-        flash(exc.message, "error")
-        return _back(application)
-    flash(_("Der Antrag wurde %(name)s zugewiesen.", name=reviewer.name), "success")
-    return _back(application)
+        return refuse(exc, _url(application), status=302)
+    message = _("Der Antrag wurde %(name)s zugewiesen.", name=reviewer.name)
+    return done(message, _url(application))
 
 
 @bp.route("/pruefung/<int:application_id>/nachforderung", methods=["POST"])
@@ -211,30 +199,27 @@ def request_changes(application_id: int) -> ResponseReturnValue:
     return _render_review(application, 422, change_form=form)
 
 
+def _comment_target(user: User, application: Application) -> str:
+    """Ministry users go back to the review page, applicants to their application."""
+    if user.is_ministry:
+        return url_for("grants.review_page", application_id=application.id)
+    return url_for("grants.detail", application_id=application.id)
+
+
 @bp.route("/antraege/<int:application_id>/kommentar", methods=["POST"])
 @role_required(Role.APPLICANT, *MINISTRY)
 @transactional
 def comment(application_id: int) -> ResponseReturnValue:
-    application = _load(application_id)
-    form = CommentForm()
-    user = _user()
-    target = (
-        url_for("grants.review_page", application_id=application.id)
-        if user.is_ministry
-        else url_for("grants.detail", application_id=application.id)
-    )
-    if form.validate_on_submit():
-        try:
-            review.add_comment(
-                user, application, form.body.data or "", internal=bool(form.internal.data)
-            )
-        except DomainError as exc:
-            flash(exc.message, "error")
-            return redirect(target)
-        flash(_("Der Kommentar wurde gespeichert."), "success")
-    else:  # empty or too long (issue 14, finding 5): the field's own message
-        flash(str((form.body.errors or [_("Bitte geben Sie einen Kommentar ein.")])[0]), "error")
-    return redirect(target + "#verlauf")
+    application, form, user = _load(application_id), CommentForm(), _user()
+    target = _comment_target(user, application)
+    if not form.validate_on_submit():  # empty or too long (issue 14, finding 5): its own message
+        reason = (form.body.errors or [_("Bitte geben Sie einen Kommentar ein.")])[0]
+        return refuse(str(reason), target + "#verlauf", status=302)
+    try:
+        review.add_comment(user, application, **form.service_input())
+    except DomainError as exc:
+        return refuse(exc, target, status=302)
+    return done(_("Der Kommentar wurde gespeichert."), target + "#verlauf")
 
 
 @bp.route("/pruefung/<int:application_id>/vergleich")
@@ -258,41 +243,19 @@ def compare(application_id: int) -> ResponseReturnValue:
 def _decision_form(application: Application) -> DecisionForm:
     if request.method == "POST":
         return DecisionForm()
-    existing = review.open_decision(application)
-    if existing is not None:
-        data = review.DecisionInput(
-            financing_type=existing.financing_type,
-            override_note=existing.override_note,
-            rate_bp=existing.rate_bp,
-            eligible_base_cents=existing.eligible_base_cents,
-            max_amount_cents=existing.max_amount_cents,
-            grant_cents=existing.grant_cents,
-            purpose=existing.purpose,
-            period_start=existing.period_start,
-            period_end=existing.period_end,
-            vn_deadline=existing.vn_deadline,
-            years={y.year: y.amount_cents for y in existing.years},
-            late_accepted=existing.late_accepted,
-            pass_through_allowed=existing.pass_through_allowed,
-            pass_through_recipient=existing.pass_through_recipient,
-        )
-    else:
-        data = review.proposal(application, today().year)
-    return DecisionForm(
-        financing_type=data.financing_type.value,
-        override_note=data.override_note,
-        rate=data.rate_bp,
-        eligible_base=data.eligible_base_cents,
-        max_amount=data.max_amount_cents,
-        grant=data.grant_cents,
-        purpose=data.purpose,
-        period_start=data.period_start,
-        period_end=data.period_end,
-        vn_deadline=data.vn_deadline,
-        years=dict(data.years),
-        late_accepted=data.late_accepted,
-        pass_through_allowed=data.pass_through_allowed,
-        pass_through_recipient=data.pass_through_recipient,
+    return DecisionForm.from_input(review.decision_draft(application, today().year))
+
+
+def _decision_page(application: Application, form: DecisionForm) -> ResponseReturnValue:
+    return render_form(
+        "grants/decision_form.html",
+        form,
+        app=application,
+        form=form,
+        totals=queries.totals_for(application),
+        checklist=review.checklist(application),
+        manual=queries.manual_checks_of(application),
+        manual_labels=review.MANUAL_CHECK_LABELS,
     )
 
 
@@ -303,51 +266,17 @@ def prepare_decision(application_id: int) -> ResponseReturnValue:
     application = _load(application_id)
     form = _decision_form(application)
     if form.validate_on_submit():
-        data = review.DecisionInput(
-            financing_type=FinancingType(form.financing_type.data),
-            override_note=form.override_note.data or "",
-            rate_bp=cast(int, form.rate.data),
-            eligible_base_cents=cast(int, form.eligible_base.data),
-            max_amount_cents=cast(int, form.max_amount.data),
-            grant_cents=cast(int, form.grant.data),
-            purpose=form.purpose.data or "",
-            period_start=cast(date, form.period_start.data),
-            period_end=cast(date, form.period_end.data),
-            vn_deadline=cast(date, form.vn_deadline.data),
-            years=cast(dict[int, int], form.years.data),
-            late_accepted=bool(form.late_accepted.data),
-            pass_through_allowed=bool(form.pass_through_allowed.data),
-            pass_through_recipient=form.pass_through_recipient.data or "",
-        )
         try:
-            review.prepare_decision(_user(), application, data)
+            review.prepare_decision(_user(), application, form.to_input())
         except DomainError as exc:
-            getattr(form, exc.field or "grant").errors.append(exc.message)
+            refuse_at(getattr(form, exc.field or "grant"), exc)
         else:
-            flash(
-                _(
-                    "Die Entscheidung ist vorbereitet und wartet auf die Bewilligung durch eine "
-                    "zweite Person."
-                ),
-                "success",
+            message = _(
+                "Die Entscheidung ist vorbereitet und wartet auf die Bewilligung durch eine "
+                "zweite Person."
             )
-            return _back(application, "#entscheidung")
-    return render_template(
-        "grants/decision_form.html",
-        app=application,
-        form=form,
-        totals=queries.totals_for(application),
-        checklist=review.checklist(application),
-        manual=queries.manual_checks_of(application),
-        manual_labels=review.MANUAL_CHECK_LABELS,
-    ), (422 if form.errors else 200)
-
-
-def _decision(application: Application, decision_id: int) -> Decision:
-    decision = db.session.get(Decision, decision_id) if 0 < decision_id <= 2**31 - 1 else None
-    if decision is None or decision.application_id != application.id:
-        abort(404)
-    return decision
+            return done(message, _url(application, "#entscheidung"))
+    return _decision_page(application, form)
 
 
 DECISION_URL = "/pruefung/<int:application_id>/entscheidung/<int:decision_id>"
@@ -362,7 +291,7 @@ def _decide(
     """One decision action of an approver (four eyes and the budget check are in ``act``); a
     refusal rolls back and is shown at the decision."""
     application = _load(application_id)
-    decision = _decision(application, decision_id)
+    decision = queries.get_decision(application, decision_id)
     form = DecideForm()
     target = url_for("grants.review_page", application_id=application_id) + "#entscheidung"
     if not form.validate_on_submit():
@@ -453,27 +382,18 @@ def bescheid_pdf(application_id: int) -> ResponseReturnValue:
 @transactional
 def affiliations() -> ResponseReturnValue:
     form = AffiliationForm()
-    form.organisation.choices = options(
-        [("", "—")] + [(str(o.id), o.display_name) for o in org_queries.active_organisations()]
-    )
-    if form.validate_on_submit():
-        org = org_queries.get_organisation(form.organisation.data)
-        if org is None:
-            form.organisation.errors.append(_("Bitte wählen Sie die Kommune."))
+    form.offer(org_queries.active_organisations())
+    org = form.chosen_organisation() if form.validate_on_submit() else None
+    if org is not None:
+        try:
+            review.declare_affiliation(_user(), org.id, form.note.data or "")
+        except DomainError as exc:
+            refuse_at(form.organisation, exc)
         else:
-            try:
-                review.declare_affiliation(_user(), org.id, form.note.data or "")
-            except DomainError as exc:
-                form.organisation.errors.append(exc.message)
-            else:
-                flash(
-                    _("Gespeichert. Sie sind von Anträgen dieser Kommune ausgeschlossen."),
-                    "success",
-                )
-                return redirect(url_for("grants.affiliations"))
-    return render_template(
-        "grants/affiliations.html", form=form, rows=queries.affiliations_of(_user())
-    ), (422 if form.errors else 200)
+            message = _("Gespeichert. Sie sind von Anträgen dieser Kommune ausgeschlossen.")
+            return done(message, url_for("grants.affiliations"))
+    page = "grants/affiliations.html"
+    return render_form(page, form, form=form, rows=queries.affiliations_of(_user()))
 
 
 __all__ = ["Status"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import cast
+from collections.abc import Callable
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.decorators import role_required
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.common.db import today
 from app.common.errors import DomainError, RuleViolation
 from app.common.fields import options
@@ -43,9 +43,6 @@ from app.grants.forms import (
 from app.grants.models import AWARDED_STATUSES as AWARDED
 from app.grants.models import (
     Application,
-    Consultation,
-    KprRecord,
-    KprRecordKind,
     LineCategory,
     Status,
 )
@@ -125,39 +122,41 @@ def same_year_warning(other: Application) -> str:
     )
 
 
+def _detail_context(application: Application, user: User) -> dict[str, Any]:
+    """What the application page shows: content, history, money, post-award state and the forms
+    the user may use on it."""
+    applicant = user.has_role(Role.APPLICANT)
+    return {
+        "app": application,
+        "content": queries.application_content(application),
+        "problems": svc.submission_problems(application) if application.is_editable else [],
+        "events": queries.events_for(application, include_internal=user.is_ministry),
+        "submissions": queries.submissions_of(application),
+        "withdraw_form": WithdrawForm(),
+        "can_edit": application.is_editable and applicant,
+        "change_requests": queries.change_requests_of(application),
+        "bescheid": queries.bescheid_of(application),
+        "comment_form": CommentForm() if application.submitted_at else None,
+        "instalments": finance_queries.instalments_of(application.id),
+        "confirmed": finance_queries.bank_confirmations(application.id),
+        "account_missing": application.status in AWARDED
+        and applicant
+        and not finance_queries.has_usable_account(application.organisation_id),
+        "proof": proof_service.latest_proof(application),
+        "claims": finance_queries.claims_of(application.id),
+        "fulfilled_form": FulfilledForm()
+        if application.status is Status.RUNNING and applicant
+        else None,
+        "note_form": NoteForm(),
+        "start_form": StartForm() if application.status is Status.FINAL and applicant else None,
+    }
+
+
 @bp.route("/antraege/<int:application_id>")
 @role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.FINANCE, Role.ADMIN)
 def detail(application_id: int) -> ResponseReturnValue:
-    application = _load(application_id)
-    user = _user()
-    problems = svc.submission_problems(application) if application.is_editable else []
-    return render_template(
-        "grants/detail.html",
-        app=application,
-        content=queries.application_content(application),
-        problems=problems,
-        events=queries.events_for(application, include_internal=user.is_ministry),
-        submissions=queries.submissions_of(application),
-        withdraw_form=WithdrawForm(),
-        can_edit=application.is_editable and user.has_role(Role.APPLICANT),
-        change_requests=queries.change_requests_of(application),
-        bescheid=queries.bescheid_of(application),
-        comment_form=CommentForm() if application.submitted_at else None,
-        instalments=finance_queries.instalments_of(application.id),
-        confirmed=finance_queries.bank_confirmations(application.id),
-        account_missing=application.status in AWARDED
-        and user.has_role(Role.APPLICANT)
-        and not finance_queries.has_usable_account(application.organisation_id),
-        proof=proof_service.latest_proof(application),
-        claims=finance_queries.claims_of(application.id),
-        fulfilled_form=FulfilledForm()
-        if application.status is Status.RUNNING and user.has_role(Role.APPLICANT)
-        else None,
-        note_form=NoteForm(),
-        start_form=StartForm()
-        if application.status is Status.FINAL and user.has_role(Role.APPLICANT)
-        else None,
-    )
+    context = _detail_context(_load(application_id), _user())
+    return render_template("grants/detail.html", **context)
 
 
 # --- editor -------------------------------------------------------------------------------------
@@ -167,31 +166,27 @@ def detail(application_id: int) -> ResponseReturnValue:
 @role_required(Role.APPLICANT)
 @transactional
 def edit(application_id: int, step: str) -> ResponseReturnValue:
+    """One step of the editor (``EDIT_STEPS``); a submitted application is read-only."""
     if step not in STEPS:
         abort(404)
     application = _load(application_id)
     if not application.is_editable:
         flash(_("Der Antrag ist eingereicht und kann nicht mehr bearbeitet werden."), "info")
         return redirect(url_for("grants.detail", application_id=application.id))
-    view = {
-        "general": _edit_general,
-        "kpr": _edit_kpr,
-        "finance": _edit_finance,
-        "documents": _edit_documents,
-        "submit": _edit_submit,
-    }[step]
     try:
-        return view(application)
+        return EDIT_STEPS[step](application)
     except StaleDataError:
-        db.session.rollback()
-        flash(
-            _(
-                "Der Antrag wurde zwischenzeitlich von jemand anderem geändert. Bitte prüfen "
-                "Sie die Angaben und speichern Sie erneut."
-            ),
-            "error",
-        )
-        return redirect(url_for("grants.edit", application_id=application_id, step=step))
+        return _changed_meanwhile(application_id, step)
+
+
+def _changed_meanwhile(application_id: int, step: str) -> ResponseReturnValue:
+    """Someone else saved the application in between: roll back and show the step again."""
+    message = _(
+        "Der Antrag wurde zwischenzeitlich von jemand anderem geändert. Bitte prüfen "
+        "Sie die Angaben und speichern Sie erneut."
+    )
+    target = url_for("grants.edit", application_id=application_id, step=step)
+    return refuse(message, target, status=302)
 
 
 def _render_step(
@@ -438,6 +433,15 @@ def _edit_submit(application: Application) -> ResponseReturnValue:
     )
 
 
+EDIT_STEPS: dict[str, Callable[[Application], ResponseReturnValue]] = {
+    "general": _edit_general,
+    "kpr": _edit_kpr,
+    "finance": _edit_finance,
+    "documents": _edit_documents,
+    "submit": _edit_submit,
+}
+
+
 # --- documents and snapshots --------------------------------------------------------------------
 
 
@@ -496,15 +500,14 @@ def _attachment(data: bytes, name: str, mimetype: str) -> ResponseReturnValue:
 @transactional
 def withdraw(application_id: int) -> ResponseReturnValue:
     application = _load(application_id)
-    form = WithdrawForm()
-    if form.validate_on_submit():
-        try:
-            svc.withdraw_application(application, _user(), form.reason.data or "")
-        except DomainError as exc:
-            flash(exc.message, "error")
-            return redirect(url_for("grants.detail", application_id=application.id))
-        flash(_("Der Antrag wurde zurückgezogen."), "success")
-    return redirect(url_for("grants.detail", application_id=application.id))
+    form, target = WithdrawForm(), url_for("grants.detail", application_id=application_id)
+    if not form.validate_on_submit():
+        return redirect(target)
+    try:
+        svc.withdraw_application(application, _user(), form.reason.data or "")
+    except DomainError as exc:
+        return refuse(exc, target, status=302)
+    return done(_("Der Antrag wurde zurückgezogen."), target)
 
 
 # --- organisation (KPR status) and consultations ---------------------------------------------
@@ -514,33 +517,29 @@ def withdraw(application_id: int) -> ResponseReturnValue:
 @role_required(Role.APPLICANT)
 @transactional
 def organisation() -> ResponseReturnValue:
-    user = _user()
+    """The organisation's KPR records (with a form for a new one) and its postal address."""
     form = KprRecordForm()
     if form.validate_on_submit():
-        upload = form.file.data
         try:
-            svc.record_kpr(
-                user,
-                kind=KprRecordKind(form.kind.data),
-                dated=cast(date, form.dated.data),
-                partner=form.partner.data or "",
-                notes=form.notes.data or "",
-                data=upload.read() if upload else None,
-                filename=upload.filename if upload else "",
-            )
+            svc.record_kpr(_user(), **form.service_input())
         except DomainError as exc:
-            getattr(form, exc.field or "file").errors.append(exc.message)
+            refuse_at(getattr(form, exc.field or "file"), exc)
         else:
-            flash(_("Gespeichert."), "success")
-            return redirect(url_for("grants.organisation"))
-    return render_template(
+            return done(_("Gespeichert."), url_for("grants.organisation"))
+    return _organisation_page(form)
+
+
+def _organisation_page(form: KprRecordForm) -> ResponseReturnValue:
+    user = _user()
+    return render_form(
         "grants/organisation.html",
+        form,
         org=user.organisation,
         form=form,
         address_form=AddressForm(address=user.organisation.address),
         consultations=queries.consultations_of(user.organisation_id),
         records=queries.kpr_records_of(user.organisation_id),
-    ), 422 if form.errors else 200
+    )
 
 
 @bp.route("/kommune/anschrift", methods=["POST"])
@@ -562,17 +561,7 @@ def organisation_address() -> ResponseReturnValue:
 @bp.route("/kommune/dokumente/<int:record_id>")
 @role_required(Role.APPLICANT, Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 def kpr_document(record_id: int) -> ResponseReturnValue:
-    if not 0 < record_id <= 2**31 - 1:
-        abort(404)
-    record = db.session.get(KprRecord, record_id)
-    user = _user()
-    if (
-        record is None
-        or record.document is None
-        or (not user.is_ministry and record.organisation_id != user.organisation_id)
-    ):
-        abort(404)
-    doc = record.document
+    doc = queries.get_kpr_document(_user(), record_id)
     return _attachment(files.read_file(doc.stored_name), doc.original_name, doc.content_type)
 
 
@@ -580,45 +569,33 @@ def kpr_document(record_id: int) -> ResponseReturnValue:
 @role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 @transactional
 def consultations() -> ResponseReturnValue:
+    """Search a Kommune (``?suche=``) and record a consultation with it (T1)."""
     form, term = ConsultationForm(), request.args.get("suche", "")
     orgs = org_queries.search_organisations(term)
-    form.organisation.choices = options(
-        ([] if len(orgs) == 1 else [("", "—")])
-        + [(str(o.id), f"{o.display_name} ({o.ags or o.kreis_key})") for o in orgs]
-    )
-    if form.validate_on_submit():
-        org = org_queries.get_organisation(form.organisation.data)
-        if org is None:
-            form.organisation.errors.append(_("Bitte wählen Sie die Kommune."))
+    form.offer_found(orgs)
+    org = form.chosen_organisation() if form.validate_on_submit() else None
+    if org is not None:
+        try:
+            svc.record_consultation(_user(), org, **form.service_input())
+        except DomainError as exc:
+            refuse_at(getattr(form, exc.field or "held_on"), exc)
         else:
-            try:
-                svc.record_consultation(
-                    _user(),
-                    org,
-                    held_on=cast(date, form.held_on.data),
-                    adviser=form.adviser.data or "",
-                    notes=form.notes.data or "",
-                )
-            except DomainError as exc:
-                refuse_at(getattr(form, exc.field or "held_on"), exc)
-            else:
-                record_milestones(today(), current_app.config["MILESTONE_RECIPIENTS"])
-                return done(_("Das Beratungsgespräch wurde erfasst."), url_for(".consultations"))
-    return render_form(
-        "grants/consultations.html",
-        form,
-        form=form,
-        recent=queries.recent_consultations(),
-        term=term,
-        matches=len(orgs),
-    )
+            record_milestones(today(), current_app.config["MILESTONE_RECIPIENTS"])
+            return done(_("Das Beratungsgespräch wurde erfasst."), url_for(".consultations"))
+    return _consultations_page(form, term, len(orgs))
+
+
+def _consultations_page(form: ConsultationForm, term: str, matches: int) -> ResponseReturnValue:
+    recent = queries.recent_consultations()
+    page = "grants/consultations.html"
+    return render_form(page, form, form=form, recent=recent, term=term, matches=matches)
 
 
 @bp.route("/beratungen/<int:consultation_id>", methods=["GET", "POST"])
 @role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 @transactional
 def correct_consultation(consultation_id: int) -> ResponseReturnValue:
-    consultation = db.get_or_404(Consultation, consultation_id)
+    consultation = queries.get_consultation(consultation_id)
     form = ConsultationEditForm(obj=consultation)
     if form.validate_on_submit():
         try:
@@ -635,7 +612,7 @@ def correct_consultation(consultation_id: int) -> ResponseReturnValue:
 @role_required(Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 @transactional
 def delete_consultation(consultation_id: int) -> ResponseReturnValue:
-    consultation = db.get_or_404(Consultation, consultation_id)
+    consultation = queries.get_consultation(consultation_id)
     try:
         svc.delete_consultation(_user(), consultation)
     except DomainError as exc:

@@ -38,6 +38,10 @@ class WithdrawGrantForm(FlaskForm):
         )
     )
 
+    def service_input(self) -> dict[str, Any]:
+        """Keyword arguments of ``withdrawal.withdraw_grant``."""
+        return {"reason": self.reason.data or "", "confirmed": bool(self.confirm.data)}
+
 
 class FulfilledForm(FlaskForm):
     fulfilled_on = GermanDateField(

@@ -1,9 +1,10 @@
 """Reads of "Meine Aufgaben": which notifications a user sees, the open count for the navigation,
-and the task list (one statement each)."""
+and the task list (one statement each); the audit samples drawn so far."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import and_, false, func, or_
 from sqlalchemy.orm import joinedload
@@ -12,8 +13,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.models import Role, User
 from app.extensions import db
 from app.grants import queries as grant_queries
-from app.grants.models import Application
-from app.postaward.models import Notification
+from app.grants.models import Application, ChangeRequest
+from app.postaward.models import AuditSample, Notification
 from app.postaward.services.deadlines import FINANCE_KINDS
 
 #: The task page shows at most this many open tasks (oldest due date first).
@@ -79,3 +80,34 @@ def visible_notification(user: User, notification_id: int) -> Notification | Non
     return db.session.execute(
         db.select(Notification).where(Notification.id == notification_id, visible_to(user))
     ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class TaskList:
+    """The task page of a user: open notifications and, for applicants, open change requests."""
+
+    tasks: Sequence[Notification]
+    change_requests: Sequence[ChangeRequest]
+
+    @property
+    def complete(self) -> bool:
+        """True when no task was cut off at :data:`MAX_TASKS` (then the count is exact)."""
+        return len(self.tasks) < MAX_TASKS
+
+    @property
+    def count(self) -> int:
+        return len(self.tasks) + len(self.change_requests)
+
+
+def task_list(user: User) -> TaskList:
+    """The user's open tasks (two statements: notifications, change requests for applicants)."""
+    applicant = user.has_role(Role.APPLICANT)
+    requests = grant_queries.open_change_requests(user.organisation_id) if applicant else []
+    return TaskList(open_tasks_of(user), requests)
+
+
+def audit_samples() -> Sequence[AuditSample]:
+    """Every audit sample drawn (R18 sample check), the latest year first."""
+    return (
+        db.session.execute(db.select(AuditSample).order_by(AuditSample.year.desc())).scalars().all()
+    )

@@ -18,10 +18,10 @@ from app.common.errors import DomainError
 from app.common.fields import first_error
 from app.common.tx import refuse, refuse_at, transactional
 from app.common.views import done, render_form
-from app.extensions import db
 from app.finance.services import adjust
 from app.grants import queries
 from app.grants.models import Application
+from app.postaward import queries as task_queries
 from app.postaward.blueprint import bp
 from app.postaward.forms import (
     AuditSampleForm,
@@ -60,24 +60,18 @@ def _detail(application: Application) -> str:
 @role_required(Role.APPLICANT)
 @transactional
 def purpose_fulfilled(application_id: int) -> ResponseReturnValue:
+    """The purpose is fulfilled: the proof of use becomes due (R21)."""
     application = _load(application_id)
-    target = url_for("grants.detail", application_id=application.id)
     form = FulfilledForm()
     if not form.validate_on_submit():
-        flash(first_error(form), "error")
-        return redirect(target)
+        return refuse(first_error(form), _detail(application), status=302)
     try:
         vn.declare_purpose_fulfilled(_user(), application, cast(date, form.fulfilled_on.data))
     except DomainError as exc:
-        return refuse(exc, target)
-    flash(
-        _(
-            "Der Verwendungsnachweis ist bis %(d)s einzureichen.",
-            d=application.vn_due_on.strftime("%d.%m.%Y") if application.vn_due_on else "",
-        ),
-        "success",
-    )
-    return redirect(target)
+        return refuse(exc, _detail(application))
+    due = application.vn_due_on.strftime("%d.%m.%Y") if application.vn_due_on else ""
+    message = _("Der Verwendungsnachweis ist bis %(d)s einzureichen.", d=due)
+    return done(message, _detail(application))
 
 
 @bp.route("/antraege/<int:application_id>/verwendungsnachweis", methods=["GET", "POST"])
@@ -108,26 +102,14 @@ def withdraw_grant(application_id: int) -> ResponseReturnValue:
     form = WithdrawGrantForm()
     if form.validate_on_submit():
         try:
-            withdrawal.withdraw_grant(
-                _user(),
-                application,
-                reason=form.reason.data or "",
-                confirmed=bool(form.confirm.data),
-            )
+            withdrawal.withdraw_grant(_user(), application, **form.service_input())
         except DomainError as exc:
             refuse_at(getattr(form, exc.field or "confirm", form.confirm), exc)
         else:
-            return done(
-                _("Sie haben auf die Zuwendung verzichtet."),
-                url_for("grants.detail", application_id=application.id),
-            )
-    return render_form(
-        "postaward/withdraw.html",
-        form,
-        app=application,
-        form=form,
-        paid=revocation.paid_out_cents(application),
-    )
+            return done(_("Sie haben auf die Zuwendung verzichtet."), _detail(application))
+    paid = revocation.paid_out_cents(application)
+    page = "postaward/withdraw.html"
+    return render_form(page, form, app=application, form=form, paid=paid)
 
 
 @bp.route("/antraege/<int:application_id>/oeffentlichkeit", methods=["POST"])
@@ -268,28 +250,25 @@ def proof_checked(application_id: int) -> ResponseReturnValue:
 @role_required(Role.REVIEWER, Role.APPROVER)
 @transactional
 def audit_sample() -> ResponseReturnValue:
+    """R25: draw the audit sample of a year; the samples drawn so far."""
     form = AuditSampleForm()
     if form.validate_on_submit():
         try:
             sample = vn.draw_audit_sample(_user(), cast(int, form.year.data))
         except DomainError as exc:
-            form.year.errors.append(exc.message)
+            refuse_at(form.year, exc)
         else:
-            flash(
-                _(
-                    "Stichprobe gezogen: %(s)s von %(p)s Nachweisen (Startwert %(seed)s).",
-                    s=sample.selected,
-                    p=sample.population,
-                    seed=sample.seed,
-                ),
-                "success",
-            )
-            return redirect(url_for("postaward.audit_sample"))
-    samples = (
-        db.session.execute(db.select(AuditSample).order_by(AuditSample.year.desc())).scalars().all()
-    )
-    return render_template("postaward/audit_sample.html", form=form, samples=samples), (
-        422 if form.errors else 200
+            return done(_sample_drawn(sample), url_for("postaward.audit_sample"))
+    samples = task_queries.audit_samples()
+    return render_form("postaward/audit_sample.html", form, form=form, samples=samples)
+
+
+def _sample_drawn(sample: AuditSample) -> str:
+    return _(
+        "Stichprobe gezogen: %(s)s von %(p)s Nachweisen (Startwert %(seed)s).",
+        s=sample.selected,
+        p=sample.population,
+        seed=sample.seed,
     )
 
 
@@ -369,20 +348,16 @@ def revoke(application_id: int) -> ResponseReturnValue:
 @role_required(Role.APPLICANT)
 @transactional
 def notify_start(application_id: int) -> ResponseReturnValue:
-    application = queries.get_application_for(_user(), application_id)
+    """The recipient notifies the project start: the first instalment becomes due (R14)."""
+    application = _load(application_id)
     form = StartForm()
-    target = url_for("grants.detail", application_id=application.id)
     if not form.validate_on_submit():
-        flash(first_error(form), "error")
-        return redirect(target)
+        return refuse(first_error(form), _detail(application), status=302)
     try:
         start_service.notify_start(_user(), application, cast(date, form.started_on.data))
     except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(target), 303
-    flash(
-        _("Der Projektbeginn wurde angezeigt. Die erste Rate wird zur Auszahlung vorbereitet."),
-        "success",
+        return refuse(exc, _detail(application))
+    message = _(
+        "Der Projektbeginn wurde angezeigt. Die erste Rate wird zur Auszahlung vorbereitet."
     )
-    return redirect(target)
+    return done(message, _detail(application))

@@ -19,7 +19,6 @@ from app.auth.decorators import PUBLIC_ENDPOINTS, role_required
 from app.auth.models import Role, User
 from app.common.db import today
 from app.common.tx import transactional
-from app.grants import queries as grant_queries
 from app.postaward import queries as task_queries
 from app.postaward import task_texts  # noqa: F401 - registers the task texts for the "stored" filter
 from app.postaward.blueprint import bp
@@ -28,6 +27,7 @@ from app.postaward.services import tasks as tasks_service
 logger = logging.getLogger(__name__)
 
 ALL_ROLES = tuple(Role)
+CASE_WORKERS = (Role.REVIEWER, Role.APPROVER, Role.ADMIN)
 
 
 def _user() -> User:
@@ -57,19 +57,16 @@ def _inject_task_count() -> dict[str, Any]:
 @role_required(*ALL_ROLES)
 def tasks() -> ResponseReturnValue:
     user = _user()
-    rows = task_queries.open_tasks_of(user)
-    applicant = user.has_role(Role.APPLICANT)
-    requests = grant_queries.open_change_requests(user.organisation_id) if applicant else []
-    if len(rows) < task_queries.MAX_TASKS:  # the nav count needs no second query
-        g.open_task_count = len(rows) + len(requests)
+    found = task_queries.task_list(user)
+    if found.complete:  # the nav count needs no second query
+        g.open_task_count = found.count
     return render_template(
         "postaward/tasks.html",
-        tasks=rows,
-        change_requests=requests,
+        tasks=found.tasks,
+        change_requests=found.change_requests,
         ministry=user.is_ministry,
-        finance_only=user.has_role(Role.FINANCE)
-        and not user.has_role(Role.REVIEWER, Role.APPROVER, Role.ADMIN),
-        review_link=user.has_role(Role.REVIEWER, Role.APPROVER, Role.ADMIN),
+        finance_only=user.has_role(Role.FINANCE) and not user.has_role(*CASE_WORKERS),
+        review_link=user.has_role(*CASE_WORKERS),
         limit=task_queries.MAX_TASKS,
         today=today(),
     )

@@ -636,6 +636,29 @@ def check_r30_pass_through(allowed: bool, recipient: str) -> None:
         )
 
 
+def decision_draft(application: Application, approval_year: int) -> DecisionInput:
+    """What the decision form starts from: the prepared decision's values, else a proposal."""
+    existing = open_decision(application)
+    if existing is None:
+        return proposal(application, approval_year)
+    return DecisionInput(
+        financing_type=existing.financing_type,
+        override_note=existing.override_note,
+        rate_bp=existing.rate_bp,
+        eligible_base_cents=existing.eligible_base_cents,
+        max_amount_cents=existing.max_amount_cents,
+        grant_cents=existing.grant_cents,
+        purpose=existing.purpose,
+        period_start=existing.period_start,
+        period_end=existing.period_end,
+        vn_deadline=existing.vn_deadline,
+        years={y.year: y.amount_cents for y in existing.years},
+        late_accepted=existing.late_accepted,
+        pass_through_allowed=existing.pass_through_allowed,
+        pass_through_recipient=existing.pass_through_recipient,
+    )
+
+
 def open_decision(application: Application) -> Decision | None:
     """The prepared (not yet decided) decision of an application, if any."""
     return db.session.execute(
