@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,11 +24,21 @@ from app.orgs import queries as org_queries
 from app.orgs.models import Organisation
 
 
+class Credentials(TypedDict):
+    email: str
+    password: str
+
+
+class PasswordChange(TypedDict):
+    current: str
+    new: str
+
+
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Passwort"), validators=[DataRequired(), Length(max=1024)])
 
-    def service_input(self) -> dict[str, str]:
+    def service_input(self) -> Credentials:
         """The arguments of ``services.authenticate``."""
         return {"email": self.email.data or "", "password": self.password.data or ""}
 
@@ -47,7 +57,7 @@ class PasswordChangeForm(FlaskForm):
         ],
     )
 
-    def service_input(self) -> dict[str, str]:
+    def service_input(self) -> PasswordChange:
         """The arguments of ``services.change_password``."""
         return {"current": self.current_password.data or "", "new": self.new_password.data or ""}
 

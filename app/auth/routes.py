@@ -394,6 +394,7 @@ def _invite_form(actor: services.User) -> InviteForm:
             [("", "—")] + [(str(o.id), o.display_name) for o in org_queries.active_organisations()]
         )
     else:
+        assert actor.organisation is not None  # noqa: S101 - an organisation's manager
         form.role.choices = options([(Role.APPLICANT.value, _role_label(Role.APPLICANT))])
         form.organisation.choices = options(
             [(str(actor.organisation_id), actor.organisation.display_name)]
