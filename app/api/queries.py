@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from app.api.models import ApiIdempotency
 from app.auth.models import Role, User
 from app.budget.models import BudgetYear
 from app.extensions import db
@@ -242,3 +243,12 @@ def proofs(application: Application) -> Sequence[ProofOfUse]:
         .scalars()
         .all()
     )
+
+
+def idempotency_record(user_id: int, key: str) -> ApiIdempotency | None:
+    """The stored response of ``user_id``'s earlier request with this ``Idempotency-Key``."""
+    return db.session.execute(
+        db.select(ApiIdempotency).where(
+            ApiIdempotency.user_id == user_id, ApiIdempotency.key == key
+        )
+    ).scalar_one_or_none()

@@ -238,41 +238,52 @@ def put_plan(plan: dict[str, Any], headers: dict[str, Any], application_id: int)
     key = headers.get("idempotency_key")
     if not key:
         raise problem(428, _l("Der Header Idempotency-Key ist erforderlich."))
-    user = api_user()
-    digest = _request_hash()
-    stored = db.session.execute(
-        db.select(ApiIdempotency).where(
-            ApiIdempotency.user_id == user.id, ApiIdempotency.key == key
-        )
-    ).scalar_one_or_none()
-    if stored is not None:
-        if stored.request_hash != digest:
-            raise problem(
-                409, _l("Dieser Idempotency-Key wurde für eine andere Anfrage verwendet.")
-            )
-        return _stored(stored)
+    user, digest = api_user(), _request_hash()
+    if (stored := _replay(user.id, key, digest)) is not None:
+        return stored
     application = _application(application_id)
     try:
-        save_plan(
-            application,
-            user,
-            lines=[LineInput(**line) for line in plan["lines"]],
-            own_share_cash_cents=plan["own_share_cash_cents"],
-            third_party_cents=plan["third_party_cents"],
-            third_party_source=plan["third_party_source"],
-            requested_grant_cents=plan["requested_grant_cents"],
-            small_grant_reason=plan["small_grant_reason"],
-            small_grant_note=plan["small_grant_note"],
-        )
+        save_plan(application, user, **_plan_input(plan))
     except NotPermitted as exc:
         raise problem(403, exc.message) from None
     except InvalidTransition as exc:
         raise problem(409, exc.message) from None
+    return _saved(application, user.id, key, digest)
+
+
+def _plan_input(plan: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of ``save_plan`` from the validated request body."""
+    return {
+        "lines": [LineInput(**line) for line in plan["lines"]],
+        "own_share_cash_cents": plan["own_share_cash_cents"],
+        "third_party_cents": plan["third_party_cents"],
+        "third_party_source": plan["third_party_source"],
+        "requested_grant_cents": plan["requested_grant_cents"],
+        "small_grant_reason": plan["small_grant_reason"],
+        "small_grant_note": plan["small_grant_note"],
+    }
+
+
+def _replay(user_id: int, key: str, digest: str) -> Response | None:
+    """The stored response of an earlier request with this ``Idempotency-Key``, or None for a new
+    key; 409 when the key was used for another request."""
+    stored = queries.idempotency_record(user_id, key)
+    if stored is None:
+        return None
+    if stored.request_hash != digest:
+        raise problem(409, _l("Dieser Idempotency-Key wurde für eine andere Anfrage verwendet."))
+    return _stored(stored)
+
+
+def _saved(application: Application, user_id: int, key: str, digest: str) -> Response:
+    """The answer to a saved plan, stored under the key (flushed) for replays and audited; 409
+    when a parallel request holds the key."""
     db.session.flush()
     db.session.refresh(application)
     body = json.dumps(ApplicationDetailSchema().dump(application), ensure_ascii=False)
-    record = ApiIdempotency(user_id=user.id, key=key, request_hash=digest, status=200, body=body)
-    db.session.add(record)
+    db.session.add(
+        ApiIdempotency(user_id=user_id, key=key, request_hash=digest, status=200, body=body)
+    )
     try:
         db.session.flush()
     except IntegrityError:
@@ -282,7 +293,7 @@ def put_plan(plan: dict[str, Any], headers: dict[str, Any], application_id: int)
         "api_plan_saved",
         "application",
         application.id,
-        actor_id=user.id,
+        actor_id=user_id,
         token_id=g.api_token.id,
         idempotency_key=key,
     )

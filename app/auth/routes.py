@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import (
     abort,
@@ -42,12 +43,10 @@ from app.auth.models import MINISTRY_ROLES, Role
 from app.common.db import as_utc, utcnow
 from app.common.errors import DomainError
 from app.common.fields import options
-from app.common.security import MAX_ID
 from app.common.tx import refuse, refuse_at, transactional
 from app.common.views import done, render_form
 from app.extensions import db
 from app.orgs import queries as org_queries
-from app.orgs.models import Organisation
 
 
 def _throttled() -> ResponseReturnValue | None:
@@ -94,22 +93,36 @@ def login() -> ResponseReturnValue:
         return refused
     if form.validate_on_submit():
         try:
-            user = services.authenticate(
-                form.email.data or "", form.password.data or "", source=client_source()
-            )
+            user = services.authenticate(**form.service_input(), source=client_source())
         except services.LoginFailed as exc:
             form.password.errors.append(exc.message)
-            # Status 200 so that @transactional commits the failure counter.
-            return render_template("auth/login.html", form=form)
-        if user.mfa_enabled:  # password right: now the second factor, before any session
-            session.clear()
-            session["mfa_pending"] = user.get_id()
-            session["mfa_pending_at"] = int(time.time())
-            return redirect(url_for("auth.second_factor"))
-        services.login_succeeded(user, source=client_source())
-        _start_session(user)
-        return redirect(url_for("main.index"))
+            return render_template("auth/login.html", form=form)  # 200: the failure counts
+        # password right: the second factor (if any) comes before any session
+        return _await_second_factor(user) if user.mfa_enabled else _complete_login(user)
     return render_template("auth/login.html", form=form, expired=expired)
+
+
+def _await_second_factor(user: services.User) -> ResponseReturnValue:
+    """Login, step 1 done: remember who owes the second factor (no session yet)."""
+    session.clear()
+    session["mfa_pending"] = user.get_id()
+    session["mfa_pending_at"] = int(time.time())
+    return redirect(url_for("auth.second_factor"))
+
+
+def _complete_login(user: services.User) -> ResponseReturnValue:
+    """The login is complete (password and, where needed, second factor): record it, start a new
+    session and go to the start page."""
+    services.login_succeeded(user, source=client_source())
+    _start_session(user)
+    return redirect(url_for("main.index"))
+
+
+def _failure_counted(field: Any, exc: DomainError) -> None:
+    """A wrong password or code: commit at once so that the failure counts towards the lock of
+    this source, and show the message at ``field`` (the view answers 422)."""
+    db.session.commit()
+    field.errors = [*(field.errors or ()), exc.message]
 
 
 #: Seconds between the password and the second factor at login.
@@ -140,13 +153,10 @@ def second_factor() -> ResponseReturnValue:
         try:
             mfa.verify(user, form.code.data or "", source=client_source())
         except mfa.SecondFactorRejected as exc:
-            db.session.commit()  # the failure counts towards the lock of this source
-            form.code.errors.append(exc.message)
-            return render_template("auth/second_factor.html", form=form), 422
-        services.login_succeeded(user, source=client_source())
-        _start_session(user)
-        return redirect(url_for("main.index"))
-    return render_template("auth/second_factor.html", form=form), (422 if form.errors else 200)
+            _failure_counted(form.code, exc)
+        else:
+            return _complete_login(user)
+    return render_form("auth/second_factor.html", form, form=form)
 
 
 @bp.route("/zweiter-faktor/einrichten", methods=["GET", "POST"])
@@ -166,6 +176,11 @@ def mfa_setup() -> ResponseReturnValue:
             refuse_at(form.code, exc)
         else:
             return render_template("auth/recovery_codes.html", codes=codes)
+    return _enrolment_page(user, form, secret)
+
+
+def _enrolment_page(user: services.User, form: EnrolForm, secret: str) -> ResponseReturnValue:
+    """The enrolment form with the secret in groups of four and its QR code."""
     uri = mfa.provisioning_uri(user)
     return render_form(
         "auth/mfa_setup.html",
@@ -293,20 +308,14 @@ def change_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            services.change_password(
-                user,
-                form.current_password.data or "",
-                form.new_password.data or "",
-                source=client_source(),
-            )
-        except services.PasswordRejected as exc:
-            db.session.commit()  # keep the failure count of a wrong current password
-            getattr(form, exc.field or "new_password").errors.append(exc.message)
-            return render_template("auth/password.html", form=form), 422
-        _start_session(user)  # this session continues with the new epoch
-        flash(_("Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet."), "success")
-        return redirect(url_for("main.index"))
-    return render_template("auth/password.html", form=form), (422 if form.errors else 200)
+            services.change_password(user, **form.service_input(), source=client_source())
+        except services.PasswordRejected as exc:  # a wrong current password counts
+            _failure_counted(getattr(form, exc.field or "new_password"), exc)
+        else:
+            _start_session(user)  # this session continues with the new epoch
+            message = _("Ihr Passwort wurde geändert. Alle anderen Sitzungen wurden beendet.")
+            return done(message, url_for("main.index"))
+    return render_form("auth/password.html", form, form=form)
 
 
 @bp.route("/entsperren/<token>", methods=["GET", "POST"])
@@ -338,26 +347,46 @@ def accept_invitation(token: str) -> ResponseReturnValue:
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:
-            user = services.accept_invitation(
-                token, name=form.name.data or "", password=form.new_password.data or ""
-            )
+            user = services.accept_invitation(token, **form.service_input())
         except services.PasswordRejected as exc:
             form.new_password.errors.append(exc.message)
-            return render_template("auth/invitation.html", form=form, invitation=invitation), 422
-        _start_session(user)
-        flash(_("Willkommen! Ihr Konto wurde angelegt."), "success")
-        return redirect(url_for("main.index"))
-    status = 422 if form.errors else 200
-    return render_template("auth/invitation.html", form=form, invitation=invitation), status
+        else:
+            _start_session(user)
+            return done(_("Willkommen! Ihr Konto wurde angelegt."), url_for("main.index"))
+    return render_form("auth/invitation.html", form, form=form, invitation=invitation)
 
 
 @bp.route("/einladen", methods=["GET", "POST"])
 @role_required(Role.ADMIN, Role.APPLICANT)
 @transactional
 def invite() -> ResponseReturnValue:
+    actor = _inviter()
+    form = _invite_form(actor)
+    if form.validate_on_submit():
+        try:
+            services.invite(
+                actor, **form.service_input(), base_url=current_app.config["PUBLIC_BASE_URL"]
+            )
+        except DomainError as exc:
+            refuse_at(getattr(form, exc.field or "email"), exc)
+        else:
+            return done(invitation_sent(form.email.data or ""), url_for("auth.invite"))
+    return render_form(
+        "auth/invite.html", form, form=form, ministry_roles=MINISTRY_ROLES, method=request.method
+    )
+
+
+def _inviter() -> services.User:
+    """The signed-in admin or organisation manager (403 for anyone else)."""
     actor = current_user._get_current_object()
     if not (actor.has_role(Role.ADMIN) or actor.is_org_manager):
         abort(403)
+    return actor
+
+
+def _invite_form(actor: services.User) -> InviteForm:
+    """The invitation form with the roles and organisations ``actor`` may invite for: an admin
+    any role and organisation, an organisation's manager applicants of that organisation."""
     form = InviteForm()
     if actor.has_role(Role.ADMIN):
         form.role.choices = options([(r.value, _role_label(r)) for r in Role])
@@ -365,27 +394,12 @@ def invite() -> ResponseReturnValue:
             [("", "—")] + [(str(o.id), o.display_name) for o in org_queries.active_organisations()]
         )
     else:
+        assert actor.organisation is not None  # noqa: S101 - an organisation's manager
         form.role.choices = options([(Role.APPLICANT.value, _role_label(Role.APPLICANT))])
         form.organisation.choices = options(
             [(str(actor.organisation_id), actor.organisation.display_name)]
         )
-    if form.validate_on_submit():
-        try:
-            services.invite(
-                actor,
-                email=form.email.data or "",
-                roles=[Role(r) for r in form.role.data or []],
-                organisation=_organisation_from_form(form.organisation.data),
-                is_org_manager=bool(form.is_org_manager.data),
-                base_url=current_app.config["PUBLIC_BASE_URL"],
-            )
-        except DomainError as exc:
-            refuse_at(getattr(form, exc.field or "email"), exc)
-        else:
-            return done(invitation_sent(form.email.data or ""), url_for("auth.invite"))
-    return render_template(
-        "auth/invite.html", form=form, ministry_roles=MINISTRY_ROLES, method=request.method
-    ), (422 if form.errors else 200)
+    return form
 
 
 def invitation_sent(email: str) -> str:
@@ -403,18 +417,6 @@ def invitation_sent(email: str) -> str:
         "(flask --app wsgi mail outbox).",
         email=email,
     )
-
-
-def _organisation_from_form(raw: str | None) -> Organisation | None:
-    """The organisation picked in the form; anything but a plausible id means none.
-
-    ``org_queries.get_organisation`` accepts Unicode digits ("²" → ValueError) and 12-digit ids
-    (PostgreSQL: "integer out of range"), so the value is checked here first.
-    """
-    raw = raw or ""
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
-        return None
-    return org_queries.get_organisation(raw)
 
 
 def _role_label(role: Role) -> str:
@@ -442,28 +444,35 @@ SCOPE_LABELS = {
 def api_tokens() -> ResponseReturnValue:
     """The user's personal API tokens; a new token's secret is shown once, on this response."""
     user = current_user._get_current_object()
-    form = ApiTokenForm()
-    form.scopes.choices = [(s, SCOPE_LABELS[s]) for s in tokens.scopes_for(user)]
-    secret = None
+    form, secret = _token_form(user), None
     if form.validate_on_submit():
-        if user.mfa_required:  # ministry and finance: a fresh second-factor code (issue 16)
-            try:
-                mfa.step_up(user, form.totp.data or "", source=client_source())
-            except mfa.SecondFactorRejected as exc:
-                db.session.commit()  # the failed attempt counts towards the lock
-                refuse_at(form.totp, exc)
-                return _render_tokens(form, None, 422)
+        if user.mfa_required and not _stepped_up(user, form.totp):
+            return _render_tokens(form, None, 422)
         try:
-            created = tokens.create_token(
-                user, form.name.data or "", form.scopes.data or [], form.days.data or 0
-            )
+            created = tokens.create_token(user, **form.service_input())
         except DomainError as exc:
             refuse_at(getattr(form, exc.field or "name"), exc)
         else:
-            secret = created.secret
-            form = ApiTokenForm(formdata=None)
-            form.scopes.choices = [(s, SCOPE_LABELS[s]) for s in tokens.scopes_for(user)]
+            secret, form = created.secret, _token_form(user, formdata=None)
     return _render_tokens(form, secret, 422 if form.errors else (201 if secret else 200))
+
+
+def _token_form(user: services.User, **kwargs: Any) -> ApiTokenForm:
+    """The token form offering the scopes ``user`` may grant."""
+    form = ApiTokenForm(**kwargs)
+    form.scopes.choices = [(s, SCOPE_LABELS[s]) for s in tokens.scopes_for(user)]
+    return form
+
+
+def _stepped_up(user: services.User, field: Any) -> bool:
+    """Ministry and finance users confirm a new token with a fresh second-factor code (issue 16);
+    a wrong code counts towards the lock and is shown at ``field``."""
+    try:
+        mfa.step_up(user, field.data or "", source=client_source())
+    except mfa.SecondFactorRejected as exc:
+        _failure_counted(field, exc)
+        return False
+    return True
 
 
 def _render_tokens(form: ApiTokenForm, secret: str | None, status: int) -> ResponseReturnValue:

@@ -137,16 +137,19 @@ def assign_line(line_id: int) -> ResponseReturnValue:
         db.session.get(PayoutOrder, form.chosen_id() or 0) if form.validate_on_submit() else None
     )
     if order is None:
-        refuse_at(form.order, _("Bitte wählen Sie einen Auftrag."))
-        return _resolve_page(line, form, ExplainLineForm(prefix="explain"))
+        return _assignment_refused(line_id, form, _("Bitte wählen Sie einen Auftrag."))
     try:
         reconcile.assign_line(_user(), line, order)
     except DomainError as exc:
-        refuse_at(form.order, exc)
-        return _resolve_page(
-            db.get_or_404(StatementLine, line_id), form, ExplainLineForm(prefix="explain")
-        )
+        return _assignment_refused(line_id, form, exc)
     return done(_("Die Buchung wurde zugeordnet."), url_for("finance.review_queue"))
+
+
+def _assignment_refused(line_id: int, form: AssignLineForm, reason: str | Exception) -> Any:
+    """Roll back, show ``reason`` at the order field and the line's page again (422)."""
+    refuse_at(form.order, reason)
+    line = db.get_or_404(StatementLine, line_id)  # reloaded after the rollback
+    return _resolve_page(line, form, ExplainLineForm(prefix="explain"))
 
 
 @bp.route("/kasse/abgleich/<int:line_id>/erlaeutern", methods=["POST"])

@@ -148,13 +148,16 @@ def payment_run() -> ResponseReturnValue:
         run = settlement.create_payment_run(_user(), execution_date=form.chosen_date())
     except DomainError as exc:
         return refuse(exc, _dashboard())
-    return _done(
-        ngettext(
-            "Zahlungslauf %(id)s mit %(num)s Überweisung erstellt.",
-            "Zahlungslauf %(id)s mit %(num)s Überweisungen erstellt.",
-            run.nb_of_txs,
-            id=run.msg_id,
-        )
+    return _done(_run_created(run))
+
+
+def _run_created(run: PaymentRun) -> str:
+    """The success message of a new payment run."""
+    return ngettext(
+        "Zahlungslauf %(id)s mit %(num)s Überweisung erstellt.",
+        "Zahlungslauf %(id)s mit %(num)s Überweisungen erstellt.",
+        run.nb_of_txs,
+        id=run.msg_id,
     )
 
 

@@ -68,28 +68,40 @@ def dashboard() -> ResponseReturnValue:
     return render_template(
         "monitoring/dashboard.html",
         fig=figures,
-        q={
-            k: v
-            for k, v in (
-                ("jahr", f.funding_year),
-                ("kreis", f.kreis_key),
-                ("pd", f.polizeidirektion),
-            )
-            if v
-        },
-        f=f,
-        errors=errors,
-        kreise=kreise,
-        pds=pds,
-        args=request.args,
-        chart=cumulative_chart(figures.consulted_by_month),
-        kreis_chart=money_chart(figures.by_kreis),
-        pd_chart=money_chart(figures.by_pd),
-        saxony=build_map(figures, f.as_of or legal_date()),
-        milestones=[
-            milestone_text(e) for e in milestones() if not f.as_of or e.reached_on <= f.as_of
-        ],
+        **_filter_context(f, errors, kreise, pds),
+        **_charts(figures, f.as_of),
     ), 422 if errors else 200
+
+
+def _filter_context(
+    f: queries.Filters, errors: dict[str, str], kreise: object, pds: object
+) -> dict[str, object]:
+    """The filter form of the dashboard: the choices, the chosen values and their errors."""
+    chosen = (("jahr", f.funding_year), ("kreis", f.kreis_key), ("pd", f.polizeidirektion))
+    return {
+        "q": {k: v for k, v in chosen if v},
+        "f": f,
+        "errors": errors,
+        "kreise": kreise,
+        "pds": pds,
+        "args": request.args,
+    }
+
+
+def _charts(figures: queries.ProgrammeFigures, as_of: date | None) -> dict[str, object]:
+    """The charts, the map and the milestones of the dashboard (up to ``as_of``, if given)."""
+    return {
+        "chart": cumulative_chart(figures.consulted_by_month),
+        "kreis_chart": money_chart(figures.by_kreis),
+        "pd_chart": money_chart(figures.by_pd),
+        "saxony": build_map(figures, as_of or legal_date()),
+        "milestones": _milestones(as_of),
+    }
+
+
+def _milestones(until: date | None) -> list[str]:
+    """The programme's milestones reached by ``until`` (all when None), as text."""
+    return [milestone_text(e) for e in milestones() if not until or e.reached_on <= until]
 
 
 @bp.route("/programm-in-zahlen")
@@ -141,18 +153,21 @@ def report_pdf() -> ResponseReturnValue:
     if errors:
         abort(400)
     day = figures.filters.as_of or legal_date()
+    filename = f"programmbericht-{day.isoformat()}.pdf"
+    return Response(
+        snapshot.render_pdf(_report_html(figures, day)),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _report_html(figures: queries.ProgrammeFigures, day: date) -> str:
+    """The "Programmbericht" as HTML for the PDF, always in German."""
     with force_locale("de"):
-        html = render_template(
+        return render_template(
             "monitoring/report_pdf.html",
             fig=figures,
             day=day,
             saxony=build_map(figures, day),
-            milestones=[milestone_text(e) for e in milestones() if e.reached_on <= day],
+            milestones=_milestones(day),
         )
-    return Response(
-        snapshot.render_pdf(html),
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="programmbericht-{day.isoformat()}.pdf"'
-        },
-    )

@@ -55,11 +55,13 @@ def grants_page() -> ResponseReturnValue:
         total=total,
         page=min(page, pages),
         pages=pages,
-        f=f,
-        errors=errors,
-        kreise=kreise(),
-        status_titles=giving.STATUS_TITLES,
+        **_filter_context(f, errors),
     )
+
+
+def _filter_context(f: giving.GrantFilter, errors: list[str]) -> dict[str, object]:
+    """The filter form of the list: chosen values, their errors and the choices."""
+    return {"f": f, "errors": errors, "kreise": kreise(), "status_titles": giving.STATUS_TITLES}
 
 
 @bp.route("/foerderungen/360giving.<fmt>")
